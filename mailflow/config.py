@@ -1,0 +1,300 @@
+"""TOML → frozen settings. Every problem names its file and key, and all are reported at once."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from mailflow.errors import ConfigError
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+DEFAULT_CONFIG_NAMES = ("mailflow.toml", "config.toml")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Account:
+    key: str
+    name: str
+    domains: tuple[str, ...]
+    billing_rate: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything mailflow reads from its configuration file, checked and typed."""
+
+    path: Path | None
+    data_dir: Path
+    database_url: str
+    shared_inbox: str
+    from_name: str
+    message_id_domain: str
+    workflow_path: Path | None
+    templates_dir: Path | None
+    source_kind: str
+    maildir_root: Path
+    imap: Any
+    sink_kind: str
+    smtp: Any
+    poll_seconds: float
+    reminder_check_minutes: float
+    escalate_after: int
+    people: tuple[Person, ...]
+    accounts: tuple[Account, ...]
+
+    def person(self, email: str) -> Person | None:
+        wanted = email.lower()
+        return next((p for p in self.people if p.email == wanted), None)
+
+    def account(self, key: str) -> Account | None:
+        return next((a for a in self.accounts if a.key == key), None)
+
+    def account_for_domain(self, domain: str) -> Account | None:
+        domain = domain.lower()
+        return next((a for a in self.accounts if domain in a.domains), None)
+
+    def own_addresses(self) -> tuple[str, ...]:
+        return (self.shared_inbox,)
+
+
+def find_config(explicit: str | Path | None) -> Path | None:
+    """The file to read: the one named, $MAILFLOW_CONFIG, or mailflow.toml / config.toml here."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("MAILFLOW_CONFIG")
+    if env:
+        return Path(env)
+    for name in DEFAULT_CONFIG_NAMES:
+        if Path(name).is_file():
+            return Path(name)
+    if Path("config.example.toml").is_file():
+        return Path("config.example.toml")
+    return None
+
+
+def load_settings(path: str | Path | None) -> Settings:
+    """Read and check a configuration file (or the example next to the code when none is found)."""
+    found = find_config(path)
+    if found is None:
+        raise ConfigError(
+            "no configuration file: pass --config FILE, set MAILFLOW_CONFIG, or copy "
+            "config.example.toml to mailflow.toml"
+        )
+    try:
+        data = tomllib.loads(found.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{found}: no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{found}: not valid TOML: {exc}") from None
+    return build_settings(data, found)
+
+
+def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
+    where = str(path) if path else "<config>"
+    problems: list[str] = []
+    base = path.parent.resolve() if path else Path.cwd()
+
+    def bad(key: str, message: str) -> None:
+        problems.append(f"{where}: {key} {message}")
+
+    main = _section(data, "mailflow", bad)
+    _unknown(main, {"data_dir", "shared_inbox", "from_name", "message_id_domain", "workflow",
+                    "templates"}, "mailflow", bad)
+    data_dir = (base / str(main.get("data_dir", "mailflow-data"))).resolve()
+    shared_inbox = str(main.get("shared_inbox", "")).lower()
+    if not _EMAIL.match(shared_inbox):
+        bad("mailflow.shared_inbox", f"is {shared_inbox!r}; expected the approvals mailbox address")
+    domain = str(main.get("message_id_domain", shared_inbox.partition("@")[2] or "localhost"))
+    workflow = main.get("workflow")
+    templates = main.get("templates")
+
+    db = _section(data, "database", bad)
+    _unknown(db, {"url", "url_env"}, "database", bad)
+    url = _secret(db, "url", "database", bad) or f"sqlite:///{data_dir / 'mailflow.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+
+    source = _section(data, "source", bad)
+    source_kind = str(source.get("kind", "maildir"))
+    maildir_root = (base / str(_section(source, "maildir", bad).get("path", data_dir / "mail")))
+    imap = None
+    if source_kind == "imap":
+        from mailflow.transport.imap import ImapSettings
+
+        imap = _transport(source.get("imap"), ImapSettings, "source.imap", bad)
+    elif source_kind != "maildir":
+        bad("source.kind", f"is {source_kind!r}; expected 'maildir' or 'imap'")
+
+    sink = _section(data, "sink", bad)
+    sink_kind = str(sink.get("kind", "maildir"))
+    smtp = None
+    if sink_kind == "smtp":
+        from mailflow.transport.smtp import SmtpSettings
+
+        smtp = _transport(sink.get("smtp"), SmtpSettings, "sink.smtp", bad)
+    elif sink_kind != "maildir":
+        bad("sink.kind", f"is {sink_kind!r}; expected 'maildir' or 'smtp'")
+
+    daemon = _section(data, "daemon", bad)
+    _unknown(daemon, {"poll_seconds", "reminder_check_minutes", "escalate_after"}, "daemon", bad)
+    poll = _number(daemon, "poll_seconds", 30, "daemon", bad)
+    reminder_check = _number(daemon, "reminder_check_minutes", 15, "daemon", bad)
+    escalate_after = int(_number(daemon, "escalate_after", 2, "daemon", bad))
+
+    accounts = tuple(_accounts(data.get("accounts", []), bad))
+    people = tuple(_people(data.get("people", []), {a.key for a in accounts}, bad))
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        path=path,
+        data_dir=data_dir,
+        database_url=url,
+        shared_inbox=shared_inbox,
+        from_name=str(main.get("from_name", "Change requests")),
+        message_id_domain=domain,
+        workflow_path=(base / str(workflow)) if workflow else None,
+        templates_dir=(base / str(templates)) if templates else None,
+        source_kind=source_kind,
+        maildir_root=maildir_root,
+        imap=imap,
+        sink_kind=sink_kind,
+        smtp=smtp,
+        poll_seconds=poll,
+        reminder_check_minutes=reminder_check,
+        escalate_after=escalate_after,
+        people=people,
+        accounts=accounts,
+    )
+
+
+def _section(data: dict[str, Any], key: str, bad: Any) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        bad(key, "must be a table")
+        return {}
+    return value
+
+
+def _unknown(table: dict[str, Any], known: set[str], where: str, bad: Any) -> None:
+    for key in table:
+        if key not in known and not isinstance(table[key], dict):
+            bad(f"{where}.{key}", f"is not a known setting (known: {', '.join(sorted(known))})")
+
+
+def _secret(table: dict[str, Any], key: str, where: str, bad: Any) -> str:
+    env = table.get(f"{key}_env")
+    if env:
+        value = os.environ.get(str(env))
+        if value is None:
+            bad(f"{where}.{key}_env", f"names ${env}, which is not set")
+            return ""
+        return value
+    return str(table.get(key, "") or "")
+
+
+def _number(table: dict[str, Any], key: str, default: float, where: str, bad: Any) -> float:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        bad(f"{where}.{key}", f"is {value!r}; expected a number >= 0")
+        return default
+    return float(value)
+
+
+def _transport(table: Any, cls: Any, where: str, bad: Any) -> Any:
+    if not isinstance(table, dict):
+        bad(where, "is missing; it must be a table with the server's settings")
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key.endswith("_env") and key.removesuffix("_env") in names:
+            values[key.removesuffix("_env")] = _secret(table, key.removesuffix("_env"), where, bad)
+        elif key in names:
+            values[key] = value
+        else:
+            bad(f"{where}.{key}", f"is not a known setting (known: {', '.join(sorted(names))})")
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        bad(where, f"is incomplete or wrong: {exc}")
+        return None
+
+
+def _accounts(raw: Any, bad: Any) -> list[Account]:
+    out: list[Account] = []
+    for i, spec in enumerate(raw if isinstance(raw, list) else []):
+        key = f"accounts[{i}]"
+        if not isinstance(spec, dict) or not spec.get("key"):
+            bad(key, "must be a table with a key")
+            continue
+        domains = tuple(str(d).lower() for d in spec.get("domains", []))
+        if not domains:
+            bad(f"{key}.domains", "is empty; an account needs at least one mail domain")
+        try:
+            rate = Decimal(str(spec.get("billing_rate", "0")))
+        except InvalidOperation:
+            bad(f"{key}.billing_rate", f"is {spec.get('billing_rate')!r}; expected a number")
+            rate = Decimal(0)
+        currency = str(spec.get("currency", "USD")).upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            bad(f"{key}.currency", f"is {currency!r}; expected a 3-letter code like USD")
+        out.append(Account(str(spec["key"]), str(spec.get("name", spec["key"])), domains, rate,
+                           currency))
+    if raw and not isinstance(raw, list):
+        bad("accounts", "must be an array of tables ([[accounts]])")
+    return out
+
+
+def _people(raw: Any, accounts: set[str], bad: Any) -> list[Person]:
+    out: list[Person] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(raw if isinstance(raw, list) else []):
+        key = f"people[{i}]"
+        if not isinstance(spec, dict):
+            bad(key, "must be a table")
+            continue
+        email = str(spec.get("email", "")).lower()
+        if not _EMAIL.match(email):
+            bad(f"{key}.email", f"is {email!r}; expected an e-mail address")
+        if email in seen:
+            bad(f"{key}.email", f"{email} is listed twice")
+        seen.add(email)
+        for account in spec.get("accounts", []):
+            if account not in accounts:
+                bad(f"{key}.accounts", f"names the unknown account {account!r}")
+        out.append(Person(str(spec.get("name", email)), email,
+                          tuple(str(r) for r in spec.get("roles", [])),
+                          tuple(str(a) for a in spec.get("accounts", []))))
+    if raw and not isinstance(raw, list):
+        bad("people", "must be an array of tables ([[people]])")
+    return out
+
+
+def check_people_roles(settings: Settings, role_scopes: dict[str, str]) -> list[str]:
+    """Problems between the people and the workflow's roles (unknown role, missing account)."""
+    where = str(settings.path) if settings.path else "<config>"
+    problems = []
+    for i, person in enumerate(settings.people):
+        for role in person.roles:
+            if role not in role_scopes:
+                problems.append(f"{where}: people[{i}].roles names the unknown role {role!r} "
+                                f"(the workflow has: {', '.join(sorted(role_scopes))})")
+            elif role_scopes[role] == "account" and not person.accounts:
+                problems.append(f"{where}: people[{i}] ({person.email}) holds {role!r}, which "
+                                f"is per account, but lists no accounts")
+    return problems

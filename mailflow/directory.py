@@ -1,0 +1,49 @@
+"""Who holds which role on a CR: the people of the configuration seen through the workflow's scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mailflow.config import Person, Settings
+from mailflow.workflow.definition import Role
+
+
+class Directory:
+    """Answers "what may this address do on this CR?" and "who must hear of this?"."""
+
+    def __init__(self, settings: Settings, roles: Mapping[str, Role]) -> None:
+        self.settings = settings
+        self.roles = roles
+
+    def holds(self, person: Person, role: str, account: str, assignee: str | None) -> bool:
+        if role not in person.roles or role not in self.roles:
+            return False
+        scope = self.roles[role].scope
+        if scope == "account":
+            return account in person.accounts
+        if scope == "cr" and assignee:
+            return person.email == assignee
+        return True
+
+    def roles_of(self, address: str, account: str, assignee: str | None = None) -> frozenset[str]:
+        """The roles an address holds on a CR of this account; empty for strangers."""
+        person = self.settings.person(address)
+        if person is None:
+            return frozenset()
+        return frozenset(r for r in person.roles if self.holds(person, r, account, assignee))
+
+    def holders(self, role: str, account: str, assignee: str | None = None) -> list[Person]:
+        return [p for p in self.settings.people if self.holds(p, role, account, assignee)]
+
+    def everyone(self, account: str, assignee: str | None = None) -> list[Person]:
+        """Everyone with a role on the CR, in configuration order."""
+        return [p for p in self.settings.people if self.roles_of(p.email, account, assignee)]
+
+    def accounts_where(self, address: str, role: str) -> list[str]:
+        """The accounts for which an address holds an account-scoped role (e.g. a CSM's)."""
+        person = self.settings.person(address)
+        if person is None or role not in person.roles:
+            return []
+        if self.roles.get(role) and self.roles[role].scope == "account":
+            return list(person.accounts)
+        return [a.key for a in self.settings.accounts]

@@ -1,0 +1,126 @@
+"""Effects → EmailMessage via jinja2. Message-IDs are minted here, before anything is stored.
+
+Each template is plain text; the HTML alternative is the same text, autoescaped, so the two
+parts can never say different things and nothing a person wrote can inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from markupsafe import escape
+
+from mailflow.errors import ConfigError
+
+_HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]+")
+_HTML_LAYOUT = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+    '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;'
+    'line-height:1.45;color:#222">{body}</body></html>'
+)
+
+
+def template_folders(extra: Path | None = None) -> list[Path]:
+    """The override folder (if any), then the templates shipped with mailflow."""
+    folders = [extra] if extra else []
+    checkout = Path(__file__).resolve().parents[2] / "templates"
+    if checkout.is_dir():
+        folders.append(checkout)
+    else:
+        folders.append(Path(str(resources.files("mailflow.templates"))))
+    return folders
+
+
+def header_safe(text: str, limit: int = 200) -> str:
+    """One line, no control characters: what a person typed may never add a header."""
+    cleaned = _HEADER_UNSAFE.sub(" ", text).strip()
+    return cleaned[:limit]
+
+
+class Composer:
+    """Renders templates and builds complete messages with their final Message-IDs."""
+
+    def __init__(self, from_addr: str, from_name: str, msgid_domain: str,
+                 extra_templates: Path | None = None) -> None:
+        self.from_addr = from_addr
+        self.from_name = from_name
+        self.msgid_domain = msgid_domain
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(f)) for f in template_folders(extra_templates)]),
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.env.get_template(f"{name}.txt")
+        except TemplateNotFound:
+            return False
+        return True
+
+    def render(self, name: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
+        """(subject, text, html) of one template."""
+        try:
+            template = self.env.get_template(f"{name}.txt")
+        except TemplateNotFound:
+            raise ConfigError(f"template {name}.txt was not found") from None
+        text = template.render(**context)
+        subject = str(getattr(template.make_module(dict(context)), "subject", ""))
+        text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+        paragraphs = "".join(
+            f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n") if p.strip()
+        )
+        return subject, text, _HTML_LAYOUT.format(body=paragraphs)
+
+    def mint_message_id(self, cr_id: str | None) -> str:
+        prefix = (cr_id or "mailflow").lower()
+        return make_msgid(idstring=f"{prefix}.{secrets.token_hex(6)}", domain=self.msgid_domain)
+
+    def build(
+        self,
+        *,
+        template: str,
+        context: Mapping[str, Any],
+        cr_id: str | None,
+        to: Sequence[str],
+        cc: Sequence[str] = (),
+        in_reply_to: str | None = None,
+        references: Sequence[str] = (),
+        now: datetime,
+    ) -> EmailMessage:
+        """A finished message; the caller stores it in the outbox as it is."""
+        subject, text, html = self.render(template, context)
+        msg = EmailMessage()
+        token = f"[{cr_id}] " if cr_id else ""
+        msg["Subject"] = header_safe(token + subject, 250)
+        msg["From"] = Address(header_safe(self.from_name, 80), addr_spec=self.from_addr)
+        msg["To"] = ", ".join(to)
+        if cc:
+            msg["Cc"] = ", ".join(cc)
+        msg["Date"] = format_datetime(now)
+        msg["Message-ID"] = self.mint_message_id(cr_id)
+        if in_reply_to:
+            msg["In-Reply-To"] = in_reply_to
+        refs = [r for r in references if r]
+        if refs:
+            msg["References"] = " ".join(refs[-10:])
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Mailflow-Template"] = template
+        if cr_id:
+            msg["X-Mailflow-CR"] = cr_id
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        return msg

@@ -1,0 +1,41 @@
+"""② Tie an inbound message to its CR: the [CR-…] subject token first, then the thread headers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from mailflow.mail.parse import Inbound
+from mailflow.store import ledger, outbox
+from mailflow.store.tables import ChangeRequest
+
+TOKEN = re.compile(r"\[(CR-\d{4}-\d{3,6})\]", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Route:
+    """kind: "cr" (cr_id set), "unknown_cr" (a token naming no CR), or "new" (no CR at all)."""
+
+    kind: str
+    cr_id: str | None = None
+    how: str = ""
+
+
+def token_in(subject: str) -> str | None:
+    match = TOKEN.search(subject or "")
+    return match.group(1).upper() if match else None
+
+
+def route(session: Session, msg: Inbound) -> Route:
+    token = token_in(msg.subject)
+    if token:
+        if session.get(ChangeRequest, token) is not None:
+            return Route("cr", token, "subject token")
+        return Route("unknown_cr", token, "subject token")
+    thread = [i for i in (msg.in_reply_to, *reversed(msg.references)) if i]
+    cr_id = outbox.cr_of_message_ids(session, thread) or ledger.cr_of_message_ids(session, thread)
+    if cr_id:
+        return Route("cr", cr_id, "thread headers")
+    return Route("new")

@@ -1,0 +1,143 @@
+"""The SQLModel tables: change requests, their timeline, the message ledger, files and outbox.
+
+Every timestamp is timezone-aware UTC (sqlmodel stores it as TIMESTAMPTZ on PostgreSQL
+and reads it back aware on SQLite).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ChangeRequest(SQLModel, table=True):
+    """One CR and where it stands; `fields` holds every typed value replies have given."""
+
+    __tablename__ = "change_request"
+
+    id: str = Field(primary_key=True)
+    account: str = Field(index=True)
+    title: str
+    description: str = ""
+    stage: str = Field(index=True)
+    held: bool = False
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    votes: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    entered_at: datetime = Field(default_factory=utcnow)
+    reminders: int = 0
+    reminded_at: datetime | None = None
+    assignee: str | None = None
+    opened_by: str = ""
+    thread_root: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CRSequence(SQLModel, table=True):
+    """The last CR number used in a year, so ids read CR-2026-0042."""
+
+    __tablename__ = "cr_sequence"
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class LedgerEntry(SQLModel, table=True):
+    """The one recorded outcome of one inbound message (applied, answered, ignored, quarantined)."""
+
+    __tablename__ = "message_ledger"
+
+    id: int | None = Field(default=None, primary_key=True)
+    content_hash: str = Field(index=True, unique=True)
+    message_id: str = Field(default="", index=True)
+    source_key: str = ""
+    sender: str = ""
+    subject: str = ""
+    outcome: str
+    reason: str = ""
+    cr_id: str | None = Field(default=None, index=True)
+    received_at: datetime = Field(default_factory=utcnow)
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class Decision(SQLModel, table=True):
+    """A decision someone gave at a stage, with the message that carried it."""
+
+    __tablename__ = "decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    stage: str
+    verb: str
+    actor: str
+    text: str = ""
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One line of a CR's timeline: a change, a decision, a refusal, a reminder, a mail."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    at: datetime = Field(default_factory=utcnow)
+    stage: str
+    kind: str
+    detail: str
+    actor: str = ""
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+
+
+class Blob(SQLModel, table=True):
+    """A file's bytes, stored once however many messages carried it."""
+
+    __tablename__ = "blob"
+
+    sha256: str = Field(primary_key=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class AttachmentLink(SQLModel, table=True):
+    """A file as it arrived for a CR at a stage."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (UniqueConstraint("cr_id", "sha256", "ledger_id", "filename"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    stage: str
+    filename: str
+    content_type: str = "application/octet-stream"
+    sha256: str = Field(foreign_key="blob.sha256")
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxRow(SQLModel, table=True):
+    """A mail to send, complete with its final Message-ID; the sender only delivers it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(index=True, unique=True)
+    cr_id: str | None = Field(default=None, index=True)
+    template: str = ""
+    envelope_from: str
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    status: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

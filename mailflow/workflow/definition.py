@@ -1,0 +1,353 @@
+"""Load a workflow TOML file into frozen objects, reporting every problem with its key."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mailflow.decide import VerbSpec, Vocabulary
+from mailflow.errors import ConfigError
+
+FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", "url")
+ROLE_SCOPES = ("account", "global", "cr")
+COMMAND_EFFECTS = ("end", "hold", "resume", "status")
+ANYONE = "*"
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    title: str
+    scope: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    unit: str = ""
+    proposed_from: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One accepted reply at a stage: the verb, where it leads, and what it must carry."""
+
+    verb: str
+    to: str | None
+    fields: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    attachment: bool = False
+    reason: bool = False
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    title: str
+    actors: tuple[str, ...]
+    act: str
+    copy: tuple[str, ...]
+    template: str
+    remind_hours: float
+    replies: tuple[Reply, ...]
+
+    def reply(self, verb: str) -> Reply | None:
+        return next((r for r in self.replies if r.verb == verb), None)
+
+
+@dataclass(frozen=True)
+class End:
+    name: str
+    title: str
+    template: str
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    roles: tuple[str, ...]
+    effect: str
+    to: str | None = None
+    reason: bool = False
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The whole process; the engine reads nothing else."""
+
+    name: str
+    title: str
+    start: str
+    roles: Mapping[str, Role]
+    fields: Mapping[str, Field]
+    stages: tuple[Stage, ...]
+    ends: Mapping[str, End]
+    commands: tuple[Command, ...]
+    vocabulary: Vocabulary
+    source: str
+    informed: tuple[str, ...] = ()
+    escalate_to: tuple[str, ...] = ()
+
+    def stage(self, name: str) -> Stage | None:
+        return next((s for s in self.stages if s.name == name), None)
+
+    def title_of(self, state: str) -> str:
+        stage = self.stage(state)
+        if stage is not None:
+            return stage.title
+        end = self.ends.get(state)
+        return end.title if end is not None else state
+
+    def is_end(self, state: str) -> bool:
+        return state in self.ends
+
+    def command(self, verb: str) -> Command | None:
+        return next((c for c in self.commands if c.verb == verb), None)
+
+    def verb(self, verb: str) -> VerbSpec | None:
+        return next((v for v in self.vocabulary.verbs if v.verb == verb), None)
+
+    def templates(self) -> list[str]:
+        return [s.template for s in self.stages] + [e.template for e in self.ends.values()]
+
+
+DEFAULT_WORKFLOW = "change_request.toml"
+
+
+def load_workflow(
+    path: Path | None = None, template_exists: Callable[[str], bool] | None = None
+) -> Workflow:
+    """Read and validate a workflow; the built-in one when no path is given."""
+    if path is None:
+        text = resources.files("mailflow.workflow").joinpath(DEFAULT_WORKFLOW).read_text("utf-8")
+        source = f"<built-in {DEFAULT_WORKFLOW}>"
+    else:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the workflow file: {exc.strerror}") from None
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return build_workflow(data, source, template_exists)
+
+
+def build_workflow(
+    data: Mapping[str, Any], source: str, template_exists: Callable[[str], bool] | None = None
+) -> Workflow:
+    """Turn parsed TOML into a Workflow, or raise ConfigError listing every problem."""
+    problems = _Problems(source)
+    roles = {
+        name: Role(name, str(spec.get("title", name)), str(spec.get("scope", "global")))
+        for name, spec in _table(data, "roles", problems).items()
+    }
+    for role in roles.values():
+        if role.scope not in ROLE_SCOPES:
+            problems.add(f"roles.{role.name}.scope", f"is {role.scope!r}; expected one of {ROLE_SCOPES}")
+    fields = {
+        name: Field(name, str(spec.get("label", name.title())), str(spec.get("type", "text")),
+                    str(spec.get("unit", "")), str(spec.get("proposed_from", "")))
+        for name, spec in _table(data, "fields", problems).items()
+    }
+    for f in fields.values():
+        if f.type not in FIELD_TYPES:
+            problems.add(f"fields.{f.name}.type", f"is {f.type!r}; expected one of {FIELD_TYPES}")
+    for f in fields.values():
+        if f.proposed_from and f.proposed_from not in fields:
+            problems.add(f"fields.{f.name}.proposed_from", f"names unknown field {f.proposed_from!r}")
+    vocabulary = _vocabulary(data, problems)
+    verbs = {v.verb for v in vocabulary.verbs}
+    ends = {
+        name: End(name, str(spec.get("title", name)), str(spec.get("template", f"notice/{name}")))
+        for name, spec in _table(data, "ends", problems).items()
+    }
+    stages = tuple(
+        _stage(i, raw, problems) for i, raw in enumerate(data.get("stages", []) or [])
+    )
+    commands = tuple(_command(i, raw, problems) for i, raw in enumerate(data.get("commands", [])))
+    states = {s.name for s in stages} | set(ends)
+    start = str(data.get("start", stages[0].name if stages else ""))
+    if start not in {s.name for s in stages}:
+        problems.add("start", f"names {start!r}, which is not a stage")
+    seen: set[str] = set()
+    for i, stage in enumerate(stages):
+        where = f"stages[{i}] ({stage.name})"
+        if stage.name in seen or stage.name in ends:
+            problems.add(where, "the name is used twice")
+        seen.add(stage.name)
+        for role in (*stage.actors, *stage.copy):
+            if role not in roles:
+                problems.add(f"{where}", f"names the unknown role {role!r}")
+        if not stage.actors:
+            problems.add(f"{where}.actors", "is empty; someone must act at every stage")
+        if stage.act not in ("any", "all"):
+            problems.add(f"{where}.act", f"is {stage.act!r}; expected 'any' or 'all'")
+        for reply in stage.replies:
+            if reply.verb not in verbs:
+                problems.add(f"{where}.replies", f"uses the unknown verb {reply.verb!r}")
+            if reply.to is not None and reply.to not in states:
+                problems.add(f"{where}.replies ({reply.verb})", f"leads to unknown stage {reply.to!r}")
+            for name in (*reply.fields, *reply.optional):
+                if name not in fields:
+                    problems.add(f"{where}.replies ({reply.verb})", f"names unknown field {name!r}")
+            for role in reply.notify:
+                if role not in roles:
+                    problems.add(f"{where}.replies ({reply.verb})", f"notifies unknown role {role!r}")
+    for i, command in enumerate(commands):
+        where = f"commands[{i}] ({command.verb})"
+        if command.verb not in verbs:
+            problems.add(where, "uses a verb missing from [verbs]")
+        if command.effect not in COMMAND_EFFECTS:
+            problems.add(f"{where}.effect", f"is {command.effect!r}; expected one of {COMMAND_EFFECTS}")
+        if command.effect == "end" and command.to not in ends:
+            problems.add(f"{where}.to", f"must name an end state, not {command.to!r}")
+        for role in command.roles:
+            if role != ANYONE and role not in roles:
+                problems.add(where, f"names the unknown role {role!r}")
+    informed = _strings(data.get("informed"))
+    escalate_to = _strings(data.get("escalate_to"))
+    for key, names in (("informed", informed), ("escalate_to", escalate_to)):
+        for role in names:
+            if role not in roles:
+                problems.add(key, f"names the unknown role {role!r}")
+    _check_reachable(start, stages, ends, problems)
+    if template_exists is not None:
+        for name in [s.template for s in stages] + [e.template for e in ends.values()]:
+            if not template_exists(name):
+                problems.add("template", f"{name!r} was not found in the template folders")
+    problems.raise_if_any()
+    return Workflow(
+        name=str(data.get("name", "workflow")),
+        title=str(data.get("title", "Workflow")),
+        start=start,
+        roles=roles,
+        fields=fields,
+        stages=stages,
+        ends=ends,
+        commands=commands,
+        vocabulary=vocabulary,
+        source=source,
+        informed=informed,
+        escalate_to=escalate_to,
+    )
+
+
+class _Problems:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.items.append(f"{self.source}: {key} {message}")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+def _table(data: Mapping[str, Any], key: str, problems: _Problems) -> dict[str, dict[str, Any]]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        problems.add(key, "must be a table")
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in value.items():
+        if isinstance(spec, dict):
+            out[name] = spec
+        else:
+            problems.add(f"{key}.{name}", "must be a table")
+    return out
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in (value or ()))
+
+
+def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
+    verbs = []
+    for name, spec in _table(data, "verbs", problems).items():
+        phrases = tuple(p.lower() for p in _strings(spec.get("phrases", ())))
+        verbs.append(
+            VerbSpec(
+                verb=name,
+                phrases=phrases,
+                takes_text=bool(spec.get("text", False)),
+                affirmative=bool(spec.get("affirmative", False)),
+            )
+        )
+    negations = data.get("negations", {})
+    words = _strings(negations.get("words", ())) if isinstance(negations, dict) else ()
+    return Vocabulary(verbs=tuple(verbs), negations=tuple(w.lower() for w in words))
+
+
+def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
+    if not isinstance(raw, dict) or "name" not in raw:
+        problems.add(f"stages[{index}]", "must be a table with a name")
+        raw = {"name": f"#{index}"} if not isinstance(raw, dict) else {"name": f"#{index}", **raw}
+    replies = []
+    for j, r in enumerate(raw.get("replies", [])):
+        if not isinstance(r, dict) or "verb" not in r:
+            problems.add(f"stages[{index}].replies[{j}]", "must be a table with a verb")
+            continue
+        replies.append(
+            Reply(
+                verb=str(r["verb"]),
+                to=str(r["to"]) if r.get("to") else None,
+                fields=_strings(r.get("fields")),
+                optional=_strings(r.get("optional")),
+                attachment=bool(r.get("attachment", False)),
+                reason=bool(r.get("reason", False)),
+                notify=_strings(r.get("notify")),
+            )
+        )
+    name = str(raw["name"])
+    return Stage(
+        name=name,
+        title=str(raw.get("title", name)),
+        actors=_strings(raw.get("actors")),
+        act=str(raw.get("act", "any")),
+        copy=_strings(raw.get("copy")),
+        template=str(raw.get("template", f"request/{name}")),
+        remind_hours=float(raw.get("remind_hours", 0) or 0),
+        replies=tuple(replies),
+    )
+
+
+def _command(index: int, raw: Any, problems: _Problems) -> Command:
+    if not isinstance(raw, dict) or "verb" not in raw:
+        problems.add(f"commands[{index}]", "must be a table with a verb")
+        return Command(verb=f"#{index}", roles=(), effect="status")
+    return Command(
+        verb=str(raw["verb"]),
+        roles=_strings(raw.get("roles")),
+        effect=str(raw.get("effect", "")),
+        to=str(raw["to"]) if raw.get("to") else None,
+        reason=bool(raw.get("reason", False)),
+    )
+
+
+def _check_reachable(
+    start: str, stages: tuple[Stage, ...], ends: Mapping[str, End], problems: _Problems
+) -> None:
+    by_name = {s.name: s for s in stages}
+    reached, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in by_name:
+            continue
+        reached.add(name)
+        todo.extend(r.to for r in by_name[name].replies if r.to)
+    for stage in stages:
+        if stage.name not in reached:
+            problems.add(f"stages ({stage.name})", f"cannot be reached from the start stage {start!r}")

@@ -1,0 +1,259 @@
+"""⑤ The pure workflow step: (CR state, who, what they said, now) → new state and effects.
+
+No I/O and no clock: the caller passes the time in and carries the effects out. Stage
+names come only from the Workflow object, so replacing the workflow file changes the
+process without touching this code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from mailflow.workflow.definition import ANYONE, Command, Reply, Stage, Workflow
+from mailflow.workflow.fields import FieldError, expected, parse_value
+
+EVERYONE = ANYONE
+
+
+@dataclass(frozen=True)
+class CRState:
+    """What the engine needs to know of a CR; the store maps it to and from its row."""
+
+    stage: str
+    entered_at: datetime
+    held: bool = False
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    votes: tuple[tuple[str, str], ...] = ()
+    reminders: int = 0
+    reminded_at: datetime | None = None
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The sender of a reply and the roles they hold on this CR."""
+
+    address: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Said:
+    """A reply as the engine sees it: verb, free text, raw `Key: value` fields, file count."""
+
+    verb: str
+    text: str = ""
+    fields: Mapping[str, str] = field(default_factory=dict)
+    attachments: int = 0
+
+
+@dataclass(frozen=True)
+class Mail:
+    """An effect: a mail from a template to roles (EVERYONE = all on the CR) or to the sender."""
+
+    template: str
+    to_roles: tuple[str, ...] = ()
+    cc_roles: tuple[str, ...] = ()
+    to_sender: bool = False
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Audit:
+    """An effect: one line of the CR's timeline."""
+
+    kind: str
+    detail: str
+
+
+Effect = Mail | Audit
+
+
+@dataclass(frozen=True)
+class Result:
+    """What apply() decided. `refusal` is None when the reply was acted on."""
+
+    state: CRState
+    effects: tuple[Effect, ...]
+    refusal: str | None = None
+    detail: str = ""
+
+    @property
+    def applied(self) -> bool:
+        return self.refusal is None
+
+
+def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime) -> Result:
+    """Act on one reply, or refuse it with a reason the sender is told."""
+    command = wf.command(said.verb)
+    if command is not None:
+        return _command(wf, state, actor, said, command, now)
+    if wf.is_end(state.stage):
+        return _refuse(wf, state, actor, "closed", f"it is already {wf.title_of(state.stage)}")
+    stage = wf.stage(state.stage)
+    assert stage is not None, f"unknown state {state.stage!r}"
+    if state.held:
+        return _refuse(wf, state, actor, "on_hold", "it is on hold; a CSM can RESUME it")
+    reply = stage.reply(said.verb)
+    if reply is None:
+        return _refuse(
+            wf, state, actor, "not_expected", f"can't {said.verb} at stage {stage.title!r}"
+        )
+    acting = actor.roles & set(stage.actors)
+    if not acting:
+        return _refuse(wf, state, actor, "wrong_sender", _who(wf, stage))
+    problem, values = _check(wf, state, reply, said)
+    if problem is not None:
+        return _refuse(wf, state, actor, *problem)
+    new_fields = {**state.fields, **values}
+    if reply.reason and said.text:
+        new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
+    state = replace(state, fields=new_fields)
+    decision = Audit("decision", f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
+                     + (f" — {said.text}" if said.text else ""))
+    if stage.act == "all" and wf.verb(said.verb) and wf.verb(said.verb).affirmative:  # type: ignore[union-attr]
+        voted = {role for role, verb in state.votes if verb == said.verb}
+        if acting <= voted:
+            return _refuse(wf, state, actor, "already_decided", "your reply is already recorded")
+        votes = state.votes + tuple((role, said.verb) for role in sorted(acting - voted))
+        state = replace(state, votes=votes)
+        waiting = [r for r in stage.actors if r not in {role for role, _ in votes}]
+        if waiting:
+            titles = ", ".join(wf.roles[r].title for r in waiting)
+            return Result(state, (decision, Mail("notice/vote_recorded", to_sender=True,
+                                                 context={"verb": said.verb, "waiting": titles})))
+    if reply.to is None:
+        told = tuple(r for r in reply.notify if r not in acting)
+        effects: list[Effect] = [decision, Mail("notice/accepted", to_sender=True,
+                                                context={"verb": said.verb, "text": said.text})]
+        if told:
+            effects.append(Mail("notice/update", to_roles=told,
+                                context={"verb": said.verb, "text": said.text}))
+        return Result(state, tuple(effects))
+    ack = Mail("notice/accepted", to_sender=True,
+               context={"verb": said.verb, "text": said.text, "next": wf.title_of(reply.to)})
+    return _enter(wf, state, reply.to, now, (decision, ack))
+
+
+def start(wf: Workflow, actor: Actor, said: Said, now: datetime, currency: str = "") -> Result:
+    """Open a new CR at the workflow's first stage and apply the opening reply to it."""
+    return apply(wf, CRState(stage=wf.start, entered_at=now, currency=currency), actor, said, now)
+
+
+def remind(wf: Workflow, state: CRState, now: datetime, escalate_after: int) -> Result | None:
+    """A reminder (or an escalation) when the stage has waited past its interval, else None."""
+    stage = wf.stage(state.stage)
+    if stage is None or state.held or stage.remind_hours <= 0:
+        return None
+    since = state.reminded_at or state.entered_at
+    if now - since < timedelta(hours=stage.remind_hours):
+        return None
+    count = state.reminders + 1
+    state = replace(state, reminders=count, reminded_at=now)
+    context = {"count": count, "waiting_hours": round((now - state.entered_at).total_seconds() / 3600)}
+    level = count - escalate_after
+    if level <= 0 or not wf.escalate_to:
+        mail = Mail("notice/reminder", to_roles=stage.actors, cc_roles=stage.copy, context=context)
+        return Result(state, (Audit("reminder", f"reminder {count} sent"), mail))
+    target = wf.escalate_to[min(level, len(wf.escalate_to)) - 1]
+    mail = Mail("notice/escalation", to_roles=(target,), cc_roles=stage.actors,
+                context={**context, "level": level})
+    return Result(state, (Audit("escalation", f"escalated to {wf.roles[target].title}"), mail))
+
+
+def expected_replies(wf: Workflow, stage_name: str) -> list[str]:
+    """The replies a stage accepts, written as a person would type them."""
+    stage = wf.stage(stage_name)
+    if stage is None:
+        return []
+    out = []
+    for reply in stage.replies:
+        parts = [reply.verb + (" <reason>" if reply.reason else "")]
+        parts += [f"{wf.fields[f].label}: <{expected(wf.fields[f])}>" for f in reply.fields]
+        if reply.attachment:
+            parts.append("(with the document attached)")
+        out.append("  ".join(parts))
+    return out
+
+
+def _enter(wf: Workflow, state: CRState, to: str, now: datetime,
+           effects: tuple[Effect, ...]) -> Result:
+    old = state.stage
+    state = replace(state, stage=to, entered_at=now, votes=(), reminders=0, reminded_at=None)
+    moved = Audit("transition", f"{wf.title_of(old)} → {wf.title_of(to)}")
+    end = wf.ends.get(to)
+    if end is not None:
+        return Result(state, (*effects, moved, Mail(end.template, to_roles=(EVERYONE,))))
+    stage = wf.stage(to)
+    assert stage is not None
+    cc = stage.copy + tuple(r for r in wf.informed if r not in stage.copy + stage.actors)
+    request = Mail(stage.template, to_roles=stage.actors, cc_roles=cc,
+                   context={"expected": expected_replies(wf, to)})
+    return Result(state, (*effects, moved, request))
+
+
+def _command(wf: Workflow, state: CRState, actor: Actor, said: Said, command: Command,
+             now: datetime) -> Result:
+    allowed = bool(actor.roles) if EVERYONE in command.roles else bool(
+        actor.roles & set(command.roles))
+    if not allowed:
+        titles = ", ".join(wf.roles[r].title for r in command.roles if r in wf.roles)
+        return _refuse(wf, state, actor, "wrong_sender", f"only {titles} may {said.verb}")
+    if command.effect == "status":
+        return Result(state, (Audit("status", f"{actor.address} asked for the status"),
+                              Mail("notice/status", to_sender=True)))
+    if wf.is_end(state.stage):
+        return _refuse(wf, state, actor, "closed", f"it is already {wf.title_of(state.stage)}")
+    if command.reason and not said.text:
+        return _refuse(wf, state, actor, "missing_reason", f"{said.verb} needs a reason after it")
+    audit = Audit("command", f"{actor.address}: {said.verb}" + (f" — {said.text}" if said.text else ""))
+    notice = Mail("notice/command", to_roles=(EVERYONE,), context={"verb": said.verb, "text": said.text})
+    if command.effect == "hold":
+        if state.held:
+            return _refuse(wf, state, actor, "already_decided", "it is already on hold")
+        return Result(replace(state, held=True), (audit, notice))
+    if command.effect == "resume":
+        if not state.held:
+            return _refuse(wf, state, actor, "already_decided", "it is not on hold")
+        return Result(replace(state, held=False, reminded_at=now), (audit, notice))
+    assert command.to is not None
+    fields = {**state.fields, "end.reason": said.text} if said.text else state.fields
+    return _enter(wf, replace(state, fields=fields, held=False), command.to, now, (audit,))
+
+
+def _check(wf: Workflow, state: CRState, reply: Reply,
+           said: Said) -> tuple[tuple[str, str] | None, dict[str, Any]]:
+    if reply.reason and not said.text:
+        return ("missing_reason", f"{reply.verb} needs a reason after it, e.g. "
+                f"'{reply.verb} the cost is too high'"), {}
+    values: dict[str, Any] = {}
+    for name in (*reply.fields, *reply.optional):
+        spec = wf.fields[name]
+        raw = said.fields.get(name) or said.fields.get(spec.label.lower())
+        if raw is None:
+            if name in reply.fields:
+                return ("missing_field", f"{reply.verb} needs a line '{spec.label}: "
+                        f"<{expected(spec)}>'"), {}
+            continue
+        try:
+            values[name] = parse_value(spec, raw, state.currency)
+        except FieldError as exc:
+            return ("bad_field", str(exc)), {}
+    if reply.attachment and said.attachments == 0:
+        return ("missing_attachment", f"{reply.verb} needs the document attached"), {}
+    return None, values
+
+
+def _who(wf: Workflow, stage: Stage) -> str:
+    titles = " and ".join(wf.roles[r].title for r in stage.actors)
+    return f"stage {stage.title!r} is decided by the {titles}"
+
+
+def _refuse(wf: Workflow, state: CRState, actor: Actor, reason: str, detail: str) -> Result:
+    mail = Mail(f"explain/{reason}", to_sender=True,
+                context={"detail": detail, "expected": expected_replies(wf, state.stage)})
+    return Result(state, (Audit("refusal", f"{actor.address}: {reason}: {detail}"), mail),
+                  refusal=reason, detail=detail)

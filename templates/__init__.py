@@ -1,0 +1,1 @@
+"""Mail templates, shipped with mailflow as package data (request/, notice/, explain/)."""
