@@ -60,8 +60,6 @@ class Composer:
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
         )
 
     def exists(self, name: str) -> bool:
@@ -118,6 +116,7 @@ class Composer:
         if refs:
             msg["References"] = " ".join(refs[-10:])
         msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Mailflow-Id"] = cr_id or "mailflow"
         msg["X-Mailflow-Template"] = template
         if cr_id:
             msg["X-Mailflow-CR"] = cr_id

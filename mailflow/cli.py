@@ -1,0 +1,236 @@
+"""Every command a person types. Domain errors become one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlmodel import col, func, select
+
+from mailflow import __version__, report
+from mailflow.app import App, build_app
+from mailflow.errors import ConfigError, MailflowError, NotFound
+from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(f"mailflow: {line}", file=sys.stderr)
+        return exc.exit_code
+    except MailflowError as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailflow", description="Change-request approvals over email.")
+    p.add_argument("--version", action="version", version=f"mailflow {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", help="configuration file (default: $MAILFLOW_CONFIG, "
+                        "./mailflow.toml, ./config.toml, ./config.example.toml)")
+    common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="run the mail processor (the daemon)")
+    run.add_argument("--once", action="store_true", help="process what is waiting, then exit")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", parents=[common],
+                           help="validate the configuration and its workflow; list every problem")
+    check.set_defaults(func=cmd_check)
+
+    status = sub.add_parser("status", parents=[common], help="message counts and outbox state")
+    status.set_defaults(func=cmd_status)
+
+    wf = sub.add_parser("workflow", help="the workflow definition").add_subparsers(metavar="ACTION")
+    show = wf.add_parser("show", parents=[common], help="print stages and transitions")
+    show.add_argument("--mermaid", action="store_true", help="print a Mermaid state diagram")
+    show.set_defaults(func=cmd_workflow_show)
+
+    cr = sub.add_parser("cr", help="inspect and act on change requests").add_subparsers(
+        metavar="ACTION")
+    new = cr.add_parser("new", parents=[common], help="open a CR (as a CSM)")
+    new.add_argument("--account", required=True, help="account key from the configuration")
+    new.add_argument("--title", required=True)
+    new.add_argument("--description", default="")
+    _by(new)
+    new.set_defaults(func=cmd_cr_new)
+    lst = cr.add_parser("list", parents=[common], help="list CRs (open ones unless --all)")
+    lst.add_argument("--all", action="store_true", help="include ended CRs")
+    lst.add_argument("--account")
+    lst.add_argument("--stage")
+    lst.set_defaults(func=cmd_cr_list)
+    one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
+    one.add_argument("cr_id", metavar="CR-ID")
+    one.set_defaults(func=cmd_cr_show)
+    for name, effect, text in (("cancel", "end", "cancel a CR (needs --reason)"),
+                               ("hold", "hold", "put a CR on hold"),
+                               ("resume", "resume", "resume a CR on hold")):
+        action = cr.add_parser(name, parents=[common], help=text)
+        action.add_argument("cr_id", metavar="CR-ID")
+        action.add_argument("--reason", default="")
+        _by(action)
+        action.set_defaults(func=cmd_cr_command, effect=effect)
+
+    demo = sub.add_parser("demo", parents=[common],
+                          help="play a whole CR lifecycle by mail through the real daemon loop")
+    demo.add_argument("--data-dir", help="where the demo keeps its database and Maildirs "
+                      "(default: a new temporary folder)")
+    demo.add_argument("--quiet", action="store_true", help="print only the final timeline")
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def _by(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", default=os.environ.get("MAILFLOW_USER"),
+                        help="your e-mail address as configured (default: $MAILFLOW_USER)")
+
+
+def _app(args: argparse.Namespace) -> App:
+    return build_app(args.config)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mailflow.daemon import Daemon
+    from mailflow.transport.factory import open_sink, open_source
+
+    app = _app(args)
+    source, sink = open_source(app.settings), open_sink(app.settings)
+    try:
+        Daemon(app, source, sink).run(once=args.once)
+    finally:
+        source.close()
+        sink.close()
+        app.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    app = _app(args)
+    s, wf = app.settings, app.workflow
+    print(f"{s.path}: OK — workflow {wf.name!r} ({len(wf.stages)} stages, {len(wf.ends)} ends), "
+          f"{len(s.people)} people, {len(s.accounts)} accounts, source {s.source_kind}, "
+          f"sink {s.sink_kind}")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    app = _app(args)
+    with app.db.session() as session:
+        ledger = session.exec(select(LedgerEntry.outcome, func.count())
+                              .group_by(LedgerEntry.outcome)).all()
+        mail = session.exec(select(OutboxRow.status, func.count())
+                            .group_by(OutboxRow.status)).all()
+        open_crs = session.exec(select(func.count()).select_from(ChangeRequest).where(
+            col(ChangeRequest.stage).not_in(list(app.workflow.ends)))).one()
+        last = session.exec(select(func.max(LedgerEntry.received_at))).one()
+    print(f"database: {app.db.url.split('@')[-1]}")
+    print(f"open CRs: {open_crs}")
+    print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
+    print(f"last message handled: {last:%Y-%m-%d %H:%M:%S} UTC" if last else
+          "last message handled: never")
+    print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
+    return 0
+
+
+def cmd_workflow_show(args: argparse.Namespace) -> int:
+    app = _app(args)
+    print(report.workflow_mermaid(app.workflow) if args.mermaid
+          else report.workflow_text(app.workflow))
+    return 0
+
+
+def cmd_cr_new(args: argparse.Namespace) -> int:
+    from mailflow.intake import open_cr
+
+    app = _app(args)
+    by = _require_by(app, args)
+    with app.db.transaction() as session:
+        cr = open_cr(app, session, account=args.account, title=args.title,
+                     description=args.description, opened_by=by, now=_now())
+    print(f"{cr.id} opened: {cr.title} — now at {app.workflow.title_of(cr.stage)}")
+    return 0
+
+
+def cmd_cr_list(args: argparse.Namespace) -> int:
+    app = _app(args)
+    query = select(ChangeRequest).order_by(col(ChangeRequest.id))
+    if not args.all:
+        query = query.where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+    if args.account:
+        query = query.where(ChangeRequest.account == args.account)
+    if args.stage:
+        query = query.where(ChangeRequest.stage == args.stage)
+    with app.db.session() as session:
+        print(report.cr_table(app, session.exec(query).all()))
+    return 0
+
+
+def cmd_cr_show(args: argparse.Namespace) -> int:
+    app = _app(args)
+    with app.db.session() as session:
+        cr = session.get(ChangeRequest, args.cr_id.upper())
+        if cr is None:
+            raise NotFound(f"no change request {args.cr_id}")
+        print(report.cr_detail(app, session, cr))
+    return 0
+
+
+def cmd_cr_command(args: argparse.Namespace) -> int:
+    from mailflow.effects import carry_out, state_of
+    from mailflow.workflow import engine
+
+    app = _app(args)
+    by = _require_by(app, args)
+    command = next((c for c in app.workflow.commands if c.effect == args.effect), None)
+    if command is None:
+        raise MailflowError(f"the workflow has no command with effect {args.effect!r}")
+    with app.db.transaction() as session:
+        cr = session.get(ChangeRequest, args.cr_id.upper())
+        if cr is None:
+            raise NotFound(f"no change request {args.cr_id}")
+        account = app.settings.account(cr.account)
+        said = engine.Said(command.verb, args.reason)
+        actor = engine.Actor(by, app.directory.roles_of(by, cr.account, cr.assignee))
+        result = engine.apply(app.workflow, state_of(cr, account.currency if account else ""),
+                              actor, said, _now())
+        if not result.applied:
+            raise MailflowError(f"{cr.id}: can't {command.verb}: {result.detail}")
+        carry_out(app, session, cr, result, now=_now(), actor=by, said=said)
+    print(f"{cr.id}: {command.verb} recorded — now {app.workflow.title_of(cr.stage)}"
+          + (" (on hold)" if cr.held else ""))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from mailflow.demo import play
+
+    return play(args.config, args.data_dir, quiet=args.quiet)
+
+
+def _require_by(app: App, args: argparse.Namespace) -> str:
+    if not args.by:
+        raise MailflowError("say who you are: --by you@example.com (or set MAILFLOW_USER)")
+    if app.settings.person(args.by) is None:
+        raise NotFound(f"{args.by} is not in the configuration's [[people]]")
+    return str(args.by).lower()

@@ -1,0 +1,193 @@
+"""The service loop: read the mailbox, deliver the outbox, send reminders, stop cleanly.
+
+A message is filed away at its source only after its transaction committed; if filing
+fails the message is read again later and the ledger turns it into a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import schedule
+from sqlmodel import col, select
+
+from mailflow import pipeline
+from mailflow.app import App
+from mailflow.effects import carry_out, state_of
+from mailflow.errors import MailflowError, PermanentSendError, TransientSendError
+from mailflow.store import outbox
+from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
+from mailflow.transport.base import Sink, Source
+from mailflow.workflow import engine
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Counts:
+    handled: int = 0
+    sent: int = 0
+    reminders: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class Daemon:
+    """Owns a source and a sink; each job catches its own errors so the loop never dies."""
+
+    def __init__(self, app: App, source: Source, sink: Sink,
+                 clock: Callable[[], datetime] = utcnow,
+                 on_message: Callable[[pipeline.Handled], None] | None = None) -> None:
+        self.app, self.source, self.sink, self.clock = app, source, sink, clock
+        self.on_message = on_message
+        self.stopping = False
+        self.counts = Counts()
+
+    def stop(self, *_: Any) -> None:
+        """Finish the current message, then leave the loop."""
+        self.stopping = True
+
+    def process_inbox(self) -> int:
+        done = 0
+        for raw in self.source.fetch():
+            if self.stopping:
+                break
+            handled = pipeline.handle(self.app, raw, self.clock())
+            self.source.ack(raw.key, handled.folder)  # type: ignore[arg-type]
+            done += 1
+            self.counts.handled += 1
+            self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
+            log.info("%s: %s (%s)%s", raw.key, handled.outcome, handled.reason,
+                     f" {handled.cr_id}" if handled.cr_id else "")
+            if self.on_message is not None:
+                self.on_message(handled)
+        return done
+
+    def deliver_outbox(self, limit: int = 200) -> int:
+        """Send what is due; each row's result is committed on its own."""
+        db, sent = self.app.db, 0
+        with db.session() as session:
+            ids = [row.id for row in outbox.due(session, self.clock(), limit)]
+        for row_id in ids:
+            if self.stopping:
+                break
+            with db.transaction() as session:
+                row = session.exec(select(OutboxRow).where(OutboxRow.id == row_id)
+                                   .with_for_update(skip_locked=True)).first()
+                if row is None or row.status != outbox.PENDING:
+                    continue
+                now = self.clock()
+                try:
+                    self.sink.send(row.envelope_from, row.recipients, row.data)
+                except TransientSendError as exc:
+                    outbox.mark_retry(row, now, str(exc))
+                    log.warning("delivery of %s deferred: %s", row.message_id, exc)
+                except PermanentSendError as exc:
+                    outbox.mark_failed(row, now, str(exc))
+                    log.error("delivery of %s failed for good: %s", row.message_id, exc)
+                    cr = session.get(ChangeRequest, row.cr_id) if row.cr_id else None
+                    if cr is not None:
+                        session.add(AuditEvent(cr_id=cr.id, at=now, stage=cr.stage,
+                                               kind="delivery_failed",
+                                               detail=f"{row.template}: {exc}"[:2000]))
+                else:
+                    outbox.mark_sent(row, now)
+                    sent += 1
+                session.add(row)
+        self.counts.sent += sent
+        return sent
+
+    def send_reminders(self) -> int:
+        """Remind (then escalate) every open stage that has waited past its interval."""
+        wf, count = self.app.workflow, 0
+        with self.app.db.session() as session:
+            ids = session.exec(select(ChangeRequest.id)
+                               .where(col(ChangeRequest.stage).not_in(list(wf.ends)))
+                               .where(ChangeRequest.held == False)).all()  # noqa: E712
+        for cr_id in ids:
+            with self.app.db.transaction() as session:
+                cr = session.get(ChangeRequest, cr_id)
+                if cr is None:
+                    continue
+                account = self.app.settings.account(cr.account)
+                now = self.clock()
+                result = engine.remind(wf, state_of(cr, account.currency if account else ""),
+                                       now, self.app.settings.escalate_after)
+                if result is None:
+                    continue
+                notes = session.exec(select(AuditEvent.detail).where(AuditEvent.cr_id == cr.id)
+                                     .where(AuditEvent.kind == "auto-reply")
+                                     .where(AuditEvent.at >= cr.entered_at)).all()
+                carry_out(self.app, session, cr, result, now=now, actor="mailflow",
+                          context={"autoreplies": list(notes)})
+                count += 1
+        self.counts.reminders += count
+        return count
+
+    def cycle(self) -> None:
+        """One pass of every job, each guarded so one failing job does not stop the others."""
+        for job in (self.process_inbox, self.deliver_outbox, self.send_reminders,
+                    self.deliver_outbox):
+            if self.stopping:
+                return
+            self._guarded(job)
+
+    def _guarded(self, job: Callable[[], int]) -> None:
+        try:
+            job()
+        except MailflowError as exc:
+            log.error("%s: %s", job.__name__, exc)
+        except Exception:  # noqa: BLE001 - the loop must outlive any one failure
+            log.exception("%s failed; will try again", job.__name__)
+
+    def run(self, once: bool = False) -> None:
+        """Process until stopped (SIGTERM / SIGINT), or one cycle with once=True."""
+        self.cycle()
+        if once:
+            return
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        settings = self.app.settings
+        jobs = schedule.Scheduler()
+        jobs.every(settings.poll_seconds or 30).seconds.do(self._guarded, self.process_inbox)
+        jobs.every(10).seconds.do(self._guarded, self.deliver_outbox)
+        jobs.every(settings.reminder_check_minutes or 15).minutes.do(
+            self._guarded, self.send_reminders)
+        log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
+        try:
+            while not self.stopping:
+                self._wait(min(jobs.idle_seconds or 1.0, 5.0))
+                if not self.stopping:
+                    jobs.run_pending()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            log.info("mailflow stopped")
+
+    def _wait(self, seconds: float) -> None:
+        waiter = getattr(self.source, "wait", None)
+        if waiter is not None and seconds > 0:
+            try:
+                if waiter(seconds):
+                    self._guarded(self.process_inbox)
+                    self._guarded(self.deliver_outbox)
+            except Exception:  # noqa: BLE001
+                log.exception("waiting for mail failed")
+                time.sleep(min(seconds, 1.0))
+            return
+        end = time.monotonic() + max(seconds, 0)
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.2, end - time.monotonic()) if end > time.monotonic() else 0)
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s received: stopping after the current message", signum)
+        self.stop()
