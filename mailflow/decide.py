@@ -121,9 +121,12 @@ class _Match:
     spec: VerbSpec
 
 
+_APOSTROPHES = str.maketrans("’‘´`", "''''")
+
+
 def _normalize(text: str) -> str:
-    """Lower-case with typographic apostrophes and dashes made plain, same length."""
-    return text.lower().translate(str.maketrans({"’": "'", "‘": "'", "´": "'", "`": "'"}))
+    """Lower-case with typographic apostrophes made plain; keeps offsets (same length)."""
+    return text.lower().translate(_APOSTROPHES)
 
 
 def _phrase_pattern(phrase: str) -> str:
@@ -193,9 +196,7 @@ def _hedged(
             f"'{phrase}' reads as a question, so it was not taken as {verb}: {_quote(line)}",
             line,
         )
-    word = _find_word(scope, _HEDGES_ANYWHERE) or _find_word(
-        scope[: first.start], _HEDGES_BEFORE
-    )
+    word = _find_word(scope, _HEDGES_ANYWHERE) or _find_word(scope[: first.start], _HEDGES_BEFORE)
     if word:
         return Unclear(
             f"'{word}' makes '{phrase}' conditional or not yet given, so it was not taken "

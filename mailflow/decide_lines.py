@@ -17,7 +17,9 @@ _GREETING = re.compile(
 _SEPARATOR = re.compile(r"[,!:;–—]|\s-\s|\.\s")
 _SIGN_OFF = re.compile(
     r"^\s*(thanks|thank you|many thanks|regards|best|cheers|kind regards|best regards|"
-    r"warm regards|br|thx|ty)\b[\s,.!]*$",
+    r"warm regards|best wishes|sincerely|br|thx|ty|grüße|viele grüße|beste grüße|gruß|"
+    r"gruss|mfg|lg|cordialement|bien à vous|saludos|un saludo|saluti|cordiali saluti|"
+    r"groeten|met vriendelijke groet|hälsningar|mvh|pozdrawiam|с уважением)[\s,.!]*$",
     re.IGNORECASE,
 )
 _FIELD = re.compile(r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*(.*?)\s*$")

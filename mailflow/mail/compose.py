@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from datetime import datetime
+from email.policy import SMTP
+from email.utils import format_datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,16 @@ def header_safe(text: str, limit: int = 200) -> str:
 class Composer:
     """Renders templates and builds complete messages with their final Message-IDs."""
 
-    def __init__(self, from_addr: str, from_name: str, msgid_domain: str,
-                 extra_templates: Path | None = None) -> None:
+    def __init__(
+        self, from_addr: str, from_name: str, msgid_domain: str, extra_templates: Path | None = None
+    ) -> None:
         self.from_addr = from_addr
         self.from_name = from_name
         self.msgid_domain = msgid_domain
         self.env = Environment(
-            loader=ChoiceLoader([FileSystemLoader(str(f)) for f in template_folders(extra_templates)]),
+            loader=ChoiceLoader(
+                [FileSystemLoader(str(f)) for f in template_folders(extra_templates)]
+            ),
             undefined=StrictUndefined,
             autoescape=False,
             keep_trailing_newline=True,
@@ -84,8 +88,8 @@ class Composer:
         return subject, text, _HTML_LAYOUT.format(body=paragraphs)
 
     def mint_message_id(self, cr_id: str | None) -> str:
-        prefix = (cr_id or "mailflow").lower()
-        return make_msgid(idstring=f"{prefix}.{secrets.token_hex(6)}", domain=self.msgid_domain)
+        """Short and unguessable: long ids get folded or mangled by some mail systems."""
+        return f"<{(cr_id or 'mailflow').lower()}.{secrets.token_hex(8)}@{self.msgid_domain}>"
 
     def build(
         self,
@@ -101,7 +105,7 @@ class Composer:
     ) -> EmailMessage:
         """A finished message; the caller stores it in the outbox as it is."""
         subject, text, html = self.render(template, context)
-        msg = EmailMessage()
+        msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
         token = f"[{cr_id}] " if cr_id else ""
         msg["Subject"] = header_safe(token + subject, 250)
         msg["From"] = Address(header_safe(self.from_name, 80), addr_spec=self.from_addr)

@@ -1,0 +1,135 @@
+"""HTML body → plain text, with quoted history marked so that reply_text can strip it.
+
+Many clients (Outlook on phones, Gmail with rich text, Apple Mail) send HTML-only
+replies. Reading the decision needs plain lines, and the quoted history must stay
+recognisable: rather than dropping it (the body of a forwarded request is still
+useful to a person), everything inside a quote container is prefixed with "> ",
+which reply_text already treats as quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+# Elements whose content is never text a person reads.
+_SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
+
+# Elements that start a new line when opened or closed.
+_BLOCK = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "center", "dd", "div", "dl", "dt",
+        "fieldset", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+        "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table", "tr",
+        "ul",
+    }
+)  # fmt: skip
+
+# Element classes / ids that clients use to wrap (or to start) the quoted history.
+# Gmail wraps it in div.gmail_quote; Yahoo in div.yahoo_quoted; Thunderbird puts
+# div.moz-cite-prefix before a blockquote; Outlook starts it with #divRplyFwdMsg
+# (or #appendonsend) and the history follows as siblings, so from there on all
+# remaining text counts as quoted.
+_QUOTE_CLASSES = frozenset({"gmail_quote", "yahoo_quoted", "moz-cite-prefix", "gmail_extra"})
+_QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section", "stopspelling"})
+_VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "col", "area", "base", "wbr"})
+
+
+class _TextBuilder(HTMLParser):
+    """Collects text lines; tracks quote depth so quoted lines can be marked."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[tuple[bool, str]] = []  # (quoted, text)
+        self._current: list[str] = []
+        self._skip_depth = 0
+        self._stack: list[tuple[str, bool]] = []  # (tag, opened a quote)
+        self._quote_depth = 0
+        self._rest_quoted = False  # Outlook: everything after the marker is history
+        self._line_quoted = False
+
+    # -- helpers -------------------------------------------------------------
+    def _quoted_now(self) -> bool:
+        return self._rest_quoted or self._quote_depth > 0
+
+    def _newline(self) -> None:
+        text = "".join(self._current)
+        text = re.sub(r"[ \t\r\n\f\v\u00a0]+", " ", text).strip()
+        if text or (self.lines and self.lines[-1][1]):
+            self.lines.append((self._line_quoted or self._quoted_now(), text))
+        self._current = []
+        self._line_quoted = False
+
+    # -- HTMLParser hooks ----------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self._skip_depth += 1
+            return
+        if tag in _BLOCK or tag == "br":
+            self._newline()
+        attr = {k.lower(): (v or "") for k, v in attrs}
+        classes = set(attr.get("class", "").lower().split())
+        element_id = attr.get("id", "").lower()
+        if element_id in _QUOTE_IDS:
+            self._rest_quoted = True
+        opens_quote = tag == "blockquote" or bool(classes & _QUOTE_CLASSES)
+        if tag not in _VOID:
+            self._stack.append((tag, opens_quote))
+            if opens_quote:
+                self._quote_depth += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skip_depth = max(0, self._skip_depth - 1)
+            return
+        if tag in _BLOCK:
+            self._newline()
+        # Pop up to the matching tag: real-world HTML often leaves tags unclosed.
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                for _, opened in self._stack[index:]:
+                    if opened:
+                        self._quote_depth -= 1
+                del self._stack[index:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self._skip_depth:
+            return
+        if self._quoted_now():
+            self._line_quoted = True
+        self._current.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._newline()
+
+
+def html_to_text(html: str) -> str:
+    """Render HTML as plain lines; quoted history comes out as "> " lines.
+
+    Never raises on malformed markup: html.parser is lenient, and anything it
+    still trips over yields the text collected so far.
+    """
+    builder = _TextBuilder()
+    try:
+        builder.feed(html)
+        builder.close()
+    except Exception:  # noqa: BLE001 - malformed markup must not stop reading the mail
+        builder._newline()
+    out: list[str] = []
+    for quoted, text in builder.lines:
+        if quoted and text:
+            out.append("> " + text)
+        elif quoted:
+            out.append(">")
+        else:
+            out.append(text)
+    # Collapse runs of blank lines left by nested blocks.
+    result = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
+    return result.strip("\n")

@@ -1,0 +1,248 @@
+"""The decision grammar: variants are read, negations and ambiguity never approve."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailflow.decide import Decision, Unclear, VerbSpec, Vocabulary, read
+from mailflow.mail.reply_text import new_text
+
+
+def vocabulary() -> Vocabulary:
+    """A vocabulary like the workflow's; the real one is loaded from its TOML."""
+
+    def verb(name: str, phrases: list[str], text: bool = False, yes: bool = False) -> VerbSpec:
+        return VerbSpec(name, tuple(phrases), takes_text=text, affirmative=yes)
+
+    return Vocabulary(
+        verbs=(
+            verb("APPROVED", ["approved", "approve", "i approve", "approval granted"], yes=True),
+            verb("REJECTED", ["rejected", "reject", "i reject", "declined"], text=True),
+            verb("IS CR", ["is cr", "is a cr", "it is a cr"], yes=True),
+            verb("NOT CR", ["not cr", "not a cr", "is not a cr"], text=True),
+            verb("DONE", ["done", "completed"], yes=True),
+            verb("STATUS", ["status"], text=True),
+            verb("STATUS?", ["status?", "what is the status?", "what's the status?"]),
+            verb("DEPLOYED", ["deployed"], yes=True),
+            verb("PASSED", ["passed"], yes=True),
+            verb("FAILED", ["failed"], text=True),
+            verb("SIGNED OFF", ["signed off", "sign off", "i sign off"], yes=True),
+            verb("CANCEL", ["cancel", "cancelled"], text=True),
+            verb("HOLD", ["hold", "on hold"]),
+            verb("RESUME", ["resume"]),
+        ),
+        negations=(
+            "not", "no", "don't", "do not", "can't", "cannot", "won't", "never",
+            "isn't", "haven't", "unable",
+        ),
+    )  # fmt: skip
+
+
+VOCAB = vocabulary()
+AFFIRMATIVE = {v.verb for v in VOCAB.verbs if v.affirmative}
+
+
+@pytest.mark.parametrize(
+    ("text", "verb"),
+    [
+        ("APPROVED", "APPROVED"),
+        ("Approved, thanks", "APPROVED"),
+        ("APPROVED.", "APPROVED"),
+        ("approved!", "APPROVED"),
+        ("I approve", "APPROVED"),
+        ("approve", "APPROVED"),
+        ("  Approved  \n\nPriya", "APPROVED"),
+        ("Hi Priya,\n\nApproved", "APPROVED"),
+        ("Hello team\nAPPROVED", "APPROVED"),
+        ("Dear all,\n\napproved, thanks", "APPROVED"),
+        ("Hi Sam, approved.", "APPROVED"),
+        ("Approval granted.", "APPROVED"),
+        ("Approved — go ahead", "APPROVED"),
+        ("REJECTED too expensive", "REJECTED"),
+        ("IS CR", "IS CR"),
+        ("Not CR - no cost for FT", "NOT CR"),
+        ("This is not a CR", "NOT CR"),
+        ("DONE", "DONE"),
+        ("Signed off", "SIGNED OFF"),
+        ("signed-off", "SIGNED OFF"),
+        ("Deployed to QA.", "DEPLOYED"),
+        ("PASSED", "PASSED"),
+        ("status?", "STATUS?"),
+        ("STATUS ?", "STATUS?"),
+        ("What is the status?", "STATUS?"),
+        ("STATUS Finished the API layer", "STATUS"),
+        ("On hold", "HOLD"),
+        ("RESUME", "RESUME"),
+    ],
+)
+def test_variants_are_read(text: str, verb: str) -> None:
+    result = read(text, VOCAB)
+    assert isinstance(result, Decision), result
+    assert result.verb == verb
+
+
+# Negations, questions, conditions and mixed verbs: none may approve (or move forward).
+NOT_AFFIRMATIVE = [
+    "not approved",
+    "Not approved.",
+    "can't approve",
+    "cannot approve this",
+    "don't approve yet",
+    "dont approve",
+    "I do not approve",
+    "I don’t approve",
+    "Approved? No.",
+    "approved?",
+    "Never approved this",
+    "No, not approved",
+    "won't approve until the PO arrives",
+    "I haven't approved it",
+    "Unable to approve",
+    "It isn't approved",
+    "Approved if Amar agrees",
+    "approve once the cost is final",
+    "I will approve tomorrow",
+    "I would approve it",
+    "maybe approve",
+    "Approval pending",
+    "pre-approved",
+    "un-approved",
+    "disapproved",
+    "Approved and rejected",
+    "approve or reject?",
+    "Looks good to me",
+    "OK",
+    "Yes",
+    "not done",
+    "Done? Not yet",
+    "not signed off",
+    "wouldn't sign off",
+    "Deployed? no",
+    "It is not a CR",
+    "is not cr",
+    "Passed, failed on retry",
+    "Approved, but not the timeline",
+    "Hi Priya,",
+    "",
+    "   \n\n",
+    "APPROVAL",
+    "Looks good to me\nAPPROVED",
+]
+
+
+@pytest.mark.parametrize("text", NOT_AFFIRMATIVE)
+def test_negations_and_ambiguity_never_affirm(text: str) -> None:
+    result = read(text, VOCAB)
+    assert not (isinstance(result, Decision) and result.verb in AFFIRMATIVE), result
+
+
+@pytest.mark.parametrize(
+    "text", ["not approved", "can't approve", "don't approve yet", "I do not approve"]
+)
+def test_a_negated_approval_is_a_question_back_not_a_rejection(text: str) -> None:
+    result = read(text, VOCAB)
+    assert isinstance(result, Unclear)
+    assert "negation" in result.reason
+    assert result.line == text
+
+
+def test_unclear_reasons_say_what_happened() -> None:
+    none = read("Looks good to me", VOCAB)
+    assert isinstance(none, Unclear)
+    assert none.reason == "No decision word was found in: 'Looks good to me'"
+    both = read("Approved and rejected", VOCAB)
+    assert isinstance(both, Unclear) and "Both APPROVED and REJECTED" in both.reason
+
+
+def test_only_the_first_meaningful_line_carries_the_verb() -> None:
+    result = read("Looks good to me.\nAPPROVED", VOCAB)
+    assert isinstance(result, Unclear)
+    assert result.line == "Looks good to me."
+
+
+def test_reason_text_is_the_rest_of_the_line_and_following_lines() -> None:
+    result = read("REJECTED: too expensive\nand too late for Q2\n\nThanks,\nBob", VOCAB)
+    assert isinstance(result, Decision)
+    assert result.verb == "REJECTED"
+    assert result.text == "too expensive\nand too late for Q2"
+
+
+def test_a_reason_may_mention_other_keywords() -> None:
+    result = read("REJECTED - the budget is not approved by finance", VOCAB)
+    assert isinstance(result, Decision)
+    assert result.verb == "REJECTED"
+    assert result.text == "the budget is not approved by finance"
+
+
+def test_fields_are_read_from_every_key_value_line() -> None:
+    text = (
+        "DONE\nApproach: new SFTP adapter\nEffort: 12\nTimeline: 3 weeks\n"
+        "Jira: ABC-123 https://jira.acme.example/browse/ABC-123\nDue: 2026-12-15\n"
+        "Cost: USD 9,600\nNotes:\n- reuse the export job\n- no schema change"
+    )
+    result = read(text, VOCAB)
+    assert isinstance(result, Decision)
+    assert result.verb == "DONE" and result.text == ""
+    assert result.fields["effort"] == "12"
+    assert result.fields["jira"] == "ABC-123 https://jira.acme.example/browse/ABC-123"
+    assert result.fields["due"] == "2026-12-15"
+    assert result.fields["cost"] == "USD 9,600"
+    assert result.fields["approach"] == "new SFTP adapter"
+    assert result.fields["notes"] == "- reuse the export job\n- no schema change"
+    assert "https" not in result.fields
+
+
+def test_fields_on_the_verb_line_and_status_text() -> None:
+    done = read("DONE - Effort: 5", VOCAB)
+    assert isinstance(done, Decision) and done.fields == {"effort": "5"}
+    status = read("STATUS: API layer finished\nEffort: 4", VOCAB)
+    assert isinstance(status, Decision)
+    assert (status.verb, status.text, dict(status.fields)) == (
+        "STATUS",
+        "API layer finished",
+        {"effort": "4"},
+    )
+
+
+def test_decision_words_in_quoted_text_do_not_count() -> None:
+    bodies = [
+        "Thanks, will look tomorrow.\n\nOn Tue, 3 Mar 2026 at 10:00, CR Desk <cr@ft.example> "
+        "wrote:\n> APPROVED",
+        "\n> APPROVED\n",
+        "Let me check.\n\n-----Original Message-----\nFrom: Priya\nSent: Monday\n"
+        "To: CR Desk\nSubject: Re: [CR-2026-0042]\n\nApproved",
+        "Checking with finance\n\nFrom: Priya Okafor <priya.okafor@acme.example>\n"
+        "Sent: 02 March 2026 17:40\nTo: CR Desk\nSubject: RE: CR\n\nAPPROVED",
+        "FYI\n\n---------- Forwarded message ---------\nFrom: Priya\n\nAPPROVED",
+        "Am 09.03.2026 um 17:05 schrieb Priya Okafor:\n> APPROVED",
+    ]
+    for body in bodies:
+        result = read(new_text(body), VOCAB)
+        assert not isinstance(result, Decision), (body, result)
+
+
+_affirmative_words = ("approv", "done", "complet", "deploy", "pass", "sign", "is cr", "is a cr")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_text_without_an_affirmative_phrase_never_affirms(text: str) -> None:
+    lowered = text.lower()
+    if any(word in lowered for word in _affirmative_words):
+        return
+    result = read(text, VOCAB)
+    assert not (isinstance(result, Decision) and result.verb in AFFIRMATIVE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["not", "don't", "do not", "can't", "never", "won't", "unable to"]),
+    st.sampled_from(["approved", "approve", "done", "signed off", "passed", "deployed"]),
+    st.text(alphabet="abc ,.!", max_size=20),
+)
+def test_any_negated_affirmative_is_unclear(negation: str, phrase: str, tail: str) -> None:
+    for text in (f"{negation} {phrase}{tail}", f"I {negation} {phrase}", f"{phrase} - {negation}"):
+        result = read(text, VOCAB)
+        assert isinstance(result, Unclear), (text, result)

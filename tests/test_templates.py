@@ -1,0 +1,231 @@
+"""The mail templates: every one renders, sets a subject and reads cleanly as plain text."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+WORKFLOW = ROOT / "mailflow" / "workflow" / "change_request.toml"
+
+EXPLAIN_REASONS = [
+    "unknown_cr",
+    "wrong_sender",
+    "unclear",
+    "missing_field",
+    "bad_field",
+    "missing_reason",
+    "missing_attachment",
+    "not_expected",
+    "already_decided",
+    "on_hold",
+    "closed",
+    "unreadable_attachment",
+]
+NOTICES = [
+    "accepted",
+    "vote_recorded",
+    "update",
+    "reminder",
+    "escalation",
+    "command",
+    "status",
+    "closed",
+    "rejected",
+    "not_a_cr",
+    "cancelled",
+    "no_cr",
+    "opened",
+]
+
+
+def _workflow() -> dict:
+    with WORKFLOW.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+STAGES = [stage["name"] for stage in _workflow()["stages"]]
+
+
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+
+
+def _mail_templates() -> list[str]:
+    return sorted(
+        path.relative_to(TEMPLATES).as_posix()
+        for path in TEMPLATES.rglob("*.txt")
+        if path.relative_to(TEMPLATES).parts[0] != "partials"
+    )
+
+
+EXPECTED = [
+    "APPROVED",
+    "REJECTED <reason>",
+    "DONE  Approach: <some text>  Effort: <a number, e.g. 12 or 12.5 (person-days)>"
+    "  Timeline: <some text>",
+    "DONE  (with the document attached)",
+]
+
+
+def _context(full: bool = True) -> dict:
+    """Every variable a template may see; `full=False` leaves lists and optionals empty."""
+    history = [
+        SimpleNamespace(at="2026-03-02 09:14", kind="transition", detail="Requested → Triage"),
+        SimpleNamespace(
+            at="2026-03-03 11:02",
+            kind="decision",
+            detail="amardeep@ft.example (executive): REJECTED — too costly",
+        ),
+        SimpleNamespace(
+            at="2026-03-04 16:40",
+            kind="command",
+            detail="csm@ft.example: CANCEL — customer withdrew",
+        ),
+    ]
+    cr = SimpleNamespace(
+        id="CR-2026-0042",
+        title="Nightly SFTP export of settled orders",
+        description=(
+            "Acme wants a nightly SFTP export of all settled orders as CSV, including "
+            "refunds, so that their finance team can reconcile without logging in.\n\n"
+            "Files must arrive by 06:00 CET."
+        )
+        if full
+        else "",
+        account="Acme Retail",
+        stage="executive_approval",
+        stage_title="Executive approval",
+        held=full,
+        facts=[("Effort", "12 person-days"), ("Cost", "USD 9600.00"), ("Jira", "")] if full else [],
+        attachments=["CR-document.docx", "api-v2.pdf"] if full else [],
+        opened_by="priya.csm@ft.example",
+        created="2026-03-02",
+    )
+    ctx: dict = {
+        "cr": cr,
+        "expected": list(EXPECTED) if full else [],
+        "roles": "Customer representative and Executive",
+        "shared_inbox": "cr@ft.example",
+        "product": "mailflow",
+        "history": history if full else [],
+    }
+    if full:
+        ctx.update(
+            proposed_cost="USD 9600.00 (12 person-days × USD 800.00/day)",
+            reminder_note="This replaces the request sent on 2 March.",
+            verb="APPROVED",
+            text="Export job written; now testing against the staging SFTP server.",
+            next="Customer approval",
+            waiting="Executive",
+            count=2,
+            waiting_hours=96,
+            level=1,
+            autoreplies=["amardeep@ft.example is out of office: Back on 10 March"],
+            sender="someone@acme.example",
+            detail="APPROVED needs a line 'Cost: <an amount>'",
+            quoted="Approved, but please check the timeline",
+        )
+    return ctx
+
+
+def _render(name: str, ctx: dict) -> tuple[str, str]:
+    template = _env().get_template(name)
+    subject = template.make_module(ctx).subject
+    return subject, template.render(ctx)
+
+
+def _check_layout(name: str, body: str) -> None:
+    assert body.strip(), name
+    assert "\n\n\n" not in body, f"{name}: a run of blank lines"
+    for number, line in enumerate(body.splitlines(), 1):
+        assert line == line.rstrip(), f"{name}:{number}: trailing whitespace: {line!r}"
+    assert not body.startswith("\n"), f"{name}: starts with a blank line"
+    assert "<html" not in body.lower() and "<br" not in body.lower(), name
+
+
+def test_every_needed_template_exists() -> None:
+    names = set(_mail_templates())
+    needed = {f"request/{s}.txt" for s in STAGES}
+    needed |= {f"notice/{n}.txt" for n in NOTICES}
+    needed |= {f"explain/{r}.txt" for r in EXPLAIN_REASONS}
+    assert needed <= names, sorted(needed - names)
+
+
+def test_workflow_templates_exist() -> None:
+    data = _workflow()
+    named = [stage["template"] for stage in data["stages"]]
+    named += [end["template"] for end in data["ends"].values()]
+    assert len(named) == len(data["stages"]) + len(data["ends"])
+    for name in named:
+        assert (TEMPLATES / f"{name}.txt").is_file(), name
+
+
+@pytest.mark.parametrize("name", _mail_templates())
+def test_template_renders_full(name: str) -> None:
+    ctx = _context(full=True)
+    subject, body = _render(name, ctx)
+    assert isinstance(subject, str) and subject.strip(), name
+    assert "\n" not in subject and "[CR-" not in subject, name
+    assert ctx["cr"].id in body or ctx["cr"].title in body, name
+    _check_layout(name, body)
+    assert body.rstrip().endswith(f"Replies go to {ctx['shared_inbox']}."), name
+    if name.startswith("request/"):
+        for entry in ctx["expected"]:
+            assert entry in body, f"{name}: expected reply {entry!r} not shown"
+        assert "Effort:     12 person-days" in body
+    if name == "request/costing.txt":
+        assert ctx["proposed_cost"] in body
+    if name.startswith("explain/") and name != "explain/unknown_cr.txt":
+        assert ctx["quoted"] in body, name
+
+
+@pytest.mark.parametrize("name", _mail_templates())
+def test_template_renders_sparse(name: str) -> None:
+    """Only the variables every template gets, with empty lists: still clean output."""
+    ctx = _context(full=False)
+    if name in {"notice/accepted.txt", "notice/vote_recorded.txt", "notice/command.txt"}:
+        ctx["verb"] = "HOLD" if name == "notice/command.txt" else "APPROVED"
+    if name == "notice/update.txt":
+        ctx["text"] = "Halfway there."
+    subject, body = _render(name, ctx)
+    assert subject.strip(), name
+    assert ctx["cr"].id in body or ctx["cr"].title in body, name
+    _check_layout(name, body)
+
+
+@pytest.mark.parametrize("name", ["notice/no_cr.txt", "explain/unknown_cr.txt"])
+def test_mails_without_a_cr(name: str) -> None:
+    ctx = _context(full=True)
+    del ctx["cr"]
+    subject, body = _render(name, ctx)
+    assert subject.strip()
+    _check_layout(name, body)
+    assert "[CR-...]" in body
+
+
+def test_request_shows_multiline_reply_layout() -> None:
+    _, body = _render("request/impact_analysis.txt", _context(full=True))
+    lines = [line.strip() for line in body.splitlines()]
+    start = lines.index("DONE")
+    assert lines[start + 1] == "Approach: <some text>"
+    assert lines[start + 2].startswith("Effort: <a number")
+
+
+@pytest.mark.parametrize("verb", ["HOLD", "RESUME", "CANCEL"])
+def test_command_subjects(verb: str) -> None:
+    ctx = _context(full=True) | {"verb": verb}
+    subject, body = _render("notice/command.txt", ctx)
+    assert subject.endswith(ctx["cr"].title)
+    assert subject.split(":")[0] in {"On hold", "Resumed", "Cancelled"}
+    _check_layout("notice/command.txt", body)
