@@ -41,7 +41,9 @@ def build_app(config: str | Path | None) -> App:
 
 def app_from_settings(settings: Settings) -> App:
     composer = Composer(
-        settings.shared_inbox, settings.from_name, settings.message_id_domain,
+        settings.shared_inbox,
+        settings.from_name,
+        settings.message_id_domain,
         settings.templates_dir,
     )
     workflow = load_workflow(settings.workflow_path, composer.exists)

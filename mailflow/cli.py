@@ -23,8 +23,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
@@ -42,8 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailflow", description="Change-request approvals over email.")
     p.add_argument("--version", action="version", version=f"mailflow {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", help="configuration file (default: $MAILFLOW_CONFIG, "
-                        "./mailflow.toml, ./config.toml, ./config.example.toml)")
+    common.add_argument(
+        "--config",
+        "-c",
+        help="configuration file (default: $MAILFLOW_CONFIG, "
+        "./mailflow.toml, ./config.toml, ./config.example.toml)",
+    )
     common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -51,8 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="process what is waiting, then exit")
     run.set_defaults(func=cmd_run)
 
-    check = sub.add_parser("check", parents=[common],
-                           help="validate the configuration and its workflow; list every problem")
+    check = sub.add_parser(
+        "check",
+        parents=[common],
+        help="validate the configuration and its workflow; list every problem",
+    )
     check.set_defaults(func=cmd_check)
 
     status = sub.add_parser("status", parents=[common], help="message counts and outbox state")
@@ -64,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_workflow_show)
 
     cr = sub.add_parser("cr", help="inspect and act on change requests").add_subparsers(
-        metavar="ACTION")
+        metavar="ACTION"
+    )
     new = cr.add_parser("new", parents=[common], help="open a CR (as a CSM)")
     new.add_argument("--account", required=True, help="account key from the configuration")
     new.add_argument("--title", required=True)
@@ -79,27 +89,37 @@ def _parser() -> argparse.ArgumentParser:
     one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
     one.add_argument("cr_id", metavar="CR-ID")
     one.set_defaults(func=cmd_cr_show)
-    for name, effect, text in (("cancel", "end", "cancel a CR (needs --reason)"),
-                               ("hold", "hold", "put a CR on hold"),
-                               ("resume", "resume", "resume a CR on hold")):
+    for name, effect, text in (
+        ("cancel", "end", "cancel a CR (needs --reason)"),
+        ("hold", "hold", "put a CR on hold"),
+        ("resume", "resume", "resume a CR on hold"),
+    ):
         action = cr.add_parser(name, parents=[common], help=text)
         action.add_argument("cr_id", metavar="CR-ID")
         action.add_argument("--reason", default="")
         _by(action)
         action.set_defaults(func=cmd_cr_command, effect=effect)
 
-    demo = sub.add_parser("demo", parents=[common],
-                          help="play a whole CR lifecycle by mail through the real daemon loop")
-    demo.add_argument("--data-dir", help="where the demo keeps its database and Maildirs "
-                      "(default: a new temporary folder)")
+    demo = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="play a whole CR lifecycle by mail through the real daemon loop",
+    )
+    demo.add_argument(
+        "--data-dir",
+        help="where the demo keeps its database and Maildirs (default: a new temporary folder)",
+    )
     demo.add_argument("--quiet", action="store_true", help="print only the final timeline")
     demo.set_defaults(func=cmd_demo)
     return p
 
 
 def _by(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--by", default=os.environ.get("MAILFLOW_USER"),
-                        help="your e-mail address as configured (default: $MAILFLOW_USER)")
+    parser.add_argument(
+        "--by",
+        default=os.environ.get("MAILFLOW_USER"),
+        help="your e-mail address as configured (default: $MAILFLOW_USER)",
+    )
 
 
 def _app(args: argparse.Namespace) -> App:
@@ -128,35 +148,46 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     app = _app(args)
     s, wf = app.settings, app.workflow
-    print(f"{s.path}: OK — workflow {wf.name!r} ({len(wf.stages)} stages, {len(wf.ends)} ends), "
-          f"{len(s.people)} people, {len(s.accounts)} accounts, source {s.source_kind}, "
-          f"sink {s.sink_kind}")
+    print(
+        f"{s.path}: OK — workflow {wf.name!r} ({len(wf.stages)} stages, {len(wf.ends)} ends), "
+        f"{len(s.people)} people, {len(s.accounts)} accounts, source {s.source_kind}, "
+        f"sink {s.sink_kind}"
+    )
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     app = _app(args)
     with app.db.session() as session:
-        ledger = session.exec(select(LedgerEntry.outcome, func.count())
-                              .group_by(LedgerEntry.outcome)).all()
-        mail = session.exec(select(OutboxRow.status, func.count())
-                            .group_by(OutboxRow.status)).all()
-        open_crs = session.exec(select(func.count()).select_from(ChangeRequest).where(
-            col(ChangeRequest.stage).not_in(list(app.workflow.ends)))).one()
+        ledger = session.exec(
+            select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
+        ).all()
+        mail = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        open_crs = session.exec(
+            select(func.count())
+            .select_from(ChangeRequest)
+            .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+        ).one()
         last = session.exec(select(func.max(LedgerEntry.received_at))).one()
     print(f"database: {app.db.url.split('@')[-1]}")
     print(f"open CRs: {open_crs}")
     print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
-    print(f"last message handled: {last:%Y-%m-%d %H:%M:%S} UTC" if last else
-          "last message handled: never")
+    print(
+        f"last message handled: {last:%Y-%m-%d %H:%M:%S} UTC"
+        if last
+        else "last message handled: never"
+    )
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
     return 0
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:
     app = _app(args)
-    print(report.workflow_mermaid(app.workflow) if args.mermaid
-          else report.workflow_text(app.workflow))
+    print(
+        report.workflow_mermaid(app.workflow)
+        if args.mermaid
+        else report.workflow_text(app.workflow)
+    )
     return 0
 
 
@@ -166,8 +197,15 @@ def cmd_cr_new(args: argparse.Namespace) -> int:
     app = _app(args)
     by = _require_by(app, args)
     with app.db.transaction() as session:
-        cr = open_cr(app, session, account=args.account, title=args.title,
-                     description=args.description, opened_by=by, now=_now())
+        cr = open_cr(
+            app,
+            session,
+            account=args.account,
+            title=args.title,
+            description=args.description,
+            opened_by=by,
+            now=_now(),
+        )
     print(f"{cr.id} opened: {cr.title} — now at {app.workflow.title_of(cr.stage)}")
     return 0
 
@@ -212,13 +250,16 @@ def cmd_cr_command(args: argparse.Namespace) -> int:
         account = app.settings.account(cr.account)
         said = engine.Said(command.verb, args.reason)
         actor = engine.Actor(by, app.directory.roles_of(by, cr.account, cr.assignee))
-        result = engine.apply(app.workflow, state_of(cr, account.currency if account else ""),
-                              actor, said, _now())
+        result = engine.apply(
+            app.workflow, state_of(cr, account.currency if account else ""), actor, said, _now()
+        )
         if not result.applied:
             raise MailflowError(f"{cr.id}: can't {command.verb}: {result.detail}")
         carry_out(app, session, cr, result, now=_now(), actor=by, said=said)
-    print(f"{cr.id}: {command.verb} recorded — now {app.workflow.title_of(cr.stage)}"
-          + (" (on hold)" if cr.held else ""))
+    print(
+        f"{cr.id}: {command.verb} recorded — now {app.workflow.title_of(cr.stage)}"
+        + (" (on hold)" if cr.held else "")
+    )
     return 0
 
 

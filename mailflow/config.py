@@ -113,8 +113,12 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         problems.append(f"{where}: {key} {message}")
 
     main = _section(data, "mailflow", bad)
-    _unknown(main, {"data_dir", "shared_inbox", "from_name", "message_id_domain", "workflow",
-                    "templates"}, "mailflow", bad)
+    _unknown(
+        main,
+        {"data_dir", "shared_inbox", "from_name", "message_id_domain", "workflow", "templates"},
+        "mailflow",
+        bad,
+    )
     data_dir = (base / str(main.get("data_dir", "mailflow-data"))).resolve()
     shared_inbox = str(main.get("shared_inbox", "")).lower()
     if not _EMAIL.match(shared_inbox):
@@ -131,7 +135,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
 
     source = _section(data, "source", bad)
     source_kind = str(source.get("kind", "maildir"))
-    maildir_root = (base / str(_section(source, "maildir", bad).get("path", data_dir / "mail")))
+    maildir_root = base / str(_section(source, "maildir", bad).get("path", data_dir / "mail"))
     imap = None
     if source_kind == "imap":
         from mailflow.transport.imap import ImapSettings
@@ -253,8 +257,9 @@ def _accounts(raw: Any, bad: Any) -> list[Account]:
         currency = str(spec.get("currency", "USD")).upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
             bad(f"{key}.currency", f"is {currency!r}; expected a 3-letter code like USD")
-        out.append(Account(str(spec["key"]), str(spec.get("name", spec["key"])), domains, rate,
-                           currency))
+        out.append(
+            Account(str(spec["key"]), str(spec.get("name", spec["key"])), domains, rate, currency)
+        )
     if raw and not isinstance(raw, list):
         bad("accounts", "must be an array of tables ([[accounts]])")
     return out
@@ -277,9 +282,14 @@ def _people(raw: Any, accounts: set[str], bad: Any) -> list[Person]:
         for account in spec.get("accounts", []):
             if account not in accounts:
                 bad(f"{key}.accounts", f"names the unknown account {account!r}")
-        out.append(Person(str(spec.get("name", email)), email,
-                          tuple(str(r) for r in spec.get("roles", [])),
-                          tuple(str(a) for a in spec.get("accounts", []))))
+        out.append(
+            Person(
+                str(spec.get("name", email)),
+                email,
+                tuple(str(r) for r in spec.get("roles", [])),
+                tuple(str(a) for a in spec.get("accounts", [])),
+            )
+        )
     if raw and not isinstance(raw, list):
         bad("people", "must be an array of tables ([[people]])")
     return out
@@ -292,9 +302,13 @@ def check_people_roles(settings: Settings, role_scopes: dict[str, str]) -> list[
     for i, person in enumerate(settings.people):
         for role in person.roles:
             if role not in role_scopes:
-                problems.append(f"{where}: people[{i}].roles names the unknown role {role!r} "
-                                f"(the workflow has: {', '.join(sorted(role_scopes))})")
+                problems.append(
+                    f"{where}: people[{i}].roles names the unknown role {role!r} "
+                    f"(the workflow has: {', '.join(sorted(role_scopes))})"
+                )
             elif role_scopes[role] == "account" and not person.accounts:
-                problems.append(f"{where}: people[{i}] ({person.email}) holds {role!r}, which "
-                                f"is per account, but lists no accounts")
+                problems.append(
+                    f"{where}: people[{i}] ({person.email}) holds {role!r}, which "
+                    f"is per account, but lists no accounts"
+                )
     return problems

@@ -45,9 +45,14 @@ class Counts:
 class Daemon:
     """Owns a source and a sink; each job catches its own errors so the loop never dies."""
 
-    def __init__(self, app: App, source: Source, sink: Sink,
-                 clock: Callable[[], datetime] = utcnow,
-                 on_message: Callable[[pipeline.Handled], None] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        source: Source,
+        sink: Sink,
+        clock: Callable[[], datetime] = utcnow,
+        on_message: Callable[[pipeline.Handled], None] | None = None,
+    ) -> None:
         self.app, self.source, self.sink, self.clock = app, source, sink, clock
         self.on_message = on_message
         self.stopping = False
@@ -67,8 +72,13 @@ class Daemon:
             done += 1
             self.counts.handled += 1
             self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
-            log.info("%s: %s (%s)%s", raw.key, handled.outcome, handled.reason,
-                     f" {handled.cr_id}" if handled.cr_id else "")
+            log.info(
+                "%s: %s (%s)%s",
+                raw.key,
+                handled.outcome,
+                handled.reason,
+                f" {handled.cr_id}" if handled.cr_id else "",
+            )
             if self.on_message is not None:
                 self.on_message(handled)
         return done
@@ -82,8 +92,11 @@ class Daemon:
             if self.stopping:
                 break
             with db.transaction() as session:
-                row = session.exec(select(OutboxRow).where(OutboxRow.id == row_id)
-                                   .with_for_update(skip_locked=True)).first()
+                row = session.exec(
+                    select(OutboxRow)
+                    .where(OutboxRow.id == row_id)
+                    .with_for_update(skip_locked=True)
+                ).first()
                 if row is None or row.status != outbox.PENDING:
                     continue
                 now = self.clock()
@@ -97,9 +110,15 @@ class Daemon:
                     log.error("delivery of %s failed for good: %s", row.message_id, exc)
                     cr = session.get(ChangeRequest, row.cr_id) if row.cr_id else None
                     if cr is not None:
-                        session.add(AuditEvent(cr_id=cr.id, at=now, stage=cr.stage,
-                                               kind="delivery_failed",
-                                               detail=f"{row.template}: {exc}"[:2000]))
+                        session.add(
+                            AuditEvent(
+                                cr_id=cr.id,
+                                at=now,
+                                stage=cr.stage,
+                                kind="delivery_failed",
+                                detail=f"{row.template}: {exc}"[:2000],
+                            )
+                        )
                 else:
                     outbox.mark_sent(row, now)
                     sent += 1
@@ -111,9 +130,11 @@ class Daemon:
         """Remind (then escalate) every open stage that has waited past its interval."""
         wf, count = self.app.workflow, 0
         with self.app.db.session() as session:
-            ids = session.exec(select(ChangeRequest.id)
-                               .where(col(ChangeRequest.stage).not_in(list(wf.ends)))
-                               .where(ChangeRequest.held == False)).all()  # noqa: E712
+            ids = session.exec(
+                select(ChangeRequest.id)
+                .where(col(ChangeRequest.stage).not_in(list(wf.ends)))
+                .where(col(ChangeRequest.held).is_(False))
+            ).all()
         for cr_id in ids:
             with self.app.db.transaction() as session:
                 cr = session.get(ChangeRequest, cr_id)
@@ -121,23 +142,41 @@ class Daemon:
                     continue
                 account = self.app.settings.account(cr.account)
                 now = self.clock()
-                result = engine.remind(wf, state_of(cr, account.currency if account else ""),
-                                       now, self.app.settings.escalate_after)
+                result = engine.remind(
+                    wf,
+                    state_of(cr, account.currency if account else ""),
+                    now,
+                    self.app.settings.escalate_after,
+                )
                 if result is None:
                     continue
-                notes = session.exec(select(AuditEvent.detail).where(AuditEvent.cr_id == cr.id)
-                                     .where(AuditEvent.kind == "auto-reply")
-                                     .where(AuditEvent.at >= cr.entered_at)).all()
-                carry_out(self.app, session, cr, result, now=now, actor="mailflow",
-                          context={"autoreplies": list(notes)})
+                notes = session.exec(
+                    select(AuditEvent.detail)
+                    .where(AuditEvent.cr_id == cr.id)
+                    .where(AuditEvent.kind == "auto-reply")
+                    .where(AuditEvent.at >= cr.entered_at)
+                ).all()
+                carry_out(
+                    self.app,
+                    session,
+                    cr,
+                    result,
+                    now=now,
+                    actor="mailflow",
+                    context={"autoreplies": list(notes)},
+                )
                 count += 1
         self.counts.reminders += count
         return count
 
     def cycle(self) -> None:
         """One pass of every job, each guarded so one failing job does not stop the others."""
-        for job in (self.process_inbox, self.deliver_outbox, self.send_reminders,
-                    self.deliver_outbox):
+        for job in (
+            self.process_inbox,
+            self.deliver_outbox,
+            self.send_reminders,
+            self.deliver_outbox,
+        ):
             if self.stopping:
                 return
             self._guarded(job)
@@ -161,7 +200,8 @@ class Daemon:
         jobs.every(settings.poll_seconds or 30).seconds.do(self._guarded, self.process_inbox)
         jobs.every(10).seconds.do(self._guarded, self.deliver_outbox)
         jobs.every(settings.reminder_check_minutes or 15).minutes.do(
-            self._guarded, self.send_reminders)
+            self._guarded, self.send_reminders
+        )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
         try:
             while not self.stopping:

@@ -12,8 +12,8 @@ import email
 import tempfile
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from email.policy import default as default_policy
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -30,26 +30,48 @@ from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
 # "ooo" is an out-of-office auto-reply, anything else is a reply to the latest
 # mail mailflow sent that person.
 SCRIPT: list[tuple[str, str, str, str]] = [
-    ("priya@ft.example", "Customer: acme\n\nDana asked for loyalty points to appear in the "
-     "nightly order export.\nThey need it before the spring campaign.", "", "new"),
+    (
+        "priya@ft.example",
+        "Customer: acme\n\nDana asked for loyalty points to appear in the "
+        "nightly order export.\nThey need it before the spring campaign.",
+        "",
+        "new",
+    ),
     ("integration@ft.example", "IS CR — needs a new export column and a backfill.", "", ""),
     ("dana@acme.example", "Approved, thanks!", "", ""),
-    ("amardeep@ft.example", "I am out of the office until Monday with limited access to "
-     "email.", "", "ooo"),
+    (
+        "amardeep@ft.example",
+        "I am out of the office until Monday with limited access to email.",
+        "",
+        "ooo",
+    ),
     ("amardeep@ft.example", "I approve.", "", ""),
     ("priya@ft.example", "DONE — CR document attached.", "CR-loyalty-export.docx", ""),
-    ("integration@ft.example", "DONE\nApproach: add loyalty_points to the export mapping and "
-     "backfill 90 days\nEffort: 12\nTimeline: three weeks after approval", "", ""),
+    (
+        "integration@ft.example",
+        "DONE\nApproach: add loyalty_points to the export mapping and "
+        "backfill 90 days\nEffort: 12\nTimeline: three weeks after approval",
+        "",
+        "",
+    ),
     ("priya@ft.example", "DONE\nCost: USD 9,600", "", ""),
-    ("amardeep@ft.example", "REJECTED the cost is too high for this account; offer 11 days",
-     "", ""),
+    (
+        "amardeep@ft.example",
+        "REJECTED the cost is too high for this account; offer 11 days",
+        "",
+        "",
+    ),
     ("priya@ft.example", "DONE\nCost: USD 8,800", "", ""),
     ("amardeep@ft.example", "APPROVED", "", ""),
     ("qa@ft.example", "Approved", "", "customer"),
     ("dana@acme.example", "Looks good to me, but let me check with finance first.", "", ""),
     ("dana@acme.example", "APPROVED. Go ahead.", "", ""),
-    ("priya@ft.example", "DONE\nJira: INT-482 https://jira.ft.example/browse/INT-482\n"
-     "Engineer: kiran@ft.example", "", ""),
+    (
+        "priya@ft.example",
+        "DONE\nJira: INT-482 https://jira.ft.example/browse/INT-482\nEngineer: kiran@ft.example",
+        "",
+        "",
+    ),
     ("kiran@ft.example", "DONE\nDue: 2026-12-18", "", ""),
     ("kiran@ft.example", "Done, interface document attached.", "loyalty-export-api.pdf", ""),
     ("dana@acme.example", "Approved", "", ""),
@@ -74,28 +96,36 @@ def play(config: str | None, data_dir: str | None, quiet: bool = False) -> int:
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="mailflow-demo-"))
     settings = load_settings(config)
     settings = dataclasses.replace(
-        settings, data_dir=folder, database_url=f"sqlite:///{folder / 'mailflow.db'}",
-        maildir_root=folder / "mail", source_kind="maildir", sink_kind="maildir")
+        settings,
+        data_dir=folder,
+        database_url=f"sqlite:///{folder / 'mailflow.db'}",
+        maildir_root=folder / "mail",
+        source_kind="maildir",
+        sink_kind="maildir",
+    )
     app = app_from_settings(settings)
     source, sink = MaildirSource(settings.maildir_root), MaildirSink(settings.maildir_root)
     daemon = Daemon(app, source, sink)
     say = (lambda *_: None) if quiet else print
     say(f"mailflow demo — data in {folder}\n")
     cr_id = ""
+    handled: list[str] = []
+    daemon.on_message = lambda h: handled.append(f"{h.outcome}: {h.reason}")
     try:
         for step, (sender, body, attachment, kind) in enumerate(SCRIPT, 1):
             msg = _message(app, sender, body, attachment, kind, cr_id)
             deliver(settings.maildir_root, msg.as_bytes())
             before = _sent_count(app)
-            handled: list[str] = []
-            daemon.on_message = lambda h: handled.append(f"{h.outcome}: {h.reason}")
+            handled.clear()
             daemon.run(once=True)
             cr_id = cr_id or _latest_cr(app)
             stage = _stage(app, cr_id)
             person = app.settings.person(sender)
             said = str(msg["Subject"]) if kind == "new" else body.splitlines()[0]
-            say(f"{step:>2}. {person.name if person else sender}: {said[:60]!r}"
-                + (f" [+{attachment}]" if attachment else ""))
+            say(
+                f"{step:>2}. {person.name if person else sender}: {said[:60]!r}"
+                + (f" [+{attachment}]" if attachment else "")
+            )
             say(f"    → {'; '.join(handled)}")
             say(f"    → stage now: {stage}; mails sent: {_sent_since(app, before)}")
         with app.db.session() as session:
@@ -118,8 +148,9 @@ def completed_end(app: App) -> str | None:
     return last.replies[0].to if last.replies else None
 
 
-def _message(app: App, sender: str, body: str, attachment: str, kind: str,
-             cr_id: str) -> EmailMessage:
+def _message(
+    app: App, sender: str, body: str, attachment: str, kind: str, cr_id: str
+) -> EmailMessage:
     person = app.settings.person(sender)
     msg = EmailMessage()
     msg["From"] = f"{person.name if person else sender} <{sender}>"
@@ -145,20 +176,26 @@ def _message(app: App, sender: str, body: str, attachment: str, kind: str,
     if parent is not None:
         text = parent.get_body(("plain",))
         lines = text.get_content().splitlines() if text else []
-        quoted = (f"\n\nOn {parent['Date']}, {parent['From']} wrote:\n"
-                  + "\n".join(f"> {line}" for line in lines))
+        quoted = f"\n\nOn {parent['Date']}, {parent['From']} wrote:\n" + "\n".join(
+            f"> {line}" for line in lines
+        )
     msg.set_content(body + quoted)
     if attachment:
-        msg.add_attachment(f"{attachment}: demo content\n".encode(), maintype="application",
-                           subtype="octet-stream", filename=attachment)
+        msg.add_attachment(
+            f"{attachment}: demo content\n".encode(),
+            maintype="application",
+            subtype="octet-stream",
+            filename=attachment,
+        )
     return msg
 
 
 def _latest_to(app: App, address: str, cr_id: str) -> EmailMessage | None:
     """The newest mail mailflow sent to someone on this CR — what their client replies to."""
     with app.db.session() as session:
-        rows = session.exec(select(OutboxRow).where(OutboxRow.cr_id == cr_id)
-                            .order_by(col(OutboxRow.id).desc())).all()
+        rows = session.exec(
+            select(OutboxRow).where(OutboxRow.cr_id == cr_id).order_by(col(OutboxRow.id).desc())
+        ).all()
     for row in rows:
         if address in row.recipients or not app.settings.person(address):
             return email.message_from_bytes(row.data, policy=default_policy)  # type: ignore[return-value]
@@ -167,13 +204,20 @@ def _latest_to(app: App, address: str, cr_id: str) -> EmailMessage | None:
 
 def _latest_cr(app: App) -> str:
     with app.db.session() as session:
-        return session.exec(select(ChangeRequest.id).order_by(col(ChangeRequest.id).desc())).first() or ""
+        return (
+            session.exec(select(ChangeRequest.id).order_by(col(ChangeRequest.id).desc())).first()
+            or ""
+        )
 
 
 def _stage(app: App, cr_id: str) -> str:
     with app.db.session() as session:
         cr = session.get(ChangeRequest, cr_id) if cr_id else None
-        return app.workflow.title_of(cr.stage) + (" (on hold)" if cr and cr.held else "") if cr else "-"
+        return (
+            app.workflow.title_of(cr.stage) + (" (on hold)" if cr and cr.held else "")
+            if cr
+            else "-"
+        )
 
 
 def _sent_count(app: App) -> int:

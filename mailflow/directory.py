@@ -1,4 +1,4 @@
-"""Who holds which role on a CR: the people of the configuration seen through the workflow's scopes."""
+"""Who holds which role on a CR: configured people seen through the workflow's role scopes."""
 
 from __future__ import annotations
 

@@ -55,13 +55,17 @@ def account_for(app: App, msg: Inbound, text: str) -> tuple[str | None, str]:
         for account in app.settings.accounts:
             if wanted in (account.key.lower(), account.name.lower()) or wanted in account.domains:
                 return account.key, ""
-        return None, f"the Customer: line names {line.group(1).strip()!r}, which is not a known account"
+        return (
+            None,
+            f"the Customer: line names {line.group(1).strip()!r}, which is not a known account",
+        )
     for address in (*msg.to, *msg.cc):
         account = app.settings.account_for_domain(address.rpartition("@")[2])
         if account is not None:
             return account.key, ""
-    mine = sorted({a for role in opener_roles(app)
-                   for a in app.directory.accounts_where(msg.from_addr, role)})
+    mine = sorted(
+        {a for role in opener_roles(app) for a in app.directory.accounts_where(msg.from_addr, role)}
+    )
     if len(mine) == 1:
         return mine[0], ""
     names = ", ".join(a.name for a in app.settings.accounts)
@@ -84,28 +88,48 @@ def open_cr(
     """Create the CR row and apply the workflow's opening reply to it (mails included)."""
     acct = app.settings.account(account)
     if acct is None:
-        raise MailflowError(f"unknown account {account!r}; known: "
-                            + ", ".join(a.key for a in app.settings.accounts))
+        raise MailflowError(
+            f"unknown account {account!r}; known: "
+            + ", ".join(a.key for a in app.settings.accounts)
+        )
     title = _PREFIX.sub("", title).strip() or "(no title)"
     stage = app.workflow.stage(app.workflow.start)
     assert stage is not None
     opening = stage.replies[0]
     actor = engine.Actor(opened_by, app.directory.roles_of(opened_by, account))
-    said = engine.Said(opening.verb, fields={"title": title, "description": description,
-                                             "customer": acct.name})
+    said = engine.Said(
+        opening.verb, fields={"title": title, "description": description, "customer": acct.name}
+    )
     result = engine.start(app.workflow, actor, said, now, currency=acct.currency)
     if not result.applied:
         raise MailflowError(f"{opened_by} may not open a CR for {acct.name}: {result.detail}")
-    cr = ChangeRequest(id=next_cr_id(session, now), account=account, title=title[:300],
-                       description=description, stage=app.workflow.start, opened_by=opened_by,
-                       entered_at=now, created_at=now, updated_at=now, thread_root=thread_root)
+    cr = ChangeRequest(
+        id=next_cr_id(session, now),
+        account=account,
+        title=title[:300],
+        description=description,
+        stage=app.workflow.start,
+        opened_by=opened_by,
+        entered_at=now,
+        created_at=now,
+        updated_at=now,
+        thread_root=thread_root,
+    )
     session.add(cr)
     session.flush()
     # The opener hears of the new CR from the caller (notice/opened, or the command line),
     # not from the engine's generic acknowledgement.
     effects = tuple(e for e in result.effects if not (isinstance(e, engine.Mail) and e.to_sender))
-    carry_out(app, session, cr, dataclasses.replace(result, effects=effects), now=now,
-              actor=opened_by, said=said, ledger_id=ledger_id)
+    carry_out(
+        app,
+        session,
+        cr,
+        dataclasses.replace(result, effects=effects),
+        now=now,
+        actor=opened_by,
+        said=said,
+        ledger_id=ledger_id,
+    )
     return cr
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,61 +63,128 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
     seen = ledger.find(session, msg.content_hash, msg.message_id)
     if seen is not None:
         if seen.content_hash != msg.content_hash:
-            _record(session, raw, msg, ledger.IGNORED, f"duplicate of ledger entry {seen.id}",
-                    seen.cr_id)
+            _record(
+                session,
+                raw,
+                msg,
+                now,
+                ledger.IGNORED,
+                f"duplicate of ledger entry {seen.id}",
+                seen.cr_id,
+            )
         return Handled(ledger.IGNORED, "duplicate", seen.cr_id, duplicate=True)
     found = route(session, msg)
     cr = session.get(ChangeRequest, found.cr_id) if found.cr_id else None
     kind = automated.classify(msg, app.settings.own_addresses())
     if kind is not None:
-        entry = _record(session, raw, msg, ledger.IGNORED, f"{kind.kind}: {kind.reason}",
-                        cr.id if cr else None)
+        entry = _record(
+            session,
+            raw,
+            msg,
+            now,
+            ledger.IGNORED,
+            f"{kind.kind}: {kind.reason}",
+            cr.id if cr else None,
+        )
         if cr is not None:
-            audit(session, cr, kind.kind, f"{msg.from_addr}: {msg.subject[:120]} "
-                  f"({kind.reason}); not read as a reply", now, actor=msg.from_addr,
-                  ledger_id=entry.id)
+            audit(
+                session,
+                cr,
+                kind.kind,
+                f"{msg.from_addr}: {msg.subject[:120]} ({kind.reason}); not read as a reply",
+                now,
+                actor=msg.from_addr,
+                ledger_id=entry.id,
+            )
         return Handled(ledger.IGNORED, kind.kind, cr.id if cr else None)
     if found.kind == "unknown_cr":
-        return _answer(app, session, raw, msg, now, "explain/unknown_cr",
-                       f"no change request {found.cr_id} exists", placeholder_id=found.cr_id)
+        return _answer(
+            app,
+            session,
+            raw,
+            msg,
+            now,
+            "explain/unknown_cr",
+            f"no change request {found.cr_id} exists",
+            placeholder_id=found.cr_id,
+        )
     if cr is None:
         return _new_request(app, session, raw, msg, now)
     return _reply(app, session, raw, msg, cr, now)
 
 
-def _reply(app: App, session: Session, raw: RawMessage, msg: Inbound, cr: ChangeRequest,
-           now: datetime) -> Handled:
+def _reply(
+    app: App, session: Session, raw: RawMessage, msg: Inbound, cr: ChangeRequest, now: datetime
+) -> Handled:
     read = read_reply(app, cr.stage, reply_text.new_text(msg.text))
     roles = app.directory.roles_of(msg.from_addr, cr.account, cr.assignee)
     check = authorize.check(app, msg, roles)
-    entry = _record(session, raw, msg, ledger.ANSWERED, "", cr.id)
+    entry = _record(session, raw, msg, now, ledger.ANSWERED, "", cr.id)
     actor = engine.Actor(msg.from_addr, roles)
     if not check.allowed:
-        result = engine.Result(state_of(cr, ""), (
-            engine.Audit("refusal", f"{msg.from_addr}: wrong_sender: {check.reason}"),
-            engine.Mail("explain/wrong_sender", to_sender=True,
-                        context={"detail": check.reason})), refusal="wrong_sender")
-        carry_out(app, session, cr, result, now=now, actor=msg.from_addr, ledger_id=entry.id,
-                  reply_to=msg, context={"sender": msg.from_addr, "quoted": ""})
+        result = engine.Result(
+            state_of(cr, ""),
+            (
+                engine.Audit("refusal", f"{msg.from_addr}: wrong_sender: {check.reason}"),
+                engine.Mail(
+                    "explain/wrong_sender", to_sender=True, context={"detail": check.reason}
+                ),
+            ),
+            refusal="wrong_sender",
+        )
+        carry_out(
+            app,
+            session,
+            cr,
+            result,
+            now=now,
+            actor=msg.from_addr,
+            ledger_id=entry.id,
+            reply_to=msg,
+            context={"sender": msg.from_addr, "quoted": ""},
+        )
         entry.reason = f"refused: {check.reason}"
         return Handled(ledger.ANSWERED, entry.reason, cr.id)
     if isinstance(read, decide.Unclear):
-        result = engine.Result(state_of(cr, ""), (
-            engine.Audit("refusal", f"{msg.from_addr}: unclear: {read.reason}"),
-            engine.Mail("explain/unclear", to_sender=True, context={"detail": read.reason})),
-            refusal="unclear")
-        carry_out(app, session, cr, result, now=now, actor=msg.from_addr, ledger_id=entry.id,
-                  reply_to=msg, context={"sender": msg.from_addr, "quoted": read.line})
+        result = engine.Result(
+            state_of(cr, ""),
+            (
+                engine.Audit("refusal", f"{msg.from_addr}: unclear: {read.reason}"),
+                engine.Mail("explain/unclear", to_sender=True, context={"detail": read.reason}),
+            ),
+            refusal="unclear",
+        )
+        carry_out(
+            app,
+            session,
+            cr,
+            result,
+            now=now,
+            actor=msg.from_addr,
+            ledger_id=entry.id,
+            reply_to=msg,
+            context={"sender": msg.from_addr, "quoted": read.line},
+        )
         entry.reason = f"unclear: {read.reason}"
         return Handled(ledger.ANSWERED, entry.reason, cr.id)
     account = app.settings.account(cr.account)
     said = engine.Said(read.verb, read.text, dict(read.fields), len(msg.attachments))
-    result = engine.apply(app.workflow, state_of(cr, account.currency if account else ""),
-                          actor, said, now)
+    result = engine.apply(
+        app.workflow, state_of(cr, account.currency if account else ""), actor, said, now
+    )
     stage_before = cr.stage
-    carry_out(app, session, cr, result, now=now, actor=msg.from_addr, said=said,
-              ledger_id=entry.id, reply_to=msg,
-              context={"sender": msg.from_addr, "quoted": read.line})
+    carry_out(
+        app,
+        session,
+        cr,
+        result,
+        now=now,
+        actor=msg.from_addr,
+        said=said,
+        ledger_id=entry.id,
+        reply_to=msg,
+        context={"sender": msg.from_addr, "quoted": read.line},
+    )
     if result.applied:
         _store_attachments(session, cr, stage_before, msg, entry.id, now)
         entry.outcome, entry.reason = ledger.APPLIED, f"{read.verb} at {stage_before}"
@@ -127,90 +195,183 @@ def _reply(app: App, session: Session, raw: RawMessage, msg: Inbound, cr: Change
 
 
 def read_reply(app: App, stage: str, text: str) -> decide.Decision | decide.Unclear:
-    """Read with the verbs this stage and the commands accept first, then with all of them.
+    """Read with every verb; where that finds two, let the stage settle it — towards caution.
 
-    "Signed off. UAT complete." is clear where only SIGNED OFF fits; a verb that fits no
-    reply here is still read, so the sender is told it does not fit this stage.
+    "Signed off. UAT complete." is clear where only SIGNED OFF fits. But a line that also
+    holds a negative verb ("Passed - but rejected by the customer") stays a question: a
+    forward step is taken from the stage's verbs only when no negative verb is present.
     """
     wf = app.workflow
+    vocabulary = wf.vocabulary
+    wide = decide.read(text, vocabulary)
+    if isinstance(wide, decide.Decision):
+        return wide
     current = wf.stage(stage)
     fitting = {r.verb for r in current.replies} if current else set()
     fitting |= {c.verb for c in wf.commands}
-    vocabulary = wf.vocabulary
-    narrow = decide.Vocabulary(tuple(v for v in vocabulary.verbs if v.verb in fitting),
-                               vocabulary.negations)
-    read = decide.read(text, narrow)
-    if isinstance(read, decide.Unclear):
-        wide = decide.read(text, vocabulary)
-        if isinstance(wide, decide.Decision) and wide.verb not in fitting:
+    narrow = decide.read(text, _only(vocabulary, lambda v: v.verb in fitting))
+    if not isinstance(narrow, decide.Decision):
+        return wide
+    spec = wf.verb(narrow.verb)
+    if spec is not None and spec.affirmative:
+        negative = decide.read(text, _only(vocabulary, lambda v: not v.affirmative))
+        if isinstance(negative, decide.Decision):
             return wide
-    return read
+    return narrow
 
 
-def _new_request(app: App, session: Session, raw: RawMessage, msg: Inbound,
-                 now: datetime) -> Handled:
+def _only(
+    vocabulary: decide.Vocabulary, keep: Callable[[decide.VerbSpec], bool]
+) -> decide.Vocabulary:
+    return decide.Vocabulary(tuple(v for v in vocabulary.verbs if keep(v)), vocabulary.negations)
+
+
+def _new_request(
+    app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime
+) -> Handled:
     if not intake.may_open(app, msg.from_addr):
         recent = session.exec(
-            select(LedgerEntry.id).where(LedgerEntry.sender == msg.from_addr)
+            select(LedgerEntry.id)
+            .where(LedgerEntry.sender == msg.from_addr)
             .where(LedgerEntry.reason == "no_cr")
-            .where(col(LedgerEntry.received_at) >= now - STRANGER_ANSWER_INTERVAL).limit(1)
+            .where(col(LedgerEntry.received_at) >= now - STRANGER_ANSWER_INTERVAL)
+            .limit(1)
         ).first()
         if recent is not None:
-            _record(session, raw, msg, ledger.IGNORED, "no_cr: already answered today")
+            _record(session, raw, msg, now, ledger.IGNORED, "no_cr: already answered today")
             return Handled(ledger.IGNORED, "no_cr: already answered today")
         return _answer(app, session, raw, msg, now, "notice/no_cr", "no_cr")
     text = reply_text.new_text(msg.text)
     account, problem = intake.account_for(app, msg, text)
     if account is None:
-        return _answer(app, session, raw, msg, now, "explain/missing_field",
-                       f"the customer of this request is not clear: {problem}")
-    entry = _record(session, raw, msg, ledger.APPLIED, "opened a CR")
-    cr = intake.open_cr(app, session, account=account, title=msg.subject,
-                        description=intake.description_of(text), opened_by=msg.from_addr,
-                        now=now, ledger_id=entry.id, thread_root=msg.message_id, source=msg)
+        return _answer(
+            app,
+            session,
+            raw,
+            msg,
+            now,
+            "explain/missing_field",
+            f"the customer of this request is not clear: {problem}",
+        )
+    entry = _record(session, raw, msg, now, ledger.APPLIED, "opened a CR")
+    cr = intake.open_cr(
+        app,
+        session,
+        account=account,
+        title=msg.subject,
+        description=intake.description_of(text),
+        opened_by=msg.from_addr,
+        now=now,
+        ledger_id=entry.id,
+        thread_root=msg.message_id,
+        source=msg,
+    )
     entry.cr_id, entry.reason = cr.id, f"opened {cr.id}"
     session.add(entry)
     _store_attachments(session, cr, app.workflow.start, msg, entry.id, now)
-    queue_mail(app, session, cr, engine.Mail("notice/opened", to_sender=True), now=now,
-               reply_to=msg, context={"sender": msg.from_addr})
+    queue_mail(
+        app,
+        session,
+        cr,
+        engine.Mail("notice/opened", to_sender=True),
+        now=now,
+        reply_to=msg,
+        context={"sender": msg.from_addr},
+    )
     return Handled(ledger.APPLIED, entry.reason, cr.id)
 
 
-def _answer(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime,
-            template: str, reason: str, placeholder_id: str | None = None) -> Handled:
-    _record(session, raw, msg, ledger.ANSWERED, reason)
-    mail = engine.Mail(template, to_sender=True, context={
-        "detail": reason, "sender": msg.from_addr, "quoted": "", "expected": []})
-    queue_mail(app, session, None, mail, now=now, reply_to=msg,
-               placeholder={"id": placeholder_id or "", "title": msg.subject[:200]})
+def _answer(
+    app: App,
+    session: Session,
+    raw: RawMessage,
+    msg: Inbound,
+    now: datetime,
+    template: str,
+    reason: str,
+    placeholder_id: str | None = None,
+) -> Handled:
+    _record(session, raw, msg, now, ledger.ANSWERED, reason)
+    mail = engine.Mail(
+        template,
+        to_sender=True,
+        context={"detail": reason, "sender": msg.from_addr, "quoted": "", "expected": []},
+    )
+    queue_mail(
+        app,
+        session,
+        None,
+        mail,
+        now=now,
+        reply_to=msg,
+        placeholder={"id": placeholder_id or "", "title": msg.subject[:200]},
+    )
     return Handled(ledger.ANSWERED, reason)
 
 
-def _record(session: Session, raw: RawMessage, msg: Inbound, outcome: str, reason: str,
-            cr_id: str | None = None) -> LedgerEntry:
-    return ledger.record(session, content_hash=msg.content_hash, outcome=outcome, reason=reason,
-                         message_id=msg.message_id, source_key=raw.key, sender=msg.from_addr,
-                         subject=msg.subject, cr_id=cr_id, raw=raw.data)
+def _record(
+    session: Session,
+    raw: RawMessage,
+    msg: Inbound,
+    now: datetime,
+    outcome: str,
+    reason: str,
+    cr_id: str | None = None,
+) -> LedgerEntry:
+    return ledger.record(
+        session,
+        content_hash=msg.content_hash,
+        outcome=outcome,
+        reason=reason,
+        message_id=msg.message_id,
+        source_key=raw.key,
+        sender=msg.from_addr,
+        subject=msg.subject,
+        cr_id=cr_id,
+        raw=raw.data,
+        at=now,
+    )
 
 
-def _store_attachments(session: Session, cr: ChangeRequest, stage: str, msg: Inbound,
-                       ledger_id: int | None, now: datetime) -> None:
+def _store_attachments(
+    session: Session,
+    cr: ChangeRequest,
+    stage: str,
+    msg: Inbound,
+    ledger_id: int | None,
+    now: datetime,
+) -> None:
     for part in msg.attachments:
         digest = hashlib.sha256(part.payload).hexdigest()
         if session.get(Blob, digest) is None:
             session.add(Blob(sha256=digest, size=len(part.payload), data=part.payload))
             session.flush()
-        session.add(AttachmentLink(cr_id=cr.id, stage=stage, filename=part.filename,
-                                   content_type=part.content_type, sha256=digest,
-                                   ledger_id=ledger_id, at=now))
+        session.add(
+            AttachmentLink(
+                cr_id=cr.id,
+                stage=stage,
+                filename=part.filename,
+                content_type=part.content_type,
+                sha256=digest,
+                ledger_id=ledger_id,
+                at=now,
+            )
+        )
 
 
 def _quarantine(app: App, raw: RawMessage, msg: Inbound | None, reason: str) -> Handled:
     digest = msg.content_hash if msg else hashlib.sha256(raw.data).hexdigest()
     with app.db.transaction() as session:
         if ledger.find(session, digest) is None:
-            ledger.record(session, content_hash=digest, outcome=ledger.QUARANTINED,
-                          reason=reason, message_id=msg.message_id if msg else "",
-                          source_key=raw.key, sender=msg.from_addr if msg else "",
-                          subject=msg.subject if msg else "", raw=raw.data)
+            ledger.record(
+                session,
+                content_hash=digest,
+                outcome=ledger.QUARANTINED,
+                reason=reason,
+                message_id=msg.message_id if msg else "",
+                source_key=raw.key,
+                sender=msg.from_addr if msg else "",
+                subject=msg.subject if msg else "",
+                raw=raw.data,
+            )
     return Handled(ledger.QUARANTINED, reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, or_, select
 
 from mailflow.store.tables import LedgerEntry
@@ -33,6 +35,7 @@ def record(
     subject: str = "",
     cr_id: str | None = None,
     raw: bytes | None = None,
+    at: datetime | None = None,
 ) -> LedgerEntry:
     """Add the outcome row; flushed so that audit events can point at its id."""
     if outcome not in OUTCOMES:
@@ -48,6 +51,8 @@ def record(
         cr_id=cr_id,
         raw=raw,
     )
+    if at is not None:
+        entry.received_at = at
     session.add(entry)
     session.flush()
     return entry

@@ -152,10 +152,17 @@ def build_workflow(
     }
     for role in roles.values():
         if role.scope not in ROLE_SCOPES:
-            problems.add(f"roles.{role.name}.scope", f"is {role.scope!r}; expected one of {ROLE_SCOPES}")
+            problems.add(
+                f"roles.{role.name}.scope", f"is {role.scope!r}; expected one of {ROLE_SCOPES}"
+            )
     fields = {
-        name: Field(name, str(spec.get("label", name.title())), str(spec.get("type", "text")),
-                    str(spec.get("unit", "")), str(spec.get("proposed_from", "")))
+        name: Field(
+            name,
+            str(spec.get("label", name.title())),
+            str(spec.get("type", "text")),
+            str(spec.get("unit", "")),
+            str(spec.get("proposed_from", "")),
+        )
         for name, spec in _table(data, "fields", problems).items()
     }
     for f in fields.values():
@@ -163,16 +170,16 @@ def build_workflow(
             problems.add(f"fields.{f.name}.type", f"is {f.type!r}; expected one of {FIELD_TYPES}")
     for f in fields.values():
         if f.proposed_from and f.proposed_from not in fields:
-            problems.add(f"fields.{f.name}.proposed_from", f"names unknown field {f.proposed_from!r}")
+            problems.add(
+                f"fields.{f.name}.proposed_from", f"names unknown field {f.proposed_from!r}"
+            )
     vocabulary = _vocabulary(data, problems)
     verbs = {v.verb for v in vocabulary.verbs}
     ends = {
         name: End(name, str(spec.get("title", name)), str(spec.get("template", f"notice/{name}")))
         for name, spec in _table(data, "ends", problems).items()
     }
-    stages = tuple(
-        _stage(i, raw, problems) for i, raw in enumerate(data.get("stages", []) or [])
-    )
+    stages = tuple(_stage(i, raw, problems) for i, raw in enumerate(data.get("stages", []) or []))
     commands = tuple(_command(i, raw, problems) for i, raw in enumerate(data.get("commands", [])))
     states = {s.name for s in stages} | set(ends)
     start = str(data.get("start", stages[0].name if stages else ""))
@@ -195,19 +202,25 @@ def build_workflow(
             if reply.verb not in verbs:
                 problems.add(f"{where}.replies", f"uses the unknown verb {reply.verb!r}")
             if reply.to is not None and reply.to not in states:
-                problems.add(f"{where}.replies ({reply.verb})", f"leads to unknown stage {reply.to!r}")
+                problems.add(
+                    f"{where}.replies ({reply.verb})", f"leads to unknown stage {reply.to!r}"
+                )
             for name in (*reply.fields, *reply.optional):
                 if name not in fields:
                     problems.add(f"{where}.replies ({reply.verb})", f"names unknown field {name!r}")
             for role in reply.notify:
                 if role not in roles:
-                    problems.add(f"{where}.replies ({reply.verb})", f"notifies unknown role {role!r}")
+                    problems.add(
+                        f"{where}.replies ({reply.verb})", f"notifies unknown role {role!r}"
+                    )
     for i, command in enumerate(commands):
         where = f"commands[{i}] ({command.verb})"
         if command.verb not in verbs:
             problems.add(where, "uses a verb missing from [verbs]")
         if command.effect not in COMMAND_EFFECTS:
-            problems.add(f"{where}.effect", f"is {command.effect!r}; expected one of {COMMAND_EFFECTS}")
+            problems.add(
+                f"{where}.effect", f"is {command.effect!r}; expected one of {COMMAND_EFFECTS}"
+            )
         if command.effect == "end" and command.to not in ends:
             problems.add(f"{where}.to", f"must name an end state, not {command.to!r}")
         for role in command.roles:
@@ -350,4 +363,6 @@ def _check_reachable(
         todo.extend(r.to for r in by_name[name].replies if r.to)
     for stage in stages:
         if stage.name not in reached:
-            problems.add(f"stages ({stage.name})", f"cannot be reached from the start stage {start!r}")
+            problems.add(
+                f"stages ({stage.name})", f"cannot be reached from the start stage {start!r}"
+            )

@@ -112,8 +112,11 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     if reply.reason and said.text:
         new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
     state = replace(state, fields=new_fields)
-    decision = Audit("decision", f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
-                     + (f" — {said.text}" if said.text else ""))
+    decision = Audit(
+        "decision",
+        f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
+        + (f" — {said.text}" if said.text else ""),
+    )
     if stage.act == "all" and wf.verb(said.verb) and wf.verb(said.verb).affirmative:  # type: ignore[union-attr]
         voted = {role for role, verb in state.votes if verb == said.verb}
         if acting <= voted:
@@ -123,18 +126,33 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
         waiting = [r for r in stage.actors if r not in {role for role, _ in votes}]
         if waiting:
             titles = ", ".join(wf.roles[r].title for r in waiting)
-            return Result(state, (decision, Mail("notice/vote_recorded", to_sender=True,
-                                                 context={"verb": said.verb, "waiting": titles})))
+            return Result(
+                state,
+                (
+                    decision,
+                    Mail(
+                        "notice/vote_recorded",
+                        to_sender=True,
+                        context={"verb": said.verb, "waiting": titles},
+                    ),
+                ),
+            )
     if reply.to is None:
         told = tuple(r for r in reply.notify if r not in acting)
-        effects: list[Effect] = [decision, Mail("notice/accepted", to_sender=True,
-                                                context={"verb": said.verb, "text": said.text})]
+        effects: list[Effect] = [
+            decision,
+            Mail("notice/accepted", to_sender=True, context={"verb": said.verb, "text": said.text}),
+        ]
         if told:
-            effects.append(Mail("notice/update", to_roles=told,
-                                context={"verb": said.verb, "text": said.text}))
+            effects.append(
+                Mail("notice/update", to_roles=told, context={"verb": said.verb, "text": said.text})
+            )
         return Result(state, tuple(effects))
-    ack = Mail("notice/accepted", to_sender=True,
-               context={"verb": said.verb, "text": said.text, "next": wf.title_of(reply.to)})
+    ack = Mail(
+        "notice/accepted",
+        to_sender=True,
+        context={"verb": said.verb, "text": said.text, "next": wf.title_of(reply.to)},
+    )
     return _enter(wf, state, reply.to, now, (decision, ack))
 
 
@@ -153,14 +171,21 @@ def remind(wf: Workflow, state: CRState, now: datetime, escalate_after: int) -> 
         return None
     count = state.reminders + 1
     state = replace(state, reminders=count, reminded_at=now)
-    context = {"count": count, "waiting_hours": round((now - state.entered_at).total_seconds() / 3600)}
+    context = {
+        "count": count,
+        "waiting_hours": round((now - state.entered_at).total_seconds() / 3600),
+    }
     level = count - escalate_after
     if level <= 0 or not wf.escalate_to:
         mail = Mail("notice/reminder", to_roles=stage.actors, cc_roles=stage.copy, context=context)
         return Result(state, (Audit("reminder", f"reminder {count} sent"), mail))
     target = wf.escalate_to[min(level, len(wf.escalate_to)) - 1]
-    mail = Mail("notice/escalation", to_roles=(target,), cc_roles=stage.actors,
-                context={**context, "level": level})
+    mail = Mail(
+        "notice/escalation",
+        to_roles=(target,),
+        cc_roles=stage.actors,
+        context={**context, "level": level},
+    )
     return Result(state, (Audit("escalation", f"escalated to {wf.roles[target].title}"), mail))
 
 
@@ -179,8 +204,9 @@ def expected_replies(wf: Workflow, stage_name: str) -> list[str]:
     return out
 
 
-def _enter(wf: Workflow, state: CRState, to: str, now: datetime,
-           effects: tuple[Effect, ...]) -> Result:
+def _enter(
+    wf: Workflow, state: CRState, to: str, now: datetime, effects: tuple[Effect, ...]
+) -> Result:
     old = state.stage
     state = replace(state, stage=to, entered_at=now, votes=(), reminders=0, reminded_at=None)
     moved = Audit("transition", f"{wf.title_of(old)} → {wf.title_of(to)}")
@@ -190,27 +216,42 @@ def _enter(wf: Workflow, state: CRState, to: str, now: datetime,
     stage = wf.stage(to)
     assert stage is not None
     cc = stage.copy + tuple(r for r in wf.informed if r not in stage.copy + stage.actors)
-    request = Mail(stage.template, to_roles=stage.actors, cc_roles=cc,
-                   context={"expected": expected_replies(wf, to)})
+    request = Mail(
+        stage.template,
+        to_roles=stage.actors,
+        cc_roles=cc,
+        context={"expected": expected_replies(wf, to)},
+    )
     return Result(state, (*effects, moved, request))
 
 
-def _command(wf: Workflow, state: CRState, actor: Actor, said: Said, command: Command,
-             now: datetime) -> Result:
-    allowed = bool(actor.roles) if EVERYONE in command.roles else bool(
-        actor.roles & set(command.roles))
+def _command(
+    wf: Workflow, state: CRState, actor: Actor, said: Said, command: Command, now: datetime
+) -> Result:
+    allowed = (
+        bool(actor.roles) if EVERYONE in command.roles else bool(actor.roles & set(command.roles))
+    )
     if not allowed:
         titles = ", ".join(wf.roles[r].title for r in command.roles if r in wf.roles)
         return _refuse(wf, state, actor, "wrong_sender", f"only {titles} may {said.verb}")
     if command.effect == "status":
-        return Result(state, (Audit("status", f"{actor.address} asked for the status"),
-                              Mail("notice/status", to_sender=True)))
+        return Result(
+            state,
+            (
+                Audit("status", f"{actor.address} asked for the status"),
+                Mail("notice/status", to_sender=True),
+            ),
+        )
     if wf.is_end(state.stage):
         return _refuse(wf, state, actor, "closed", f"it is already {wf.title_of(state.stage)}")
     if command.reason and not said.text:
         return _refuse(wf, state, actor, "missing_reason", f"{said.verb} needs a reason after it")
-    audit = Audit("command", f"{actor.address}: {said.verb}" + (f" — {said.text}" if said.text else ""))
-    notice = Mail("notice/command", to_roles=(EVERYONE,), context={"verb": said.verb, "text": said.text})
+    audit = Audit(
+        "command", f"{actor.address}: {said.verb}" + (f" — {said.text}" if said.text else "")
+    )
+    notice = Mail(
+        "notice/command", to_roles=(EVERYONE,), context={"verb": said.verb, "text": said.text}
+    )
     if command.effect == "hold":
         if state.held:
             return _refuse(wf, state, actor, "already_decided", "it is already on hold")
@@ -224,19 +265,24 @@ def _command(wf: Workflow, state: CRState, actor: Actor, said: Said, command: Co
     return _enter(wf, replace(state, fields=fields, held=False), command.to, now, (audit,))
 
 
-def _check(wf: Workflow, state: CRState, reply: Reply,
-           said: Said) -> tuple[tuple[str, str] | None, dict[str, Any]]:
+def _check(
+    wf: Workflow, state: CRState, reply: Reply, said: Said
+) -> tuple[tuple[str, str] | None, dict[str, Any]]:
     if reply.reason and not said.text:
-        return ("missing_reason", f"{reply.verb} needs a reason after it, e.g. "
-                f"'{reply.verb} the cost is too high'"), {}
+        return (
+            "missing_reason",
+            f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'",
+        ), {}
     values: dict[str, Any] = {}
     for name in (*reply.fields, *reply.optional):
         spec = wf.fields[name]
         raw = said.fields.get(name) or said.fields.get(spec.label.lower())
         if raw is None:
             if name in reply.fields:
-                return ("missing_field", f"{reply.verb} needs a line '{spec.label}: "
-                        f"<{expected(spec)}>'"), {}
+                return (
+                    "missing_field",
+                    f"{reply.verb} needs a line '{spec.label}: <{expected(spec)}>'",
+                ), {}
             continue
         try:
             values[name] = parse_value(spec, raw, state.currency)
@@ -253,7 +299,14 @@ def _who(wf: Workflow, stage: Stage) -> str:
 
 
 def _refuse(wf: Workflow, state: CRState, actor: Actor, reason: str, detail: str) -> Result:
-    mail = Mail(f"explain/{reason}", to_sender=True,
-                context={"detail": detail, "expected": expected_replies(wf, state.stage)})
-    return Result(state, (Audit("refusal", f"{actor.address}: {reason}: {detail}"), mail),
-                  refusal=reason, detail=detail)
+    mail = Mail(
+        f"explain/{reason}",
+        to_sender=True,
+        context={"detail": detail, "expected": expected_replies(wf, state.stage)},
+    )
+    return Result(
+        state,
+        (Audit("refusal", f"{actor.address}: {reason}: {detail}"), mail),
+        refusal=reason,
+        detail=detail,
+    )

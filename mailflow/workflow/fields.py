@@ -17,8 +17,15 @@ _JIRA = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 _DATE_FORMATS = (
-    "%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y",
-    "%d/%m/%Y", "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
 )
 _CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR"}
 
@@ -49,9 +56,7 @@ def parse_value(field: Field, raw: str, currency: str = "") -> Any:
     try:
         return _PARSERS[field.type](text, currency)
     except (ValueError, InvalidOperation):
-        raise FieldError(
-            f"{field.label}: {text!r} is not {expected(field)}"
-        ) from None
+        raise FieldError(f"{field.label}: {text!r} is not {expected(field)}") from None
 
 
 def _text(text: str, _: str) -> str:

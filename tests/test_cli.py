@@ -1,0 +1,186 @@
+"""The command line: every command has help, errors are one line with an exit code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailflow.cli import _parser, main
+from tests.helpers import EXAMPLE_CONFIG, ROOT
+
+
+def _commands(parser, prefix=()):
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for name, sub in action.choices.items():
+            yield (*prefix, name)
+            yield from _commands(sub, (*prefix, name))
+
+
+@pytest.mark.parametrize("command", sorted(set(_commands(_parser()))))
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    assert "usage: mailflow" in capsys.readouterr().out
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    text = EXAMPLE_CONFIG.read_text().replace(
+        'data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"'
+    )
+    path = tmp_path / "mailflow.toml"
+    path.write_text(text)
+    return path
+
+
+def test_check_accepts_the_example(config, capsys):
+    assert main(["check", "--config", str(config)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_check_reports_every_problem_with_file_and_key(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        EXAMPLE_CONFIG.read_text()
+        .replace('shared_inbox = "approvals@ft.example"', 'shared_inbox = "nope"')
+        .replace('currency = "USD"', 'currency = "dollars"')
+        .replace('roles = ["qa"]', 'roles = ["tester"]')
+        .replace("poll_seconds = 30", "poll_seconds = -1")
+    )
+    assert main(["check", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: mailflow.shared_inbox" in err
+    assert f"{bad}: accounts[0].currency" in err
+    assert f"{bad}: daemon.poll_seconds" in err
+    bad.write_text(EXAMPLE_CONFIG.read_text().replace('roles = ["qa"]', 'roles = ["tester"]'))
+    assert main(["check", "--config", str(bad)]) == 2
+    assert "people[8].roles names the unknown role 'tester'" in capsys.readouterr().err
+
+
+def test_missing_config_file_is_one_clear_line(tmp_path, capsys):
+    assert main(["check", "--config", str(tmp_path / "nope.toml")]) == 2
+    assert capsys.readouterr().err.strip() == f"mailflow: {tmp_path / 'nope.toml'}: no such file"
+
+
+def test_secrets_come_from_the_environment(config, monkeypatch, capsys):
+    text = config.read_text().replace("[database]", '[database]\nurl_env = "MF_TEST_DB"')
+    config.write_text(text)
+    assert main(["check", "--config", str(config)]) == 2
+    assert "database.url_env names $MF_TEST_DB, which is not set" in capsys.readouterr().err
+    monkeypatch.setenv("MF_TEST_DB", f"sqlite:///{config.parent / 'env.db'}")
+    assert main(["status", "--config", str(config)]) == 0
+    assert (config.parent / "env.db").exists()
+
+
+def test_cr_commands_for_a_csm(config, capsys):
+    c = ["--config", str(config)]
+    assert (
+        main(
+            [
+                "cr",
+                "new",
+                *c,
+                "--account",
+                "acme",
+                "--title",
+                "Nightly export",
+                "--description",
+                "Add a column",
+                "--by",
+                "priya@ft.example",
+            ]
+        )
+        == 0
+    )
+    assert "CR-2026-0001 opened" in capsys.readouterr().out
+    assert main(["cr", "list", *c]) == 0
+    listing = capsys.readouterr().out
+    assert "Nightly export" in listing and "Triage" in listing
+    assert main(["cr", "hold", "CR-2026-0001", *c, "--by", "priya@ft.example"]) == 0
+    assert "(on hold)" in capsys.readouterr().out
+    assert main(["cr", "hold", "CR-2026-0001", *c, "--by", "priya@ft.example"]) == 1
+    assert "already on hold" in capsys.readouterr().err
+    assert main(["cr", "resume", "CR-2026-0001", *c, "--by", "amardeep@ft.example"]) == 0
+    assert (
+        main(["cr", "cancel", "CR-2026-0001", *c, "--by", "dana@acme.example", "--reason", "x"])
+        == 1
+    )
+    assert "only" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "cr",
+                "cancel",
+                "CR-2026-0001",
+                *c,
+                "--by",
+                "priya@ft.example",
+                "--reason",
+                "customer withdrew",
+            ]
+        )
+        == 0
+    )
+    assert main(["cr", "list", *c]) == 0
+    assert "no change requests" in capsys.readouterr().out
+    assert main(["cr", "list", "--all", *c]) == 0
+    assert "Cancelled" in capsys.readouterr().out
+    assert main(["cr", "show", "cr-2026-0001", *c]) == 0
+    shown = capsys.readouterr().out
+    for text in (
+        "Nightly export",
+        "Cancelled",
+        "HOLD",
+        "RESUME",
+        "customer withdrew",
+        "request/triage → integration@ft.example",
+    ):
+        assert text in shown
+    assert main(["cr", "show", "CR-2026-0404", *c]) == 3
+    assert capsys.readouterr().err.strip() == "mailflow: no change request CR-2026-0404"
+
+
+def test_cr_new_refuses_non_csms_and_unknown_people(config, capsys):
+    c = ["--config", str(config)]
+    assert (
+        main(["cr", "new", *c, "--account", "acme", "--title", "x", "--by", "dana@acme.example"])
+        == 1
+    )
+    assert "may not open a CR" in capsys.readouterr().err
+    assert (
+        main(["cr", "new", *c, "--account", "acme", "--title", "x", "--by", "who@nowhere.example"])
+        == 3
+    )
+    assert (
+        main(["cr", "new", *c, "--account", "globex", "--title", "x", "--by", "priya@ft.example"])
+        == 1
+    )
+    assert "unknown account 'globex'" in capsys.readouterr().err
+
+
+def test_workflow_show_text_and_mermaid(config, capsys):
+    assert main(["workflow", "show", "--config", str(config)]) == 0
+    text = capsys.readouterr().out
+    assert "executive_approval" in text and "REJECTED" in text and "→ costing" in text
+    assert main(["workflow", "show", "--mermaid", "--config", str(config)]) == 0
+    assert "uat --> development: FAILED" in capsys.readouterr().out
+
+
+def test_run_once_and_module_entry_points(config):
+    for argv in (
+        [sys.executable, "-m", "mailflow", "run", "--once", "--config", str(config)],
+        [sys.executable, str(ROOT / "run.py"), "--once", "--config", str(config)],
+    ):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+    assert (config.parent / "data" / "mail" / "inbox").is_dir()
+
+
+def test_status_counts(config, capsys):
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "open CRs: 0" in out and "messages: none yet" in out
