@@ -197,9 +197,11 @@ class Daemon:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         settings = self.app.settings
         jobs = schedule.Scheduler()
-        jobs.every(settings.poll_seconds or 30).seconds.do(self._guarded, self.process_inbox)
+        jobs.every(max(1, round(settings.poll_seconds or 30))).seconds.do(
+            self._guarded, self.process_inbox
+        )
         jobs.every(10).seconds.do(self._guarded, self.deliver_outbox)
-        jobs.every(settings.reminder_check_minutes or 15).minutes.do(
+        jobs.every(max(1, round(settings.reminder_check_minutes or 15))).minutes.do(
             self._guarded, self.send_reminders
         )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")

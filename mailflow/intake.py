@@ -60,9 +60,9 @@ def account_for(app: App, msg: Inbound, text: str) -> tuple[str | None, str]:
             f"the Customer: line names {line.group(1).strip()!r}, which is not a known account",
         )
     for address in (*msg.to, *msg.cc):
-        account = app.settings.account_for_domain(address.rpartition("@")[2])
-        if account is not None:
-            return account.key, ""
+        by_domain = app.settings.account_for_domain(address.rpartition("@")[2])
+        if by_domain is not None:
+            return by_domain.key, ""
     mine = sorted(
         {a for role in opener_roles(app) for a in app.directory.accounts_where(msg.from_addr, role)}
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from mailflow.store.tables import LedgerEntry
 
@@ -17,9 +17,9 @@ OUTCOMES = (APPLIED, ANSWERED, IGNORED, QUARANTINED)
 
 def find(session: Session, content_hash: str, message_id: str = "") -> LedgerEntry | None:
     """The entry of a message already seen: same bytes, or the same Message-ID."""
-    condition = LedgerEntry.content_hash == content_hash
+    condition = col(LedgerEntry.content_hash) == content_hash
     if message_id:
-        condition = or_(condition, LedgerEntry.message_id == message_id)
+        condition = or_(condition, col(LedgerEntry.message_id) == message_id)
     return session.exec(select(LedgerEntry).where(condition).limit(1)).first()
 
 

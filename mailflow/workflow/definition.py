@@ -150,10 +150,10 @@ def build_workflow(
         name: Role(name, str(spec.get("title", name)), str(spec.get("scope", "global")))
         for name, spec in _table(data, "roles", problems).items()
     }
-    for role in roles.values():
-        if role.scope not in ROLE_SCOPES:
+    for declared in roles.values():
+        if declared.scope not in ROLE_SCOPES:
             problems.add(
-                f"roles.{role.name}.scope", f"is {role.scope!r}; expected one of {ROLE_SCOPES}"
+                f"roles.{declared.name}.scope", f"is {declared.scope!r}; expected one of {ROLE_SCOPES}"
             )
     fields = {
         name: Field(
@@ -191,9 +191,9 @@ def build_workflow(
         if stage.name in seen or stage.name in ends:
             problems.add(where, "the name is used twice")
         seen.add(stage.name)
-        for role in (*stage.actors, *stage.copy):
-            if role not in roles:
-                problems.add(f"{where}", f"names the unknown role {role!r}")
+        for role_name in (*stage.actors, *stage.copy):
+            if role_name not in roles:
+                problems.add(where, f"names the unknown role {role_name!r}")
         if not stage.actors:
             problems.add(f"{where}.actors", "is empty; someone must act at every stage")
         if stage.act not in ("any", "all"):

@@ -87,9 +87,9 @@ def _money(text: str, currency: str) -> dict[str, str]:
     for sign, code in _CURRENCY_SIGNS.items():
         if sign in rest:
             found, rest = code, rest.replace(sign, " ")
-    code = re.search(r"\b([A-Z]{3})\b", rest.upper())
-    if code:
-        found = code.group(1)
+    iso = re.search(r"\b([A-Z]{3})\b", rest.upper())
+    if iso:
+        found = iso.group(1)
         rest = re.sub(r"\b[A-Za-z]{3}\b", " ", rest, count=1)
     amount = _number(rest.strip())
     return {"amount": f"{amount:.2f}", "currency": found or currency}
