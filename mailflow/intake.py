@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from mailflow.app import App
@@ -27,10 +28,16 @@ class Opened:
 
 
 def next_cr_id(session: Session, now: datetime) -> str:
-    """CR-<year>-<4 digits>, counted per year inside the caller's transaction."""
+    """CR-<year>-<4 digits>, counted per year; the row lock keeps concurrent daemons apart."""
     seq = session.get(CRSequence, now.year, with_for_update=True)
     if seq is None:
-        seq = CRSequence(year=now.year, last=0)
+        try:
+            with session.begin_nested():
+                session.add(CRSequence(year=now.year, last=0))
+        except IntegrityError:
+            pass  # another daemon created this year's row first
+        seq = session.get(CRSequence, now.year, with_for_update=True, populate_existing=True)
+        assert seq is not None
     seq.last += 1
     session.add(seq)
     session.flush()

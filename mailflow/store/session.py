@@ -7,13 +7,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from mailflow.errors import MailflowError
 from mailflow.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+
+SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
 
 
 class Database:
@@ -28,7 +31,11 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            SQLModel.metadata.create_all(self.engine)
+            with self.engine.begin() as conn:
+                if self.engine.dialect.name == "postgresql":
+                    # Daemons starting together would race to create the same tables.
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+                SQLModel.metadata.create_all(conn)
         except OperationalError as exc:
             raise MailflowError(f"cannot open the database {_redact(url)}: {exc.orig}") from None
 

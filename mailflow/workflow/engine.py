@@ -277,7 +277,7 @@ def _check(
     for name in (*reply.fields, *reply.optional):
         spec = wf.fields[name]
         raw = said.fields.get(name) or said.fields.get(spec.label.lower())
-        if raw is None:
+        if raw is None or (not raw.strip() and name not in reply.fields):
             if name in reply.fields:
                 return (
                     "missing_field",
