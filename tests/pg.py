@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster for tests: initdb in a temp folder, a loopback port, killed after."""
+"""A throwaway PostgreSQL cluster for tests: initdb in a temp folder, a loopback port."""
 
 from __future__ import annotations
 

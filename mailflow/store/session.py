@@ -15,7 +15,6 @@ from sqlmodel import Session, SQLModel, create_engine
 from mailflow.errors import MailflowError
 from mailflow.store import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
-
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
 
 

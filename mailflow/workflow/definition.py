@@ -153,7 +153,8 @@ def build_workflow(
     for declared in roles.values():
         if declared.scope not in ROLE_SCOPES:
             problems.add(
-                f"roles.{declared.name}.scope", f"is {declared.scope!r}; expected one of {ROLE_SCOPES}"
+                f"roles.{declared.name}.scope",
+                f"is {declared.scope!r}; expected one of {ROLE_SCOPES}",
             )
     fields = {
         name: Field(
