@@ -1,0 +1,267 @@
+"""An IMAP mailbox as a mail Source: read by UID, file by MOVE, wait with IDLE, survive outages.
+
+Messages are read with BODY.PEEK[] (nothing is marked read before it is handled) and filed
+into the processed or quarantine folder only when the caller acks them, so whatever is still
+in the inbox is exactly what is not yet handled. The UIDVALIDITY and the highest UID below
+which everything yielded has been filed are kept per folder and exposed by `state()`; when the
+server changes UIDVALIDITY the folder is read again from the start and the caller's ledger
+turns the repeats into no-ops. A lost connection is re-opened with capped exponential backoff
+and jitter, logged once when the outage starts and once when it ends.
+
+One ImapSource serves one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from mailflow.errors import SourceError
+from mailflow.transport.base import Outcome, RawMessage
+from mailflow.transport.imap_connect import CONNECTION_ERRORS, ImapSettings
+from mailflow.transport.imap_session import ImapHealth, ImapSession, MailboxUnreachable
+
+__all__ = ["ImapHealth", "ImapSettings", "ImapSource"]
+
+logger = logging.getLogger(__name__)
+_NEW_MAIL = (b"EXISTS", b"RECENT")
+
+
+def _announces_mail(responses: list[tuple[object, ...]]) -> bool:
+    return any(len(r) > 1 and r[1] in _NEW_MAIL for r in responses)
+
+
+class ImapSource:
+    """Reads one IMAP folder and files handled messages into two others (see module doc)."""
+
+    def __init__(
+        self,
+        settings: ImapSettings,
+        state: Mapping[str, Mapping[str, int]] | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        saved = (state or {}).get(settings.inbox, {})
+        self._uidvalidity: int | None = saved.get("uidvalidity")
+        self._last_uid = int(saved.get("last_uid", 0))
+        self._open: set[int] = set()
+        self._epoch = 0
+        self._connections = 0
+        self._can_move = self._can_idle = self._can_uid_expunge = False
+        self._session = ImapSession(settings, self._prepare, sleep)
+
+    def state(self) -> dict[str, dict[str, int]]:
+        """Per folder: UIDVALIDITY and the highest UID up to which every message is filed.
+
+        A caller that persists this and passes it back to the constructor resumes without
+        re-reading old mail; one that does not simply re-reads the inbox once.
+        """
+        if self._uidvalidity is None:
+            return {}
+        return {self.settings.inbox: {"uidvalidity": self._uidvalidity, "last_uid": self._mark()}}
+
+    def health(self) -> ImapHealth:
+        """Last successful mailbox check and last error, for `mailflow status`."""
+        return self._session.health()
+
+    def _mark(self) -> int:
+        """Every message yielded up to this UID is filed; `_last_uid` is the highest yielded."""
+        return min(self._open) - 1 if self._open else self._last_uid
+
+    def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
+        """Yield the inbox's unfiled messages in UID order, in batches, without setting \\Seen.
+
+        A message yielded but not acked is yielded again by the next fetch, as the Maildir
+        source does: it is still in the inbox, so it is not handled yet.
+        """
+        yielded = 0
+        cursor: int | None = None
+        pending: list[int] = []
+        seen_at = (self._epoch, self._connections)
+
+        def next_batch(client: IMAPClient) -> list[tuple[int, bytes]]:
+            nonlocal cursor, pending, seen_at
+            if (self._epoch, self._connections) != seen_at or cursor is None:
+                if seen_at[0] != self._epoch:
+                    cursor = None
+                if cursor is None and self._sync(client):
+                    seen_at = (self._epoch, self._connections)
+                start = self._mark() if cursor is None else cursor
+                found = client.search(["UID", f"{start + 1}:*"])
+                pending = sorted(uid for uid in found if uid > start)
+                if cursor is None:
+                    self._open &= set(pending)
+                cursor = start
+                seen_at = (self._epoch, self._connections)
+            room = self.settings.batch_size if limit is None else limit - yielded
+            take = pending[: min(room, self.settings.batch_size)]
+            if not take:
+                return []
+            response = client.fetch(take, [b"BODY.PEEK[]"])
+            self._session.checked()
+            cursor, pending = take[-1], pending[len(take) :]
+            return [(uid, response[uid][b"BODY[]"]) for uid in take if uid in response]
+
+        while limit is None or yielded < limit:
+            batch = self._session.run("fetch", next_batch)
+            if not batch and not pending:
+                return
+            for uid, data in batch:
+                self._open.add(uid)
+                self._last_uid = max(self._last_uid, uid)
+                yielded += 1
+                yield RawMessage(key=f"{self._uidvalidity}:{uid}", data=data)
+                if limit is not None and yielded >= limit:
+                    return
+
+    def ack(self, key: str, outcome: Outcome) -> None:
+        """File one message by MOVE (or COPY + \\Deleted + UID EXPUNGE); gone already is fine."""
+        try:
+            validity, uid = (int(part) for part in key.split(":"))
+        except ValueError:
+            raise ValueError(f"not an IMAP message key: {key!r}") from None
+        folder = self.settings.processed if outcome == "processed" else self.settings.quarantine
+
+        def file_it(client: IMAPClient) -> None:
+            if validity != self._uidvalidity:
+                logger.warning("IMAP message %s predates a UIDVALIDITY change; not filed", key)
+                return
+            try:
+                self._move(client, uid, folder)
+            except IMAPClientError as exc:
+                if isinstance(exc, CONNECTION_ERRORS):
+                    raise
+                if client.search(["UID", str(uid)]):
+                    raise SourceError(f"IMAP could not file {key} in {folder}: {exc}") from exc
+                logger.info("IMAP message %s was already gone from %s", key, self.settings.inbox)
+
+        self._session.run("ack", file_it)
+        self._open.discard(uid)
+
+    def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
+        if self._can_move:
+            client.move([uid], folder)
+            return
+        client.copy([uid], folder)
+        client.delete_messages([uid])
+        if self._can_uid_expunge:
+            client.uid_expunge([uid])
+        else:
+            client.expunge()
+
+    def wait(self, timeout: float) -> bool:
+        """Block until new mail may be there (True) or `timeout` seconds pass (False).
+
+        Uses IDLE when the server offers it and settings allow, re-issued before
+        `idle_renew_seconds`; otherwise polls every `poll_seconds`. A server that goes away
+        meanwhile is reconnected within the same deadline; mail that arrived during the outage
+        makes this return True.
+        """
+        deadline = time.monotonic() + timeout
+        try:
+            return self._session.run("wait", lambda c: self._wait_on(c, deadline), deadline)
+        except MailboxUnreachable:
+            return False
+
+    def _sync(self, client: IMAPClient) -> bool:
+        """Bring the session's view up to date; True when UIDVALIDITY changed (then reselect).
+
+        SEARCH runs on the session's last view, so mail appended by others is found only after
+        a NOOP. A folder deleted and re-created under an open session keeps the old
+        UIDVALIDITY in that session (seen with Dovecot 2.3) while its UIDs start again from 1,
+        so STATUS asks for the real one.
+        """
+        client.noop()
+        status = client.folder_status(self.settings.inbox, [b"UIDVALIDITY"])
+        if int(status[b"UIDVALIDITY"]) == self._uidvalidity:
+            return False
+        self._prepare(client)
+        return True
+
+    def _has_new_mail(self, client: IMAPClient) -> bool:
+        if self._sync(client):
+            return True
+        found = client.search(["UID", f"{self._last_uid + 1}:*"])
+        self._session.checked()
+        return any(uid > self._last_uid for uid in found)
+
+    def _wait_on(self, client: IMAPClient, deadline: float) -> bool:
+        if self._has_new_mail(client):
+            return True
+        if not (self.settings.idle and self._can_idle):
+            while (remaining := deadline - time.monotonic()) > 0:
+                self._sleep(min(self.settings.poll_seconds, remaining))
+                if self._has_new_mail(client):
+                    return True
+            return False
+        return self._idle(client, deadline)
+
+    def _idle(self, client: IMAPClient, deadline: float) -> bool:
+        """IDLE until mail, the deadline or a disconnect (BYE, or an early empty idle_check)."""
+        renew_every = self.settings.idle_renew_seconds
+        client.idle()
+        renew_at = time.monotonic() + renew_every
+        while (now := time.monotonic()) < deadline:
+            chunk = min(deadline, renew_at) - now
+            responses = client.idle_check(timeout=chunk)
+            if any(len(r) > 0 and r[0] == b"BYE" for r in responses):
+                raise ConnectionAbortedError("IMAP server said BYE during IDLE")
+            if not responses and chunk > 0.2 and time.monotonic() - now < chunk / 2:
+                raise ConnectionAbortedError("IMAP connection closed during IDLE")
+            if responses:
+                self._session.checked()
+            if _announces_mail(responses):
+                client.idle_done()
+                return True
+            if time.monotonic() >= renew_at:
+                if _announces_mail(client.idle_done()[1]):
+                    return True
+                client.idle()
+                self._session.checked()
+                renew_at = time.monotonic() + renew_every
+        return _announces_mail(client.idle_done()[1])
+
+    def _prepare(self, client: IMAPClient) -> None:
+        """On each (re)connection: learn capabilities, create folders, select, check UIDVALIDITY."""
+        settings = self.settings
+        self._can_move = client.has_capability("MOVE")
+        self._can_idle = client.has_capability("IDLE")
+        self._can_uid_expunge = client.has_capability("UIDPLUS")
+        for folder in (settings.inbox, settings.processed, settings.quarantine):
+            self._ensure_folder(client, folder)
+        selected = client.select_folder(settings.inbox)
+        validity = int(selected[b"UIDVALIDITY"])
+        if self._uidvalidity is not None and validity != self._uidvalidity:
+            logger.warning(
+                "IMAP %s folder %s: UIDVALIDITY changed from %s to %s; reading it again from the"
+                " start",
+                settings.address,
+                settings.inbox,
+                self._uidvalidity,
+                validity,
+            )
+            self._last_uid = 0
+            self._open.clear()
+            self._epoch += 1
+        self._uidvalidity = validity
+        self._connections += 1
+
+    def _ensure_folder(self, client: IMAPClient, folder: str) -> None:
+        if client.folder_exists(folder):
+            return
+        try:
+            client.create_folder(folder)
+            logger.info("IMAP %s: created missing folder %s", self.settings.address, folder)
+        except IMAPClientError as exc:
+            if isinstance(exc, CONNECTION_ERRORS) or not client.folder_exists(folder):
+                raise
+
+    def close(self) -> None:
+        """Log out; a connection that is already dead is just dropped."""
+        self._session.close()

@@ -1,0 +1,181 @@
+"""Open one authenticated IMAP connection from settings: TLS, password or OAuth2 login, timeouts.
+
+Kept apart from the source so the rules about what makes a connection safe (verified
+certificates, plaintext only when asked for, a fresh OAuth2 token on every login) live in one
+short place, and so the source only ever sees a ready client or a SourceError it can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import shlex
+import ssl
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from imapclient import IMAPClient, SocketTimeout
+from imapclient.exceptions import LoginError
+
+from mailflow.errors import ConfigError, SourceError
+
+Security = Literal["tls", "starttls", "plain"]
+Auth = Literal["password", "xoauth2", "oauthbearer"]
+
+# What a lost or unreachable server looks like; anything else is a real answer from it.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib.IMAP4.abort)
+
+
+class TemporaryLoginFailure(ConnectionError):
+    """The server could not check credentials right now ([UNAVAILABLE]); worth retrying."""
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """Where the mailbox is and how to log in; `port` defaults to 993 for tls, else 143."""
+
+    host: str
+    username: str
+    password: str = ""
+    port: int | None = None
+    security: Security = "tls"
+    auth: Auth = "password"
+    token_command: str | None = None
+    token_file: Path | str | None = None
+    ca_file: Path | str | None = None
+    inbox: str = "INBOX"
+    processed: str = "Processed"
+    quarantine: str = "Quarantine"
+    idle: bool = True
+    poll_seconds: float = 30.0
+    idle_renew_seconds: float = 25 * 60
+    timeout_seconds: float = 30.0
+    batch_size: int = 100
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 60.0
+    retry_seconds: float = 300.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.security not in ("tls", "starttls", "plain"):
+            problems.append(f"imap security must be tls, starttls or plain, not {self.security!r}")
+        if self.auth not in ("password", "xoauth2", "oauthbearer"):
+            problems.append(f"imap auth must be password, xoauth2 or oauthbearer: {self.auth!r}")
+        if self.auth != "password" and not (self.token_command or self.token_file):
+            problems.append(f"imap auth {self.auth} needs token_command or token_file")
+        if self.batch_size < 1:
+            problems.append("imap batch_size must be at least 1")
+        if len({self.inbox, self.processed, self.quarantine}) != 3:
+            problems.append("imap inbox, processed and quarantine must be different folders")
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.effective_port}"
+
+
+def read_token(settings: ImapSettings) -> str:
+    """The current OAuth2 access token, read afresh so a refreshed token is picked up.
+
+    Tokens expire within the hour; a helper (a command or a file another process keeps
+    fresh) owns the refresh, mailflow only reads the result at every login.
+    """
+    if settings.token_command:
+        try:
+            done = subprocess.run(
+                shlex.split(settings.token_command),
+                capture_output=True,
+                timeout=settings.timeout_seconds,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise SourceError(f"IMAP token command {settings.token_command!r}: {exc}") from exc
+        if done.returncode != 0:
+            detail = done.stderr.decode(errors="replace").strip()[:200]
+            raise SourceError(
+                f"IMAP token command {settings.token_command!r} exited with {done.returncode}: "
+                f"{detail}"
+            )
+        token = done.stdout.decode().strip()
+        origin = f"token command {settings.token_command!r}"
+    else:
+        try:
+            token = Path(str(settings.token_file)).read_text().strip()
+        except OSError as exc:
+            raise SourceError(f"cannot read IMAP token file {settings.token_file}: {exc}") from exc
+        origin = f"token file {settings.token_file}"
+    if not token:
+        raise SourceError(f"IMAP {origin} gave an empty access token")
+    return token
+
+
+def _ssl_context(settings: ImapSettings) -> ssl.SSLContext:
+    cafile = str(settings.ca_file) if settings.ca_file else None
+    return ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=cafile)
+
+
+def _starttls(client: IMAPClient, settings: ImapSettings) -> None:
+    try:
+        client.starttls(_ssl_context(settings))
+    except ssl.SSLCertVerificationError as exc:
+        raise SourceError(f"IMAP {settings.address}: certificate not trusted: {exc}") from exc
+    except imaplib.IMAP4.abort as exc:
+        raise SourceError(f"IMAP {settings.address} does not offer STARTTLS: {exc}") from exc
+
+
+def _discard(client: IMAPClient) -> None:
+    with contextlib.suppress(Exception):
+        client.shutdown()
+
+
+def _login(client: IMAPClient, settings: ImapSettings) -> None:
+    if settings.auth == "password":
+        client.login(settings.username, settings.password)
+    elif settings.auth == "xoauth2":
+        client.oauth2_login(settings.username, read_token(settings))
+    else:
+        client.oauthbearer_login(settings.username, read_token(settings))
+
+
+def open_connection(settings: ImapSettings) -> IMAPClient:
+    """Connect, secure and log in; raise SourceError for what retrying will not fix.
+
+    Connection-level failures (refused, reset, timeout, a temporarily unavailable auth
+    backend) propagate as CONNECTION_ERRORS so the caller backs off and retries; a bad
+    certificate or rejected credentials become a SourceError naming the server and user.
+    """
+    timeout = SocketTimeout(connect=settings.timeout_seconds, read=settings.timeout_seconds)
+    try:
+        client = IMAPClient(
+            settings.host,
+            settings.effective_port,
+            ssl=settings.security == "tls",
+            ssl_context=_ssl_context(settings) if settings.security == "tls" else None,
+            timeout=timeout,
+        )
+    except ssl.SSLCertVerificationError as exc:
+        raise SourceError(f"IMAP {settings.address}: certificate not trusted: {exc}") from exc
+    try:
+        if settings.security == "starttls":
+            _starttls(client, settings)
+        _login(client, settings)
+    except LoginError as exc:
+        _discard(client)
+        text = str(exc)
+        if "[UNAVAILABLE]" in text:
+            raise TemporaryLoginFailure(text) from exc
+        raise SourceError(
+            f"IMAP login as {settings.username!r} at {settings.address} "
+            f"({settings.auth}) was refused: {text}"
+        ) from exc
+    except BaseException:
+        _discard(client)
+        raise
+    return client

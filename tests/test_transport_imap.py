@@ -1,0 +1,242 @@
+"""IMAP source against a real Dovecot: read by UID, file by MOVE, IDLE, and survive faults."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from mailflow.transport.imap import ImapSource
+from tests.servers import Dovecot, ImapAccount
+
+
+def message(n: int) -> bytes:
+    return (
+        f"From: a@example.org\r\nSubject: m{n}\r\nMessage-ID: <m{n}@x>\r\n\r\nbody {n}\r\n".encode()
+    )
+
+
+@pytest.fixture
+def source(imap_account: ImapAccount) -> Iterator[ImapSource]:
+    src = ImapSource(imap_account.settings())
+    yield src
+    src.close()
+
+
+def later(seconds: float, action: object) -> threading.Thread:
+    thread = threading.Timer(seconds, action)  # type: ignore[arg-type]
+    thread.start()
+    return thread
+
+
+def test_fetch_yields_unfiled_mail_in_uid_order_without_marking_it_read(
+    imap_account: ImapAccount, source: ImapSource
+) -> None:
+    imap_account.append(message(n) for n in range(5))
+    fetched = list(source.fetch())
+    assert [m.data for m in fetched] == [message(n) for n in range(5)]
+    validity = source.state()["INBOX"]["uidvalidity"]
+    assert [m.key for m in fetched] == [f"{validity}:{uid}" for uid in range(1, 6)]
+    assert list(source.fetch()) == fetched, "unfiled mail is yielded again"
+    with imap_account.client() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert all(b"\\Seen" not in f for f in client.get_flags([1, 2, 3, 4, 5]).values())
+
+
+def test_ack_moves_to_processed_and_quarantine(
+    imap_account: ImapAccount, source: ImapSource
+) -> None:
+    imap_account.append(message(n) for n in range(4))
+    first, second, third, fourth = source.fetch()
+    source.ack(first.key, "processed")
+    source.ack(second.key, "quarantine")
+    source.ack(fourth.key, "processed")
+    assert [m.key for m in source.fetch()] == [third.key]
+    assert imap_account.uids("INBOX") == [3]
+    assert len(imap_account.uids("Processed")) == 2
+    assert len(imap_account.uids("Quarantine")) == 1
+    assert source.state()["INBOX"]["last_uid"] == 2, "UID 3 is still unfiled"
+    source.ack(third.key, "processed")
+    assert source.state()["INBOX"]["last_uid"] == 4
+
+
+def test_batches_and_limit(imap_account: ImapAccount) -> None:
+    imap_account.append(message(n) for n in range(23))
+    source = ImapSource(imap_account.settings(batch_size=5))
+    assert [m.data for m in source.fetch(limit=7)] == [message(n) for n in range(7)]
+    assert len(list(source.fetch())) == 23
+    source.close()
+
+
+def test_missing_folders_are_created(imap_account: ImapAccount) -> None:
+    settings = imap_account.settings(
+        inbox="Requests/New", processed="Requests/Done", quarantine="Bad"
+    )
+    source = ImapSource(settings)
+    assert list(source.fetch()) == []
+    imap_account.append([message(1)], folder="Requests/New")
+    [got] = source.fetch()
+    source.ack(got.key, "quarantine")
+    assert len(imap_account.uids("Bad")) == 1
+    source.close()
+
+
+def test_state_lets_a_new_source_resume(imap_account: ImapAccount, source: ImapSource) -> None:
+    imap_account.append(message(n) for n in range(3))
+    for got in source.fetch(limit=2):
+        source.ack(got.key, "processed")
+    state = source.state()
+    imap_account.append([message(3)])
+    resumed = ImapSource(imap_account.settings(), state=state)
+    assert [m.data for m in resumed.fetch()] == [message(2), message(3)]
+    resumed.close()
+
+
+def test_uidvalidity_change_rescans_the_whole_folder(
+    imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = ImapSource(imap_account.settings(inbox="Requests"))
+    imap_account.append((message(n) for n in range(3)), folder="Requests")
+    old = list(source.fetch())
+    source.ack(old[0].key, "processed")
+    with imap_account.client() as other:
+        other.delete_folder("Requests")
+        other.create_folder("Requests")
+        other.multiappend("Requests", [message(1), message(2), message(9)])
+    with caplog.at_level(logging.WARNING):
+        new = list(source.fetch())
+        source.ack(old[1].key, "processed")
+    assert [m.data for m in new] == [message(1), message(2), message(9)]
+    assert {m.key.split(":")[0] for m in new}.isdisjoint({m.key.split(":")[0] for m in old})
+    assert "UIDVALIDITY changed" in caplog.text
+    assert "predates a UIDVALIDITY change" in caplog.text
+    for got in new:
+        source.ack(got.key, "processed")
+    assert imap_account.uids("Requests") == []
+    source.close()
+
+
+def test_saved_state_with_another_uidvalidity_rescans(imap_account: ImapAccount) -> None:
+    imap_account.append(message(n) for n in range(2))
+    stale = {"INBOX": {"uidvalidity": 1, "last_uid": 999}}
+    source = ImapSource(imap_account.settings(), state=stale)
+    assert [m.data for m in source.fetch()] == [message(0), message(1)]
+    source.close()
+
+
+def test_message_expunged_by_someone_else_before_ack_is_not_an_error(
+    imap_account: ImapAccount, source: ImapSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    imap_account.append(message(n) for n in range(2))
+    first, second = source.fetch()
+    with imap_account.client() as other:
+        other.select_folder("INBOX")
+        other.delete_messages([1])
+        other.expunge()
+    with caplog.at_level(logging.INFO):
+        source.ack(first.key, "processed")
+        source.ack(second.key, "processed")
+        source.ack(second.key, "processed")
+    assert "already gone" in caplog.text
+    assert imap_account.uids("Processed") == [1]
+    assert [m.key for m in source.fetch()] == []
+
+
+def test_copy_expunge_when_the_server_lacks_move(
+    imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imapclient import IMAPClient
+
+    real = IMAPClient.has_capability
+    monkeypatch.setattr(
+        IMAPClient, "has_capability", lambda self, cap: cap != "MOVE" and real(self, cap)
+    )
+    imap_account.append(message(n) for n in range(2))
+    first, second = source.fetch()
+    source.ack(first.key, "processed")
+    assert imap_account.uids("INBOX") == [2]
+    assert len(imap_account.uids("Processed")) == 1
+
+
+def test_dovecot_killed_and_restarted_mid_run_loses_and_repeats_nothing(
+    dovecot: Dovecot, imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    imap_account.append(message(n) for n in range(10))
+    source = ImapSource(imap_account.settings(batch_size=3))
+    handled: list[bytes] = []
+    with caplog.at_level(logging.INFO, logger="mailflow.transport.imap_session"):
+        for got in source.fetch():
+            handled.append(got.data)
+            source.ack(got.key, "processed")
+            if len(handled) == 4:
+                dovecot.stop()
+                later(0.5, dovecot.start)
+        imap_account.append(message(n) for n in range(10, 13))
+        for got in source.fetch():
+            handled.append(got.data)
+            source.ack(got.key, "processed")
+    assert handled == [message(n) for n in range(13)]
+    assert imap_account.uids("INBOX") == []
+    assert len(imap_account.uids("Processed")) == 13
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    recoveries = [r for r in caplog.records if "reachable again" in r.getMessage()]
+    assert len(warnings) == 1 and len(recoveries) == 1
+    assert source.health().outage_since is None
+    source.close()
+
+
+def test_idle_wakes_soon_after_an_append(imap_account: ImapAccount, source: ImapSource) -> None:
+    assert source.wait(0.3) is False
+    later(0.3, lambda: imap_account.append([message(1)]))
+    started = time.monotonic()
+    assert source.wait(10) is True
+    assert time.monotonic() - started < 5
+    assert [m.data for m in source.fetch()] == [message(1)]
+    assert source.wait(0.2) is False, "mail already yielded does not wake the watcher"
+
+
+def test_wait_returns_at_once_for_mail_that_is_already_there(
+    imap_account: ImapAccount, source: ImapSource
+) -> None:
+    imap_account.append([message(1)])
+    started = time.monotonic()
+    assert source.wait(10) is True
+    assert time.monotonic() - started < 2
+
+
+def test_idle_is_renewed_and_still_wakes(imap_account: ImapAccount) -> None:
+    source = ImapSource(imap_account.settings(idle_renew_seconds=0.3))
+    assert source.wait(1.0) is False
+    later(0.8, lambda: imap_account.append([message(1)]))
+    assert source.wait(10) is True
+    source.close()
+
+
+def test_poll_mode_finds_new_mail(imap_account: ImapAccount) -> None:
+    source = ImapSource(imap_account.settings(idle=False, poll_seconds=0.2))
+    started = time.monotonic()
+    assert source.wait(0.5) is False
+    assert time.monotonic() - started >= 0.5
+    later(0.3, lambda: imap_account.append([message(1)]))
+    assert source.wait(10) is True
+    assert time.monotonic() - started < 6
+    source.close()
+
+
+def test_idle_survives_a_server_restart(
+    dovecot: Dovecot, imap_account: ImapAccount, source: ImapSource
+) -> None:
+    assert source.wait(0.2) is False
+
+    def crash_then_deliver() -> None:
+        dovecot.restart()
+        imap_account.append([message(1)])
+
+    later(0.3, crash_then_deliver)
+    started = time.monotonic()
+    assert source.wait(10) is True
+    assert time.monotonic() - started < 5
+    assert [m.data for m in source.fetch()] == [message(1)]
