@@ -132,12 +132,17 @@ def _now() -> datetime:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from mailflow.daemon import Daemon
-    from mailflow.transport.factory import open_sink, open_source
+    from mailflow.store.heartbeat import Heartbeat
+    from mailflow.transport.factory import open_sink, open_source, source_name
 
     app = _app(args)
-    source, sink = open_source(app.settings), open_sink(app.settings)
+    name = source_name(app.settings)
+    with app.db.session() as session:
+        saved = session.get(Heartbeat, name)
+        state = dict(saved.state) if saved else None
+    source, sink = open_source(app.settings, state), open_sink(app.settings)
     try:
-        Daemon(app, source, sink).run(once=args.once)
+        Daemon(app, source, sink, source_name=name).run(once=args.once)
     finally:
         source.close()
         sink.close()
@@ -157,8 +162,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Counts and the watcher's health; exit 1 when unhealthy, for monitoring."""
+    from mailflow.health import judge
+    from mailflow.store.heartbeat import all_beats
+
     app = _app(args)
     with app.db.session() as session:
+        verdict = judge(all_beats(session), _now(), app.settings.unhealthy_after_seconds)
         ledger = session.exec(
             select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
         ).all()
@@ -178,7 +188,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         else "last message handled: never"
     )
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
-    return 0
+    for line in verdict.lines:
+        print(line)
+    return 0 if verdict.healthy else 1
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:

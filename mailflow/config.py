@@ -54,6 +54,7 @@ class Settings:
     poll_seconds: float
     reminder_check_minutes: float
     escalate_after: int
+    unhealthy_after_seconds: float
     people: tuple[Person, ...]
     accounts: tuple[Account, ...]
 
@@ -155,7 +156,13 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         bad("sink.kind", f"is {sink_kind!r}; expected 'maildir' or 'smtp'")
 
     daemon = _section(data, "daemon", bad)
-    _unknown(daemon, {"poll_seconds", "reminder_check_minutes", "escalate_after"}, "daemon", bad)
+    _unknown(
+        daemon,
+        {"poll_seconds", "reminder_check_minutes", "escalate_after", "unhealthy_after_seconds"},
+        "daemon",
+        bad,
+    )
+    unhealthy_after = _number(daemon, "unhealthy_after_seconds", 300, "daemon", bad)
     poll = _number(daemon, "poll_seconds", 30, "daemon", bad)
     reminder_check = _number(daemon, "reminder_check_minutes", 15, "daemon", bad)
     escalate_after = int(_number(daemon, "escalate_after", 2, "daemon", bad))
@@ -181,6 +188,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         poll_seconds=poll,
         reminder_check_minutes=reminder_check,
         escalate_after=escalate_after,
+        unhealthy_after_seconds=unhealthy_after,
         people=people,
         accounts=accounts,
     )

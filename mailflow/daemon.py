@@ -23,6 +23,7 @@ from mailflow.app import App
 from mailflow.effects import carry_out, state_of
 from mailflow.errors import MailflowError, PermanentSendError, TransientSendError
 from mailflow.store import outbox
+from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
 from mailflow.transport.base import Sink, Source
 from mailflow.workflow import engine
@@ -52,9 +53,11 @@ class Daemon:
         sink: Sink,
         clock: Callable[[], datetime] = utcnow,
         on_message: Callable[[pipeline.Handled], None] | None = None,
+        source_name: str = "",
     ) -> None:
         self.app, self.source, self.sink, self.clock = app, source, sink, clock
         self.on_message = on_message
+        self.source_name = source_name or type(source).__name__
         self.stopping = False
         self.counts = Counts()
 
@@ -63,6 +66,17 @@ class Daemon:
         self.stopping = True
 
     def process_inbox(self) -> int:
+        """Handle every waiting message; the heartbeat records the check when the pass ends."""
+        done = 0
+        try:
+            done = self._process()
+        except Exception as exc:
+            self._beat(error=f"{type(exc).__name__}: {exc}")
+            raise
+        self._beat(checked=self.clock(), handled=done > 0)
+        return done
+
+    def _process(self) -> int:
         done = 0
         for raw in self.source.fetch():
             if self.stopping:
@@ -191,6 +205,7 @@ class Daemon:
 
     def run(self, once: bool = False) -> None:
         """Process until stopped (SIGTERM / SIGINT), or one cycle with once=True."""
+        self._beat(started=True)
         self.cycle()
         if once:
             return
@@ -215,16 +230,38 @@ class Daemon:
                 signal.signal(sig, handler)
             log.info("mailflow stopped")
 
+    def _beat(self, **facts: Any) -> None:
+        """Record the watcher's pulse; a failing database must not stop the loop."""
+        state = getattr(self.source, "state", None)
+        try:
+            with self.app.db.transaction() as session:
+                beat(
+                    session,
+                    self.source_name,
+                    self.clock(),
+                    state=state() if callable(state) else None,
+                    **facts,
+                )
+        except Exception:  # noqa: BLE001
+            log.exception("could not record the heartbeat")
+
     def _wait(self, seconds: float) -> None:
         waiter = getattr(self.source, "wait", None)
         if waiter is not None and seconds > 0:
             try:
-                if waiter(seconds):
-                    self._guarded(self.process_inbox)
-                    self._guarded(self.deliver_outbox)
-            except Exception:  # noqa: BLE001
+                arrived = waiter(seconds)
+            except Exception as exc:  # noqa: BLE001
                 log.exception("waiting for mail failed")
+                self._beat(error=f"{type(exc).__name__}: {exc}")
                 time.sleep(min(seconds, 1.0))
+                return
+            health = getattr(self.source, "health", None)
+            checked = health().last_check if callable(health) else None
+            if checked is not None:
+                self._beat(checked=checked)
+            if arrived:
+                self._guarded(self.process_inbox)
+                self._guarded(self.deliver_outbox)
             return
         end = time.monotonic() + max(seconds, 0)
         while not self.stopping and time.monotonic() < end:

@@ -72,7 +72,7 @@ def test_secrets_come_from_the_environment(config, monkeypatch, capsys):
     assert main(["check", "--config", str(config)]) == 2
     assert "database.url_env names $MF_TEST_DB, which is not set" in capsys.readouterr().err
     monkeypatch.setenv("MF_TEST_DB", f"sqlite:///{config.parent / 'env.db'}")
-    assert main(["status", "--config", str(config)]) == 0
+    assert main(["cr", "list", "--config", str(config)]) == 0
     assert (config.parent / "env.db").exists()
 
 
@@ -180,7 +180,29 @@ def test_run_once_and_module_entry_points(config):
     assert (config.parent / "data" / "mail" / "inbox").is_dir()
 
 
-def test_status_counts(config, capsys):
-    assert main(["status", "--config", str(config)]) == 0
+def test_status_counts_and_watcher_health(config, capsys):
+    assert main(["status", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     assert "open CRs: 0" in out and "messages: none yet" in out
+    assert "no heartbeat yet" in out
+    assert main(["run", "--once", "--config", str(config)]) == 0
+    assert main(["status", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "healthy — mailbox checked 0 s ago" in out or "healthy — mailbox checked 1 s ago" in out
+
+
+def test_status_turns_unhealthy_when_the_mailbox_is_not_checked(config, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    from mailflow.app import build_app
+    from mailflow.store.heartbeat import beat
+
+    app = build_app(config)
+    with app.db.transaction() as session:
+        beat(session, "imap://approvals@mail.example/INBOX", datetime.now(UTC),
+             checked=datetime.now(UTC) - timedelta(minutes=10), error="timed out")
+    app.close()
+    assert main(["status", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "imap://approvals@mail.example/INBOX: UNHEALTHY — mailbox checked 10 min ago" in out
+    assert "not been checked for over 300 s" in out and "timed out" in out

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mailflow.config import Settings
 from mailflow.transport.base import Sink, Source
 
 
-def open_source(settings: Settings) -> Source:
+def source_name(settings: Settings) -> str:
+    """A stable name for the configured mailbox: the heartbeat's key."""
+    if settings.source_kind == "imap":
+        imap = settings.imap
+        return f"imap://{imap.username}@{imap.host}/{imap.inbox}"
+    return f"maildir:{settings.maildir_root}"
+
+
+def open_source(settings: Settings, state: dict[str, Any] | None = None) -> Source:
+    """The configured mailbox; an IMAP source resumes from the saved UIDVALIDITY/UID state."""
     if settings.source_kind == "imap":
         from mailflow.transport.imap import ImapSource
 
-        return ImapSource(settings.imap)
+        return ImapSource(settings.imap, state or None)
     from mailflow.transport.maildir import MaildirSource
 
     return MaildirSource(settings.maildir_root)
