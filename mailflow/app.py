@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailflow.config import Settings, check_people_roles, load_settings
@@ -21,12 +22,15 @@ class App:
     directory: Directory
     _db: Database | None = None
 
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
     @property
     def db(self) -> Database:
         """Opened on first use, so that `check` and `workflow show` need no database."""
-        if self._db is None:
-            self._db = Database(self.settings.database_url)
-        return self._db
+        with self._lock:
+            if self._db is None:
+                self._db = Database(self.settings.database_url)
+            return self._db
 
     def close(self) -> None:
         if self._db is not None:

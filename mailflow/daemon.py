@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -209,11 +210,13 @@ class Daemon:
         self.cycle()
         if once:
             return
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         settings = self.app.settings
         jobs = schedule.Scheduler()
         jobs.every(max(1, round(settings.poll_seconds or 30))).seconds.do(
-            self._guarded, self.process_inbox
+            self._guarded, self.inbox_then_outbox
         )
         jobs.every(10).seconds.do(self._guarded, self.deliver_outbox)
         jobs.every(max(1, round(settings.reminder_check_minutes or 15))).minutes.do(
@@ -229,6 +232,13 @@ class Daemon:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             log.info("mailflow stopped")
+
+    def inbox_then_outbox(self) -> int:
+        """Handle waiting mail and send what it caused at once, not at the next outbox tick."""
+        done = self.process_inbox()
+        if done:
+            self.deliver_outbox()
+        return done
 
     def _beat(self, **facts: Any) -> None:
         """Record the watcher's pulse; a failing database must not stop the loop."""
@@ -260,8 +270,7 @@ class Daemon:
             if checked is not None:
                 self._beat(checked=checked)
             if arrived:
-                self._guarded(self.process_inbox)
-                self._guarded(self.deliver_outbox)
+                self._guarded(self.inbox_then_outbox)
             return
         end = time.monotonic() + max(seconds, 0)
         while not self.stopping and time.monotonic() < end:

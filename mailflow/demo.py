@@ -113,7 +113,8 @@ def play(config: str | None, data_dir: str | None, quiet: bool = False) -> int:
     daemon.on_message = lambda h: handled.append(f"{h.outcome}: {h.reason}")
     try:
         for step, (sender, body, attachment, kind) in enumerate(SCRIPT, 1):
-            msg = _message(app, sender, body, attachment, kind, cr_id)
+            parent = _latest_to(app, sender, cr_id) if cr_id else None
+            msg = cast_message(app, sender, body, attachment, kind, parent)
             deliver(settings.maildir_root, msg.as_bytes())
             before = _sent_count(app)
             handled.clear()
@@ -148,9 +149,10 @@ def completed_end(app: App) -> str | None:
     return last.replies[0].to if last.replies else None
 
 
-def _message(
-    app: App, sender: str, body: str, attachment: str, kind: str, cr_id: str
+def cast_message(
+    app: App, sender: str, body: str, attachment: str, kind: str, parent: EmailMessage | None
 ) -> EmailMessage:
+    """One scripted person's mail: a new request, an auto-reply, or a reply quoting `parent`."""
     person = app.settings.person(sender)
     msg = EmailMessage()
     msg["From"] = f"{person.name if person else sender} <{sender}>"
@@ -162,8 +164,7 @@ def _message(
         msg["Subject"] = "Loyalty points in the nightly order export"
         msg.set_content(body)
         return msg
-    parent = _latest_to(app, sender, cr_id)
-    subject = str(parent["Subject"]) if parent else f"[{cr_id}]"
+    subject = str(parent["Subject"]) if parent else "(no subject)"
     msg["Subject"] = ("Automatic reply: " if kind == "ooo" else "RE: ") + subject
     if parent is not None:
         msg["In-Reply-To"] = str(parent["Message-ID"])

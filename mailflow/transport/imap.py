@@ -137,6 +137,11 @@ class ImapSource:
             except IMAPClientError as exc:
                 if isinstance(exc, CONNECTION_ERRORS):
                     raise
+                if not client.folder_exists(folder):
+                    # Someone deleted the folder while we ran: make it again and retry once.
+                    self._ensure_folder(client, folder)
+                    self._move(client, uid, folder)
+                    return
                 if client.search(["UID", str(uid)]):
                     raise SourceError(f"IMAP could not file {key} in {folder}: {exc}") from exc
                 logger.info("IMAP message %s was already gone from %s", key, self.settings.inbox)
