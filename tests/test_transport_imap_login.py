@@ -52,7 +52,7 @@ def test_token_is_read_from_a_command_and_from_a_file(tmp_path: Path) -> None:
         ({"token_command": "false"}, "exited with 1"),
         ({"token_command": "/nonexistent/token-helper"}, "token command"),
         ({"token_command": "true"}, "empty access token"),
-        ({"token_file": "/nonexistent/token"}, "cannot read IMAP token file"),
+        ({"token_file": "/nonexistent/token"}, "IMAP cannot read token file"),
     ],
 )
 def test_token_problems_are_source_errors(overrides: dict[str, str], problem: str) -> None:

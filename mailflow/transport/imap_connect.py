@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import shlex
 import ssl
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +18,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from mailflow.errors import ConfigError, SourceError
+from mailflow.transport.oauth import TokenError, access_token
 
 Security = Literal["tls", "starttls", "plain"]
 Auth = Literal["password", "xoauth2", "oauthbearer"]
@@ -82,38 +81,11 @@ class ImapSettings:
 
 
 def read_token(settings: ImapSettings) -> str:
-    """The current OAuth2 access token, read afresh so a refreshed token is picked up.
-
-    Tokens expire within the hour; a helper (a command or a file another process keeps
-    fresh) owns the refresh, mailflow only reads the result at every login.
-    """
-    if settings.token_command:
-        try:
-            done = subprocess.run(
-                shlex.split(settings.token_command),
-                capture_output=True,
-                timeout=settings.timeout_seconds,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise SourceError(f"IMAP token command {settings.token_command!r}: {exc}") from exc
-        if done.returncode != 0:
-            detail = done.stderr.decode(errors="replace").strip()[:200]
-            raise SourceError(
-                f"IMAP token command {settings.token_command!r} exited with {done.returncode}: "
-                f"{detail}"
-            )
-        token = done.stdout.decode().strip()
-        origin = f"token command {settings.token_command!r}"
-    else:
-        try:
-            token = Path(str(settings.token_file)).read_text().strip()
-        except OSError as exc:
-            raise SourceError(f"cannot read IMAP token file {settings.token_file}: {exc}") from exc
-        origin = f"token file {settings.token_file}"
-    if not token:
-        raise SourceError(f"IMAP {origin} gave an empty access token")
-    return token
+    """The current OAuth2 access token for this mailbox (see transport/oauth.py)."""
+    try:
+        return access_token(settings.token_command, settings.token_file, settings.timeout_seconds)
+    except TokenError as exc:
+        raise SourceError(f"IMAP {exc}") from exc
 
 
 def _ssl_context(settings: ImapSettings) -> ssl.SSLContext:

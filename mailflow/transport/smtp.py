@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from mailflow.errors import ConfigError, PermanentSendError, TransientSendError
+from mailflow.transport.oauth import TokenError, access_token, xoauth2
 
 _DEFAULT_PORTS = {"tls": 465, "starttls": 587, "plain": 25}
 
@@ -45,10 +46,19 @@ class SmtpSettings:
     timeout_seconds: float = 30.0
     envelope_from: str = ""
     ca_file: Path | str | None = None
+    auth: Literal["password", "xoauth2"] = "password"
+    token_command: str | None = None
+    token_file: Path | str | None = None
 
     def __post_init__(self) -> None:
         if self.security not in _DEFAULT_PORTS:
             raise ConfigError(f"smtp security must be tls, starttls or plain: {self.security!r}")
+        if self.auth not in ("password", "xoauth2"):
+            raise ConfigError(f"smtp auth must be password or xoauth2: {self.auth!r}")
+        if self.auth == "xoauth2" and not (
+            self.username and (self.token_command or self.token_file)
+        ):
+            raise ConfigError("smtp auth xoauth2 needs username and token_command or token_file")
 
     @property
     def address(self) -> str:
@@ -133,7 +143,9 @@ class SmtpSink:
         try:
             if settings.security == "starttls":
                 smtp.starttls(context=self._ssl_context())
-            if settings.username:
+            if settings.auth == "xoauth2":
+                self._oauth_login(smtp)
+            elif settings.username:
                 smtp.login(settings.username, settings.password)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -141,6 +153,22 @@ class SmtpSink:
             raise
         self._smtp = smtp
         return smtp
+
+    def _oauth_login(self, smtp: smtplib.SMTP) -> None:
+        """XOAUTH2 with a token read afresh: Microsoft 365 and Gmail refuse passwords."""
+        settings = self.settings
+        try:
+            token = access_token(
+                settings.token_command, settings.token_file, settings.timeout_seconds
+            )
+        except TokenError as exc:
+            raise TransientSendError(f"SMTP {exc}") from exc
+        smtp.ehlo_or_helo_if_needed()
+        smtp.auth(
+            "XOAUTH2",
+            lambda challenge=None: xoauth2(settings.username, token),
+            initial_response_ok=True,
+        )
 
     def _ssl_context(self) -> ssl.SSLContext:
         cafile = str(self.settings.ca_file) if self.settings.ca_file else None
