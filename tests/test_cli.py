@@ -206,3 +206,24 @@ def test_status_turns_unhealthy_when_the_mailbox_is_not_checked(config, capsys):
     out = capsys.readouterr().out
     assert "imap://approvals@mail.example/INBOX: UNHEALTHY — mailbox checked 10 min ago" in out
     assert "not been checked for over 300 s" in out and "timed out" in out
+
+
+def test_check_accepts_the_readme_microsoft_365_example(config, capsys):
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("Microsoft 365 (basic authentication is off")[1].split("```toml")[1]
+    block = block.split("```")[0]
+    text = config.read_text().replace('kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n'
+                                      '[source.maildir]', 1)
+    text = text.replace('[sink]\n# "maildir": outgoing mail is written to <data_dir>/mail/sent; '
+                        '"smtp": a real server.\nkind = "maildir"', '[sink]\nkind = "smtp"')
+    config.write_text(text + "\n" + block)
+    assert main(["check", "--config", str(config)]) == 0, capsys.readouterr().err
+    assert "source imap, sink smtp" in capsys.readouterr().out
+
+
+def test_check_names_unknown_transport_keys(config, capsys):
+    text = config.read_text().replace('kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n'
+                                      '[source.maildir]', 1)
+    config.write_text(text + '\n[source.imap]\nhost = "h"\nusername = "u"\nhostname = "x"\n')
+    assert main(["check", "--config", str(config)]) == 2
+    assert "source.imap.hostname is not a known setting" in capsys.readouterr().err
