@@ -165,7 +165,7 @@ def test_refusals_change_nothing_and_explain(stage, actor, said, reason):
 
 def test_an_ended_cr_takes_no_more_decisions_but_answers_status():
     ended = state("closed")
-    assert engine.apply(WF, ended, who("customer_rep"), Said("APPROVED"), NOW).refusal == "closed"
+    assert engine.apply(WF, ended, who("customer_rep"), Said("APPROVED"), NOW).refusal == "ended"
     status = engine.apply(WF, ended, who("customer_rep"), Said("STATUS?"), NOW)
     assert status.applied and status.effects[-1].template == "notice/status"
 

@@ -24,7 +24,7 @@ EXPLAIN_REASONS = [
     "not_expected",
     "already_decided",
     "on_hold",
-    "closed",
+    "ended",
     "unreadable_attachment",
 ]
 NOTICES = [

@@ -92,7 +92,7 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     if command is not None:
         return _command(wf, state, actor, said, command, now)
     if wf.is_end(state.stage):
-        return _refuse(wf, state, actor, "closed", f"it is already {wf.title_of(state.stage)}")
+        return _refuse(wf, state, actor, "ended", f"it is already {wf.title_of(state.stage)}")
     stage = wf.stage(state.stage)
     assert stage is not None, f"unknown state {state.stage!r}"
     if state.held:
@@ -243,7 +243,7 @@ def _command(
             ),
         )
     if wf.is_end(state.stage):
-        return _refuse(wf, state, actor, "closed", f"it is already {wf.title_of(state.stage)}")
+        return _refuse(wf, state, actor, "ended", f"it is already {wf.title_of(state.stage)}")
     if command.reason and not said.text:
         return _refuse(wf, state, actor, "missing_reason", f"{said.verb} needs a reason after it")
     audit = Audit(
