@@ -64,6 +64,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
+    explain = sub.add_parser(
+        "explain",
+        parents=[common],
+        help="show how mailflow reads saved messages (no database, nothing sent)",
+    )
+    explain.add_argument("messages", nargs="+", metavar="MESSAGE.eml", help="raw mail files")
+    explain.add_argument("--json", action="store_true", help="one JSON object per line")
+    explain.set_defaults(func=cmd_explain)
+
     status = sub.add_parser("status", parents=[common], help="message counts and outbox state")
     status.set_defaults(func=cmd_status)
 
@@ -287,3 +296,15 @@ def _require_by(app: App, args: argparse.Namespace) -> str:
     if app.settings.person(args.by) is None:
         raise NotFound(f"{args.by} is not in the configuration's [[people]]")
     return str(args.by).lower()
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from mailflow.explain import explain_files
+
+    app = _app(args)  # only the vocabulary and our own address; the database is never opened
+    return explain_files(
+        args.messages,
+        app.workflow.vocabulary,
+        app.settings.own_addresses(),
+        as_json=args.json,
+    )

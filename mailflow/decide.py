@@ -25,6 +25,7 @@ class VerbSpec:
     phrases: tuple[str, ...]  # lower-case phrases that mean this verb
     takes_text: bool  # the rest of the line after the phrase is the reason / status text
     affirmative: bool  # moves a CR forward; a negated phrase must never produce it
+    likely: tuple[str, ...] = ()  # lower-case everyday words that probably mean it ("go ahead")
 
 
 @dataclass(frozen=True)
@@ -209,3 +210,66 @@ def _hedged(
 def _quote(line: str) -> str:
     shown = line if len(line) <= 120 else line[:117] + "..."
     return f"'{shown}'"
+
+
+# Words around an everyday "ok" that make it a condition, a plan or a doubt.
+_LIKELY_HEDGES = (
+    "but", "however", "though", "although", "except", "wait", "hold on", "unless", "if",
+    "once", "pending", "provided", "before", "after", "first", "later", "tomorrow",
+    "not sure", "unsure", "let me", "check", "question", "questions", "concern",
+    "concerns", "maybe", "perhaps", "probably", "might", "would", "could", "should",
+    "will", "i'll", "we'll", "need", "needs", "almost", "nearly", "partially", "assuming",
+)  # fmt: skip
+_LIKELY_SCOPE = 4  # lines below the first one that can still take the "ok" back
+
+
+def likely(text: str, vocabulary: Vocabulary) -> str | None:
+    """The verb a reply probably means in other words ("go ahead", "OK", "👍"), or None.
+
+    Real approvers rarely write the keyword, so these replies must not be
+    ignored; but they are not clear enough to record either. The caller asks
+    the sender to confirm. Any doubt gives None: no decision phrase found,
+    a keyword already read by `read`, two different verbs, a negation, a
+    question mark, or a hedge ("ok but wait", "looks good, let me check")
+    in the first lines.
+    """
+    if isinstance(read(text, vocabulary), Decision):
+        return None
+    specs = tuple(
+        VerbSpec(v.verb, v.likely, takes_text=False, affirmative=v.affirmative)
+        for v in vocabulary.verbs
+        if v.likely
+    )
+    if not specs:
+        return None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    found = _first_line(lines)
+    if found is None:
+        return None
+    index, content = found
+    own = Vocabulary(specs, vocabulary.negations)
+    matches = _matches(content, own)
+    if not matches or len({m.spec.verb for m in matches}) > 1:
+        return None
+    following = [line for line in lines[index + 1 :] if line.strip()][:_LIKELY_SCOPE]
+    scope = [_blank_matches(_normalize(content), matches), *map(_normalize, following)]
+    negations = _negations(vocabulary)
+    for part in scope:
+        if "?" in part or _find_word(part, negations) or _find_word(part, _LIKELY_HEDGES):
+            return None
+        if part is not scope[0] and {m.spec.verb for m in _matches(part, own)} - {
+            matches[0].spec.verb
+        }:
+            return None
+    return matches[0].spec.verb
+
+
+def _first_line(lines: list[str]) -> tuple[int, str] | None:
+    """Like first_meaningful, but a line of only symbols ("👍") counts too."""
+    found = first_meaningful(lines)
+    symbols = next(
+        (i for i, line in enumerate(lines) if line.strip() and not re.search(r"\w", line)), None
+    )
+    if symbols is not None and (found is None or symbols < found[0]):
+        return symbols, lines[symbols].strip()
+    return (found[0], found[2]) if found else None

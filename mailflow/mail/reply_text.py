@@ -103,8 +103,61 @@ def new_text(text: str) -> str:
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _first_marker(lines)
-    kept = "\n".join(line.rstrip() for line in lines[:cut])
-    return kept.strip("\n").rstrip()
+    kept = lines[:cut]
+    while kept and not kept[-1].strip(_INVISIBLE):
+        kept.pop()  # blank lines and the invisible marks mail trackers leave
+    reply = "\n".join(line.rstrip() for line in kept).strip("\n").rstrip()
+    if not reply.strip() and cut < len(lines):
+        return _bottom_posted(lines, cut)
+    return reply
+
+
+# Characters that show nothing: zero-width spaces and joiners, the byte-order
+# mark, and the "ᐧ" some Gmail tracking add-ons append to every mail.
+_INVISIBLE = " \t\u00a0\u200b\u200c\u200d\u2060\ufeff\u1427"
+
+
+def _bottom_posted(lines: list[str], cut: int) -> str:
+    """The text written below a quote ("On … wrote:", "> …" lines, then the reply).
+
+    Taken only in the plain bottom-posting shape: nothing above the history,
+    an attribution (or none) followed by one block of "> " lines, then
+    unquoted text to the end with no further quote. Anything more tangled
+    (interleaved answers, history without ">" marks, forwarded mail) gives
+    "", so no quoted word can ever be read as the reply. A quote's last line
+    that was long enough to have been wrapped by the client must be followed
+    by a blank line, or the "reply" might be the wrapped end of the quote.
+    """
+    index = cut
+    if not lines[index].lstrip().startswith(">"):
+        if not _is_attribution(lines, index):
+            return ""
+        index += 1
+        while index < len(lines) and not lines[index].lstrip().startswith(">"):
+            if index - cut > 4 or (
+                lines[index].strip() and _outside_attribution(lines, cut, index)
+            ):
+                return ""
+            index += 1
+    last_quoted = None
+    while index < len(lines) and (
+        lines[index].lstrip().startswith(">") or not lines[index].strip()
+    ):
+        if lines[index].strip():
+            last_quoted = index
+        index += 1
+    rest = lines[index:]
+    if last_quoted is None or not rest or any(line.lstrip().startswith(">") for line in rest):
+        return ""
+    if last_quoted == index - 1 and len(lines[last_quoted]) >= 60:
+        return ""
+    return new_text("\n".join(rest))
+
+
+def _outside_attribution(lines: list[str], start: int, index: int) -> bool:
+    """True when a non-blank line between an attribution and its quote is not part of it."""
+    joined = " ".join(line.strip() for line in lines[start : index + 1])
+    return not joined.rstrip(" *_-").endswith(":") or len(joined) > 400
 
 
 def _first_marker(lines: list[str]) -> int:

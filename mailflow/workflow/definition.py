@@ -298,6 +298,7 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
                 phrases=phrases,
                 takes_text=bool(spec.get("text", False)),
                 affirmative=bool(spec.get("affirmative", False)),
+                likely=tuple(p.lower() for p in _strings(spec.get("likely", ()))),
             )
         )
     negations = data.get("negations", {})

@@ -1,0 +1,219 @@
+"""How mailflow reads one message, as a plain dict: the answer to "why did it do that?".
+
+`explain_message` runs the reading side of the pipeline (parse, the CR token
+and thread headers, the automated-mail check, the new reply text, the
+decision) on raw bytes, without a database and without sending anything, so
+an operator can run it on any saved message and the measurement script can
+run it on a whole corpus.
+
+The returned dict is stable; `mailflow explain --json` prints it, one object
+per line, with a "file" key added. Its keys:
+
+    error            null, or why the bytes could not be read as mail at all
+    message_id       the Message-ID as "<local@domain>", or ""
+    subject          the decoded subject
+    cr               the CR id from a "[CR-…]" subject token, or null
+    cr_known         true / false when the caller could look the CR up, else null
+    thread           {"in_reply_to": id or null, "references": [ids]}: how a reply
+                     without a token would be tied to its CR
+    route            "reply" (a CR token), "unknown_cr" (a token naming no CR),
+                     "thread" (no token, but thread headers), or "new" (neither:
+                     a new request)
+    sender           the bare, lower-case From address ("" when there is none)
+    sender_name      the display name
+    automated        null, or "auto-reply", "bounce", "list" or "own": never answered
+    automated_reason the header or rule that made it automated, or null
+    reply_text       the new text of the reply (quotes, forwards, signature cut)
+    decision         the verb read, such as "APPROVED", or null
+    decision_text    the reason / status text that goes with the verb ("" if none)
+    decision_line    the line the verb was read from ("" if none)
+    unclear          true when mailflow would answer with a question
+    unclear_reason   the sentence that question would carry, or null
+    likely           the verb the reply probably means in other words ("go ahead"
+                     → "APPROVED") when no decision word was found, else null
+    fields           {"key": "value"} lines found in the reply text
+    attachments      the attachment file names
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from typing import Any
+
+from mailflow import decide
+from mailflow.decide_lines import fields_of
+from mailflow.errors import ParseError
+from mailflow.mail.automated import classify
+from mailflow.mail.parse import Inbound, parse
+from mailflow.mail.reply_text import new_text
+from mailflow.route import token_in
+
+KEYS = (
+    "error", "message_id", "subject", "cr", "cr_known", "thread", "route", "sender",
+    "sender_name", "automated", "automated_reason", "reply_text", "decision",
+    "decision_text", "decision_line", "unclear", "unclear_reason", "likely", "fields",
+    "attachments",
+)  # fmt: skip
+
+
+def empty_result() -> dict[str, Any]:
+    """Every key, with the value that means "nothing found"."""
+    result: dict[str, Any] = dict.fromkeys(KEYS)
+    result.update(
+        thread={"in_reply_to": None, "references": []},
+        sender="",
+        sender_name="",
+        reply_text="",
+        decision_text="",
+        decision_line="",
+        unclear=False,
+        fields={},
+        attachments=[],
+        message_id="",
+        subject="",
+    )
+    return result
+
+
+def explain_message(
+    raw: bytes,
+    *,
+    vocabulary: decide.Vocabulary,
+    own_addresses: Collection[str],
+    known_cr: Callable[[str], bool] | None = None,
+) -> dict[str, Any]:
+    """Read raw mail the way the pipeline does and say what was found, and why.
+
+    Never raises: bytes that are not mail give a dict whose "error" says so,
+    and an unexpected failure is reported there too (prefixed "internal
+    error"), because an operator investigating odd mail needs an answer, not
+    a traceback.
+    """
+    result = empty_result()
+    try:
+        msg = parse(raw)
+    except ParseError as exc:
+        result["error"] = f"unreadable: {exc}"
+        return result
+    except Exception as exc:  # noqa: BLE001 - parse promises ParseError only; report, not raise
+        result["error"] = f"internal error while parsing: {type(exc).__name__}: {exc}"
+        return result
+    try:
+        _fill(result, msg, vocabulary, own_addresses, known_cr)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        result["error"] = f"internal error while reading: {type(exc).__name__}: {exc}"
+    return result
+
+
+def _fill(
+    result: dict[str, Any],
+    msg: Inbound,
+    vocabulary: decide.Vocabulary,
+    own_addresses: Collection[str],
+    known_cr: Callable[[str], bool] | None,
+) -> None:
+    cr = token_in(msg.subject)
+    result.update(
+        message_id=msg.message_id,
+        subject=msg.subject,
+        cr=cr,
+        cr_known=known_cr(cr) if cr and known_cr is not None else None,
+        thread={"in_reply_to": msg.in_reply_to, "references": list(msg.references)},
+        sender=msg.from_addr,
+        sender_name=msg.from_name,
+        attachments=[a.filename for a in msg.attachments],
+    )
+    if cr:
+        result["route"] = "unknown_cr" if result["cr_known"] is False else "reply"
+    else:
+        result["route"] = "thread" if msg.in_reply_to or msg.references else "new"
+    text = new_text(msg.text)
+    result["reply_text"] = text
+    kind = classify(msg, own_addresses)
+    if kind is not None:
+        # Recorded and never answered: no decision, no question back.
+        result["automated"], result["automated_reason"] = kind.kind, kind.reason
+        return
+    read = decide.read(text, vocabulary)
+    if isinstance(read, decide.Decision):
+        result.update(
+            decision=read.verb,
+            decision_text=read.text,
+            decision_line=read.line,
+            fields=dict(read.fields),
+        )
+        return
+    result.update(
+        unclear=True,
+        unclear_reason=read.reason,
+        decision_line=read.line,
+        likely=decide.likely(text, vocabulary),
+        fields=fields_of(text.split("\n")),
+    )
+
+
+def describe(result: dict[str, Any]) -> str:
+    """The human-readable form `mailflow explain` prints without --json."""
+    if result.get("error"):
+        return f"error: {result['error']}"
+    thread = result["thread"]
+    lines = [
+        f"subject:   {result['subject']!r}",
+        f"sender:    {result['sender'] or '(none)'}"
+        + (f" ({result['sender_name']})" if result["sender_name"] else ""),
+        f"cr:        {result['cr'] or '(no token)'}"
+        + {True: " (exists)", False: " (no such CR)", None: ""}[result["cr_known"]],
+        f"route:     {result['route']}"
+        + (f" (in-reply-to {thread['in_reply_to']})" if thread["in_reply_to"] else ""),
+    ]
+    if result["automated"]:
+        lines.append(f"automated: {result['automated']}: {result['automated_reason']}")
+        lines.append("           recorded, never answered, never read as a decision")
+    lines.append("reply text:")
+    lines.extend(f"  | {line}" for line in (result["reply_text"] or "(empty)").split("\n"))
+    if result["decision"]:
+        extra = f" — {result['decision_text']}" if result["decision_text"] else ""
+        lines.append(f"decision:  {result['decision']}{extra}")
+    elif result["unclear"]:
+        lines.append(f"unclear:   {result['unclear_reason']}")
+        if result["likely"]:
+            lines.append(f"likely:    {result['likely']} (mailflow would ask to confirm)")
+    for key, value in result["fields"].items():
+        lines.append(f"field:     {key}: {value}")
+    for name in result["attachments"]:
+        lines.append(f"attached:  {name}")
+    return "\n".join(lines)
+
+
+def explain_files(
+    paths: list[str],
+    vocabulary: decide.Vocabulary,
+    own_addresses: Collection[str],
+    *,
+    as_json: bool = False,
+) -> int:
+    """Print how each file reads; 1 when any could not be read or explained, else 0.
+
+    Every file is attempted even after a failure, so one bad file in a batch
+    does not hide the answers for the others.
+    """
+    import json
+
+    failed = False
+    for index, path in enumerate(paths):
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            result = {**empty_result(), "error": f"cannot read the file: {exc.strerror or exc}"}
+        else:
+            result = explain_message(raw, vocabulary=vocabulary, own_addresses=own_addresses)
+        failed = failed or bool(result.get("error"))
+        if as_json:
+            print(json.dumps({"file": path, **result}, ensure_ascii=False, sort_keys=False))
+        else:
+            if index:
+                print()
+            print(f"== {path}")
+            print(describe(result))
+    return 1 if failed else 0

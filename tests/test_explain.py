@@ -1,0 +1,128 @@
+"""`mailflow explain`: how one message reads, without a database, as text or stable JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mailflow.cli import main
+from mailflow.explain import KEYS, explain_message
+from mailflow.workflow.definition import load_workflow
+from tests.helpers import EXAMPLE_CONFIG, ROOT
+
+MESSAGES = ROOT / "tests" / "messages"
+VOCAB = load_workflow(
+    ROOT / "mailflow" / "workflow" / "change_request.toml", lambda _: True
+).vocabulary
+OWN = ("approvals@ft.example",)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    text = EXAMPLE_CONFIG.read_text().replace(
+        'data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"'
+    )
+    path = tmp_path / "mailflow.toml"
+    path.write_text(text)
+    return path
+
+
+def mail(body: str, subject: str = "Re: [CR-2026-0042] Approval", **headers: str) -> bytes:
+    head = {"From": "Priya <Priya@Acme.example>", "Subject": subject, **headers}
+    lines = [f"{k.replace('_', '-')}: {v}" for k, v in head.items()]
+    return ("\n".join(lines) + "\n\n" + body).encode()
+
+
+def explain(raw: bytes, **kwargs) -> dict:
+    return explain_message(raw, vocabulary=VOCAB, own_addresses=OWN, **kwargs)
+
+
+def test_a_clear_approval_with_history() -> None:
+    result = explain(
+        mail("Approved, thanks.\nEffort: 12\n\nOn Mon, Bot wrote:\n> Reply REJECTED or ...")
+    )
+    assert set(KEYS) <= set(result)
+    assert result["cr"] == "CR-2026-0042" and result["route"] == "reply"
+    assert result["sender"] == "priya@acme.example" and result["sender_name"] == "Priya"
+    assert result["automated"] is None and result["error"] is None
+    assert result["reply_text"] == "Approved, thanks.\nEffort: 12"
+    assert result["decision"] == "APPROVED" and result["unclear"] is False
+    assert result["fields"] == {"effort": "12"}
+
+
+def test_unclear_and_likely() -> None:
+    result = explain(mail("Looks good, go ahead.\n\nPriya"))
+    assert result["decision"] is None
+    assert result["unclear"] is True and "No decision word" in result["unclear_reason"]
+    assert result["likely"] == "APPROVED"
+    assert explain(mail("Not approved yet."))["likely"] is None
+
+
+def test_automated_mail_is_never_a_question() -> None:
+    result = explain(mail("APPROVED", Auto_Submitted="auto-replied"))
+    assert result["automated"] == "auto-reply"
+    assert "Auto-Submitted" in result["automated_reason"]
+    assert result["decision"] is None and result["unclear"] is False
+    own = explain(mail("APPROVED", From="approvals@ft.example"))
+    assert own["automated"] == "own"
+
+
+def test_routes_and_known_cr() -> None:
+    assert explain(mail("hi", subject="New export"))["route"] == "new"
+    threaded = explain(mail("hi", subject="Re: export", In_Reply_To="<a@b>"))
+    assert threaded["route"] == "thread" and threaded["thread"]["in_reply_to"] == "<a@b>"
+    unknown = explain(mail("APPROVED"), known_cr=lambda cr: False)
+    assert unknown["cr_known"] is False and unknown["route"] == "unknown_cr"
+    assert explain(mail("APPROVED"), known_cr=lambda cr: True)["cr_known"] is True
+
+
+def test_not_mail_is_an_error_not_an_exception() -> None:
+    result = explain(b"\x00\x01 not a mail")
+    assert result["error"].startswith("unreadable") and set(KEYS) <= set(result)
+
+
+def test_cli_json_many_files_and_an_error(config: Path, tmp_path: Path, capsys) -> None:
+    files = sorted(str(p) for p in MESSAGES.glob("*.eml"))
+    missing = str(tmp_path / "missing.eml")
+    code = main(["explain", "--config", str(config), "--json", *files, missing])
+    lines = capsys.readouterr().out.strip().split("\n")
+    objects = [json.loads(line) for line in lines]
+    assert [o["file"] for o in objects] == [*files, missing]
+    assert all(set(KEYS) <= set(o) for o in objects)
+    assert objects[-1]["error"].startswith("cannot read the file")
+    assert all(o["error"] is None for o in objects[:-1])
+    assert code == 1
+    assert not (tmp_path / "data").exists(), "explain must not create the database"
+
+
+def test_cli_text_output_and_success_code(config: Path, capsys) -> None:
+    path = str(MESSAGES / "outlook-approved-with-quote.eml")
+    assert main(["explain", "--config", str(config), path]) == 0
+    out = capsys.readouterr().out
+    assert "decision:  APPROVED" in out and "CR-2026-0042" in out
+
+
+def test_cli_non_mail_file_fails_at_the_end(config: Path, tmp_path: Path, capsys) -> None:
+    junk = tmp_path / "junk.eml"
+    junk.write_bytes(b"   ")
+    good = str(MESSAGES / "outlook-approved-with-quote.eml")
+    assert main(["explain", "--config", str(config), "--json", str(junk), good]) == 1
+    objects = [json.loads(line) for line in capsys.readouterr().out.strip().split("\n")]
+    assert objects[0]["error"] and objects[1]["decision"] == "APPROVED"
+
+
+@pytest.mark.parametrize(
+    ("body", "reply"),
+    [
+        ("On Mon, 2 Mar, Bot <a@b.c> wrote:\n> APPROVED?\n\nREJECTED: cost", "REJECTED: cost"),
+        ("On 04/02/2026 06:26 PM, Bot wrote:\n> Hi\nHello", "Hello"),
+        ("On Mon, Bot wrote:\n\nPlease reply APPROVED.", ""),  # history without ">" marks
+        ("-------- Forwarded message --------\nFrom: a@b\nDate: x\nTo: c@d\n\nAPPROVED", ""),
+        ("> Reply APPROVED\nHello\n> more history\nAPPROVED", ""),  # interleaved: never guessed
+        ("Fine\n\nᐧ\n", "Fine"),
+    ],
+)  # fmt: skip
+def test_bottom_posted_replies_never_take_text_from_the_quote(body: str, reply: str) -> None:
+    assert explain(mail(body))["reply_text"] == reply
