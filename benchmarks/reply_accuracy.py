@@ -9,13 +9,18 @@ function behind `mailflow explain --json`, so the figures are what ops see.
 
 Figures, per corpus source folder:
 
-reply %    the new reply text equals the expected text after whitespace is
-           normalised (every run of whitespace is one space; ends stripped),
-           over the inputs that have an expected output.
-first %    the first non-blank line equals the expected one (same normalising).
-quoted     decisions read from quoted text; must be 0. One is counted when
-           (a) an input has an expected reply and `decide.read` on mailflow's
-           new text yields a decision whose line does not occur in that
+reply %    the visible reply text (explain's `reply_text`, which is
+           `reply_text.visible_text`) equals the expected text after whitespace
+           is normalised (every run of whitespace is one space; ends stripped),
+           over the inputs that have an expected output. Like the trimmers the
+           sources test, it keeps quoted or forwarded material when nothing was
+           typed above it (without attribution, separator and header lines).
+first %    the first non-blank line of that text equals the expected one (same
+           normalising).
+quoted     decisions read from quoted text; must be 0. This measures the
+           decision path, `reply_text.new_text`, never the visible text. One is
+           counted when (a) an input has an expected reply and `decide.read`
+           on mailflow's new text yields a decision whose line does not occur in that
            expected reply (the keyword came from the history), or (b) an
            "APPROVED" line, inserted into the history mailflow
            cut off (as the history's first line is written, and "> "-quoted),
@@ -339,8 +344,8 @@ def report(figures: Figures) -> None:
     hit, first, count = figures.total()
     history = sum(figures.history_misses.values())
     print(
-        f"mailflow without the {history} inputs whose expected text keeps quoted or forwarded "
-        f"history: whole-reply {_pct(hit, count - history).strip()}%, "
+        f"mailflow without the {history} inputs whose expected text keeps quoted history it "
+        f"does not show: whole-reply {_pct(hit, count - history).strip()}%, "
         f"first-line {_pct(first - figures.history_first_hits, count - history).strip()}%"
     )
     print("\nAuto-replies and bounces detected (mailflow)")
@@ -355,8 +360,9 @@ def report(figures: Figures) -> None:
     print(
         "\nSign-offs: mailflow cuts signatures and phone footers, like the discourse trimmer "
         "and email_reply_parser; talon's expected texts keep them ('sig': misses only for "
-        "that). 'hist': misses where the source keeps quoted or forwarded history as the "
-        "reply (mailflow never reads history)."
+        "that). 'hist': misses where the source keeps quoted history that mailflow's visible "
+        "text leaves out (text typed above a quote: only that text is shown). Decisions are "
+        "read from the new text only, never from quoted or forwarded material."
     )
 
 

@@ -6,6 +6,14 @@ decision) on raw bytes, without a database and without sending anything, so
 an operator can run it on any saved message and the measurement script can
 run it on a whole corpus.
 
+Two texts are shown. `reply_text` is what the mail shows as its content
+(`reply_text.visible_text`): when a mail starts with a quote or a forward
+(nothing typed above it, and no reply below an "On … wrote:" quote), it
+keeps that material, so a person can see what the mail says.
+`new_text` is what decisions, "likely" and fields are read from
+(`reply_text.new_text`): never quoted or forwarded material, so an
+"APPROVED" that is only quoted is shown in `reply_text` and read as nothing.
+
 The returned dict is stable; `mailflow explain --json` prints it, one object
 per line, with a "file" key added. Its keys:
 
@@ -23,7 +31,13 @@ per line, with a "file" key added. Its keys:
     sender_name      the display name
     automated        null, or "auto-reply", "bounce", "list" or "own": never answered
     automated_reason the header or rule that made it automated, or null
-    reply_text       the new text of the reply (quotes, forwards, signature cut)
+    reply_text       what the mail shows as its content: the text typed above any
+                     history, or the reply below an "On … wrote:" quote; else the
+                     quoted / forwarded material the mail starts with (attribution,
+                     separator and header lines, signature cut)
+    new_text         the text decisions are read from: only what was typed above
+                     quoted or forwarded history, or below an "On … wrote:" quote
+                     ("" when there is none)
     decision         the verb read, such as "APPROVED", or null
     decision_text    the reason / status text that goes with the verb ("" if none)
     decision_line    the line the verb was read from ("" if none)
@@ -31,7 +45,7 @@ per line, with a "file" key added. Its keys:
     unclear_reason   the sentence that question would carry, or null
     likely           the verb the reply probably means in other words ("go ahead"
                      → "APPROVED") when no decision word was found, else null
-    fields           {"key": "value"} lines found in the reply text
+    fields           {"key": "value"} lines found in new_text
     attachments      the attachment file names
 """
 
@@ -45,14 +59,14 @@ from mailflow.decide_lines import fields_of
 from mailflow.errors import ParseError
 from mailflow.mail.automated import classify
 from mailflow.mail.parse import Inbound, parse
-from mailflow.mail.reply_text import new_text
+from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.route import token_in
 
 KEYS = (
     "error", "message_id", "subject", "cr", "cr_known", "thread", "route", "sender",
     "sender_name", "automated", "automated_reason", "reply_text", "decision",
     "decision_text", "decision_line", "unclear", "unclear_reason", "likely", "fields",
-    "attachments",
+    "attachments", "new_text",
 )  # fmt: skip
 
 
@@ -64,6 +78,7 @@ def empty_result() -> dict[str, Any]:
         sender="",
         sender_name="",
         reply_text="",
+        new_text="",
         decision_text="",
         decision_line="",
         unclear=False,
@@ -128,7 +143,8 @@ def _fill(
     else:
         result["route"] = "thread" if msg.in_reply_to or msg.references else "new"
     text = new_text(msg.text)
-    result["reply_text"] = text
+    result["reply_text"] = visible_text(msg.text)
+    result["new_text"] = text
     kind = classify(msg, own_addresses)
     if kind is not None:
         # Recorded and never answered: no decision, no question back.
@@ -171,6 +187,9 @@ def describe(result: dict[str, Any]) -> str:
         lines.append("           recorded, never answered, never read as a decision")
     lines.append("reply text:")
     lines.extend(f"  | {line}" for line in (result["reply_text"] or "(empty)").split("\n"))
+    if result["new_text"] != result["reply_text"]:
+        lines.append("read from: (only what was typed above quoted or forwarded history)")
+        lines.extend(f"  | {line}" for line in (result["new_text"] or "(nothing)").split("\n"))
     if result["decision"]:
         extra = f" — {result['decision_text']}" if result["decision_text"] else ""
         lines.append(f"decision:  {result['decision']}{extra}")

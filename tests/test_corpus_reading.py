@@ -152,22 +152,22 @@ def _benchmark():  # type: ignore[no-untyped-def]
 
 
 def test_measured_figures_hold() -> None:
-    """The figures issue 5 asks for, where they are reached, so that a regression fails.
+    """The figures issue 5 asks for, held at what is reached, so that a regression fails.
 
-    Whole-reply match >= 85% is reached. First-line match stays below the
-    98% asked for only because the corpus' discourse expectations keep quoted
-    or forwarded history as the reply (quote-only mails, a quote above a
-    bottom-posted answer, an unquoted forward); mailflow never reads history,
-    so those inputs are held at their measured floor instead, and without
-    them first-line match must be 100%.
+    Reply text is the visible text (what the mail shows, as the sources'
+    trimmers keep it); decisions are read from the new text only, and the
+    "quoted" count checks that path. First-line match is 100% and whole-reply
+    match 95.9%: the misses are sign-off conventions (talon keeps signatures,
+    mailflow cuts them) and one reply whose source keeps an interleaved quote
+    below typed text, where mailflow shows only the typed text.
     """
     figures = _benchmark().measure(CORPUS, with_libraries=False)
     hits, firsts, count = figures.total()
     assert count >= 95
-    assert hits / count >= 0.85, figures.misses
-    assert firsts / count >= 0.93, figures.misses
+    assert hits / count >= 0.95, figures.misses
+    assert firsts / count >= 0.98, figures.misses
     history = sum(figures.history_misses.values())
-    assert history <= 7, figures.misses
+    assert history <= 1, figures.misses
     assert firsts - figures.history_first_hits == count - history, figures.misses
     assert sum(figures.quoted.values()) == 0, figures.misses
     assert sum(figures.crashes.values()) == 0

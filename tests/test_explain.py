@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.cli import main
-from mailflow.explain import KEYS, explain_message
+from mailflow.explain import KEYS, describe, explain_message
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
@@ -47,7 +47,7 @@ def test_a_clear_approval_with_history() -> None:
     assert result["cr"] == "CR-2026-0042" and result["route"] == "reply"
     assert result["sender"] == "priya@acme.example" and result["sender_name"] == "Priya"
     assert result["automated"] is None and result["error"] is None
-    assert result["reply_text"] == "Approved, thanks.\nEffort: 12"
+    assert result["reply_text"] == result["new_text"] == "Approved, thanks.\nEffort: 12"
     assert result["decision"] == "APPROVED" and result["unclear"] is False
     assert result["fields"] == {"effort": "12"}
 
@@ -114,15 +114,35 @@ def test_cli_non_mail_file_fails_at_the_end(config: Path, tmp_path: Path, capsys
 
 
 @pytest.mark.parametrize(
-    ("body", "reply"),
+    ("body", "reply", "shown"),
     [
-        ("On Mon, 2 Mar, Bot <a@b.c> wrote:\n> APPROVED?\n\nREJECTED: cost", "REJECTED: cost"),
-        ("On 04/02/2026 06:26 PM, Bot wrote:\n> Hi\nHello", "Hello"),
-        ("On Mon, Bot wrote:\n\nPlease reply APPROVED.", ""),  # history without ">" marks
-        ("-------- Forwarded message --------\nFrom: a@b\nDate: x\nTo: c@d\n\nAPPROVED", ""),
-        ("> Reply APPROVED\nHello\n> more history\nAPPROVED", ""),  # interleaved: never guessed
-        ("Fine\n\nᐧ\n", "Fine"),
+        ("On Mon, 2 Mar, Bot <a@b.c> wrote:\n> APPROVED?\n\nREJECTED: cost", "REJECTED: cost",
+         "REJECTED: cost"),
+        ("On 04/02/2026 06:26 PM, Bot wrote:\n> Hi\nHello", "Hello", "Hello"),
+        # history without ">" marks
+        ("On Mon, Bot wrote:\n\nPlease reply APPROVED.", "", "Please reply APPROVED."),
+        ("-------- Forwarded message --------\nFrom: a@b\nDate: x\nTo: c@d\n\nAPPROVED", "",
+         "APPROVED"),
+        # interleaved: never guessed
+        ("> Reply APPROVED\nHello\n> more history\nAPPROVED", "",
+         "> Reply APPROVED\nHello\n> more history\nAPPROVED"),
+        ("> APPROVED", "", "> APPROVED"),
+        ("Fine\n\nᐧ\n", "Fine", "Fine"),
     ],
 )  # fmt: skip
-def test_bottom_posted_replies_never_take_text_from_the_quote(body: str, reply: str) -> None:
-    assert explain(mail(body))["reply_text"] == reply
+def test_bottom_posted_replies_never_take_text_from_the_quote(
+    body: str, reply: str, shown: str
+) -> None:
+    result = explain(mail(body))
+    assert result["new_text"] == reply
+    assert result["reply_text"] == shown
+    if not reply:
+        assert result["decision"] is None and result["likely"] is None
+        assert result["unclear"] is True and result["fields"] == {}
+
+
+def test_text_output_says_what_decisions_are_read_from() -> None:
+    result = explain(mail("> APPROVED\n> Lena"))
+    out = describe(result)
+    assert "  | > APPROVED" in out and "read from:" in out and "(nothing)" in out
+    assert "read from:" not in describe(explain(mail("APPROVED\n\n> Please reply")))

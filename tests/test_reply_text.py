@@ -1,10 +1,19 @@
-"""Only the new text of a reply survives: quotes, forwards and signatures are cut."""
+"""Only the new text of a reply survives: quotes, forwards and signatures are cut.
+
+Decisions are read from `new_text`. `visible_text` is what the mail shows,
+which keeps quoted or forwarded material when nothing was typed above it; it
+is never read for a decision.
+"""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from mailflow.mail.reply_text import new_text
+from mailflow.decide import Decision, read
+from mailflow.mail.reply_text import new_text, visible_text
+from tests.test_decide import VOCAB
 
 QUOTE_MARKERS = {
     "gt-quote": "Approved\n\n> Please reply APPROVED or REJECTED.\n> Thanks",
@@ -72,3 +81,156 @@ def test_a_reply_that_is_only_a_quote_has_no_new_text() -> None:
 def test_ordinary_sentences_are_not_markers() -> None:
     body = "Approved. On Monday we start the build.\nThe team wrote the doc already."
     assert new_text(body) == body
+
+
+# -- visible_text: what the mail shows ---------------------------------------
+
+
+@pytest.mark.parametrize("body", QUOTE_MARKERS.values(), ids=QUOTE_MARKERS.keys())
+def test_visible_text_is_the_new_text_when_something_was_typed_above(body: str) -> None:
+    assert visible_text(body) == new_text(body) == "Approved"
+
+
+def test_visible_text_keeps_text_typed_above_an_interleaved_quote_only() -> None:
+    body = "Answers below.\nOn Mon, 2 Mar 2026, Lena Park wrote:\n> Effort?\n\n5 days"
+    assert visible_text(body) == new_text(body) == "Answers below."
+
+
+VISIBLE = {
+    "quote-only": (
+        "> Can you sign off CR-2026-0042 by Friday?\n> Mateo\n",
+        "> Can you sign off CR-2026-0042 by Friday?\n> Mateo",
+    ),
+    "quote-then-text": (
+        "> Is the rollback plan attached?\n\nYes, page 3 of the plan.\n",
+        "> Is the rollback plan attached?\n\nYes, page 3 of the plan.",
+    ),
+    "nested-quote-then-text-and-signature": (
+        '> From: "Lena Park" <lena@acme.example>\n>\n> > The window is Sunday.\n>\n'
+        "> Does that suit ops?\n\nWorks for me.\n\n--\nOmar Haddad\nOps, Acme\n",
+        '> From: "Lena Park" <lena@acme.example>\n>\n> > The window is Sunday.\n>\n'
+        "> Does that suit ops?\n\nWorks for me.",
+    ),
+    "attribution-then-unmarked-text": (
+        'On 3 Mar 2026 10:00, "Lena Park" <lena@acme.example> wrote:\n\n'
+        "The window moved to Sunday.\n\n"
+        'On 2 Mar 2026 09:12, "Omar Haddad" <omar@acme.example> wrote:\n\n'
+        "> Which window?\nThe usual one.\n",
+        "The window moved to Sunday.\n\n\n> Which window?\nThe usual one.",
+    ),
+    "wrapped-attribution": (
+        "On Tue, 3 Mar 2026 at 10:00, Lena Park\n<lena@acme.example> wrote:\n\n"
+        "    make deploy ENV=staging\n\nThat is the command.",
+        "    make deploy ENV=staging\n\nThat is the command.",
+    ),
+    "german-attribution": (
+        "Am 03.03.2026 um 10:00 schrieb Jörg Weiß <joerg@acme.example>:\n\nDer Termin steht.",
+        "Der Termin steht.",
+    ),
+    "attribution-quote-and-reply-below": (
+        "On Mon, 2 Mar 2026, Lena Park <lena@acme.example> wrote:\n> Please confirm.\n\n"
+        "Confirmed, see you Sunday.\n\nSent from my iPhone",
+        "Confirmed, see you Sunday.",
+    ),
+    "only-quoted-attributions": (
+        "> On Mon, 2 Mar 2026, Lena Park <lena@acme.example> wrote:\n>\n"
+        ">> On Sun, 1 Mar 2026, Omar Haddad <omar@acme.example> wrote:\n>>\n",
+        "",
+    ),
+    "quote-text-and-phone-footer": (
+        "> Is it approved?\n\nNot yet.\n\nSent from my Android phone",
+        "> Is it approved?\n\nNot yet.",
+    ),
+    "gmail-forward-wrapped-subject": (
+        "---------- Forwarded message ---------\nFrom: Lena Park <lena@acme.example>\n"
+        "Date: Tue, 3 Mar 2026 at 10:00\nSubject: Change window for the\nexport job\n"
+        "To: ops@acme.example\nCc: Omar Haddad <omar@acme.example>\n\n\n"
+        "The export job moves to Sunday.\n",
+        "The export job moves to Sunday.",
+    ),
+    "apple-forward": (
+        "Begin forwarded message:\n\nFrom: Lena Park <lena@acme.example>\n"
+        "Subject: Export job\nDate: 3 March 2026 at 10:00:00 CET\nTo: ops@acme.example\n"
+        "Reply-To: lena@acme.example\n\nThe export job moves to Sunday.",
+        "The export job moves to Sunday.",
+    ),
+    "outlook-original-message": (
+        "-----Original Message-----\nFrom: Lena Park\nSent: Tuesday, March 3, 2026 10:00 AM\n"
+        "To: Ops\nSubject: Export job\n\nThe export job moves to Sunday.",
+        "The export job moves to Sunday.",
+    ),
+    "outlook-rule-and-header-block": (
+        "________________________________\nFrom: Lena Park <lena@acme.example>\n"
+        "Sent: Tuesday, March 3, 2026 10:00 AM\nTo: Ops\nSubject: Export job\n\n"
+        "The export job moves to Sunday.",
+        "The export job moves to Sunday.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("body", "shown"), VISIBLE.values(), ids=VISIBLE.keys())
+def test_visible_text_keeps_the_material_a_mail_starts_with(body: str, shown: str) -> None:
+    assert visible_text(body) == shown
+    assert visible_text(body.replace("\n", "\r\n")) == shown
+
+
+def test_a_quoted_approval_is_shown_but_never_read() -> None:
+    body = "> APPROVED\n> Lena"
+    assert visible_text(body) == "> APPROVED\n> Lena"
+    assert new_text(body) == ""
+    assert not isinstance(read(new_text(body), VOCAB), Decision)
+    forwarded = "---------- Forwarded message ---------\nFrom: Lena\nDate: x\nTo: y\n\nAPPROVED"
+    assert visible_text(forwarded) == "APPROVED"
+    assert not isinstance(read(new_text(forwarded), VOCAB), Decision)
+
+
+# -- the property: what visible_text keeps from history is never a decision ---
+
+_TYPED = ["Thanks, Mateo.", "See the rollback plan, page 3.", "Effort: 5", "Sunday works.",
+          "APPROVED", "Rejected: the window is too short", "DONE", "I sign off."]  # fmt: skip
+_HISTORY = ["APPROVED", "Approved, go ahead.", "REJECTED: too risky", "DONE", "I approve",
+            "Signed off.", "Please reply APPROVED or REJECTED.", "Thanks, Lena"]  # fmt: skip
+_ATTRIBUTION = "On Mon, 2 Mar 2026 at 09:12, Lena Park <lena@acme.example> wrote:"
+_UNMARKED_OPENERS = [
+    _ATTRIBUTION + "\n",
+    "---------- Forwarded message ---------\nFrom: Lena Park <lena@acme.example>\n"
+    "Date: Mon, 2 Mar 2026\nSubject: CR-2026-0042\nTo: ops@acme.example\n",
+    "From: Lena Park <lena@acme.example>\nSent: Monday, March 2, 2026 9:12 AM\n"
+    "To: Ops\nSubject: CR-2026-0042\n",
+    "-----Original Message-----\nFrom: Lena Park\nSent: Monday\nTo: Ops\nSubject: CR\n",
+]
+_typed = st.lists(st.sampled_from(_TYPED), min_size=1, max_size=3).map(lambda ls: ("typed", ls))
+_quote = st.tuples(st.booleans(), st.lists(st.sampled_from(_HISTORY), min_size=1, max_size=3)).map(
+    lambda q: ("quote", ([_ATTRIBUTION] if q[0] else []) + ["> " + line for line in q[1]])
+)
+_unmarked = st.tuples(
+    st.sampled_from(_UNMARKED_OPENERS), st.lists(st.sampled_from(_HISTORY), min_size=1, max_size=3)
+).map(lambda u: ("history", [u[0], *u[1]]))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.one_of(_typed, _quote), max_size=4),
+    st.one_of(st.none(), _unmarked),
+    st.sampled_from(["\n", "\n\n"]),
+)
+def test_no_decision_comes_from_what_visible_text_keeps_of_history(
+    segments: list[tuple[str, list[str]]], tail: tuple[str, list[str]] | None, gap: str
+) -> None:
+    """Decision words in quoted, attributed or forwarded lines are shown, never decided.
+
+    The mail is built from typed lines, "> " quotes (with or without an
+    attribution) and, last, history without ">" marks (a forward, an Outlook
+    header block, an attribution); everything after such history is history.
+    Whatever the shape, a decision is only ever read from a typed line.
+    """
+    parts = [*segments, *([tail] if tail else [])]
+    body = gap.join("\n".join(lines) for _, lines in parts)
+    typed = {line for kind, lines in parts if kind == "typed" for line in lines}
+    result = read(new_text(body), VOCAB)
+    if isinstance(result, Decision):
+        assert result.line.strip() in typed, body
+    shown = visible_text(body)
+    if parts and parts[0][0] == "quote" and not parts[0][1][0].startswith("On "):
+        # A mail that opens with a bare quote shows that quote, and decides nothing from it.
+        assert shown.startswith(parts[0][1][0]), body

@@ -1,11 +1,18 @@
-"""Only the new text of a reply: quoted history, forwards and signatures cut off.
+"""The text of a reply: what decisions are read from, and what the mail shows.
 
-The rule is "keep everything above the first quote marker". A marker is any
-line that starts the quoted or forwarded history ("> " lines, "On … wrote:",
-an Outlook "From:/Sent:/To:/Subject:" block, "-----Original Message-----") or
-a signature. When in doubt the text is cut too early rather than too late:
+`new_text` is what decisions are read from. Its rule is "keep everything
+above the first quote marker". A marker is any line that starts the quoted
+or forwarded history ("> " lines, "On … wrote:", an Outlook
+"From:/Sent:/To:/Subject:" block, "-----Original Message-----") or a
+signature. When in doubt the text is cut too early rather than too late:
 losing new text makes a reply unclear (the sender is asked again), while
 keeping quoted text could read an old "APPROVED" as a new one.
+
+`visible_text` is what the mail shows as its content, for people reading
+`mailflow explain` and for measuring against other reply trimmers: the same
+as `new_text` when something was typed above the history, and the history
+itself (without its attribution, separator and header lines) when the mail
+starts with it. Nothing is ever decided from it.
 
 Libraries (talon, email_reply_parser) were considered; talon pulls in lxml,
 regex and scikit-learn models for a job a few dozen lines of rules do well
@@ -16,81 +23,20 @@ from __future__ import annotations
 
 import re
 
-# "On <date>, <name> wrote:" in the languages customers write in. The opening
-# word and the closing verb are matched separately, because clients wrap the
-# attribution over two or three lines.
-_ATTRIBUTION_START = re.compile(
-    r"^[\s*_-]*(on|am|le|el|il|op|em|på|den|w dniu|dnia|в)\s",
-    re.IGNORECASE,
-)
-_VERBS = (
-    r"wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|ha scritto|schreef|"
-    r"escreveu|skrev|napisał\(a\)|napisała|napisał|napisal|написал|написала|написав|"
-    r"kirjoitti|írta|yazdı|geschrieben|geschreven"
-)
-_ANY_VERB = re.compile(rf"\b({_VERBS})\b", re.IGNORECASE)
-_ATTRIBUTION_END = re.compile(rf"\b({_VERBS})\s*:?[\s*_-]*$", re.IGNORECASE)
-# Gmail in some locales: "<name> <address> schrieb am <date>:"
-_ATTRIBUTION_MID = re.compile(
-    r"\b(schrieb am|wrote on|a écrit le|escribió el|ha scritto il|schreef op|skrev den|"
-    r"escreveu em)\b",
-    re.IGNORECASE,
-)
-# Attributions that open with the date: "2016-03-03 17:21 GMT+01:00 Name <address>:"
-# or "20 окт. 2016 г. 19:37 пользователь ...".
-_DATED_START = re.compile(
-    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|"
-    r"\d{1,2}\.?\s+\w+\.?\s+\d{4}(\s*г\.)?),?\s+(um\s+|at\s+|à\s+)?\d{1,2}:\d{2}"
-)
-_DATE_ONLY_START = re.compile(
-    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\b"
-)
-_HAS_ADDRESS_OR_TIME = re.compile(r"@|\d{1,2}:\d{2}|\b\d{4}\b")
-
-# Outlook-style header blocks: a From line followed by Sent/Date, To, Subject.
-_HEADER_FROM = re.compile(
-    r"^\s*[*_]?\s*(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|"
-    r"remitente|mittente|expéditeur)\s*[*_]?\s*:",
-    re.IGNORECASE,
-)
-_HEADER_OTHER = re.compile(
-    r"^\s*[*_]?\s*(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|envoye|"
-    r"date d'envoi|à|a|objet|enviado|fecha|para|asunto|inviato|data|oggetto|"
-    r"verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|"
-    r"do|temat|отправлено|дата|кому|тема|lähetetty|vastaanottaja|aihe)\s*[*_]?\s*:",
-    re.IGNORECASE,
-)
-
-# Separator lines that introduce quoted or forwarded mail.
-_SEPARATOR = re.compile(
-    r"^\s*[*_]?(-{2,}\s*[\w' ,.]+?\s*-{2,}|"  # -----Original Message----- and friends
-    r"(begin forwarded message|début du message (réexpédié|transféré)|"
-    r"anfang der weitergeleiteten (nachricht|e-mail)|inicio del mensaje reenviado|"
-    r"inizio messaggio inoltrato|begin doorgestuurd bericht|"
-    r"vidarebefordrat meddelande|videresendt melding|"
-    r"original message|ursprüngliche nachricht|message d'origine|mensaje original|"
-    r"messaggio originale|oorspronkelijk bericht|forwarded message)\s*:?)[*_]?\s*$",
-    re.IGNORECASE,
-)
-_UNDERSCORES = re.compile(r"^\s*[_=]{8,}\s*$")
-# Mailing-list footers and Outlook's rule above its header block.
-_LONG_RULE = re.compile(r"^\s*([-_=*]\s*){10,}$")
-_HR_DASHES = re.compile(r"^\s*-{8,}\s*$")
-
-# Signatures and the footers phone clients add.
-_SIGNATURE = re.compile(
-    r"^\s*(--|__)\s*$|"
-    r"^-[^\W\d_][\w.]*( [^\W\d_][\w.]*)?\s*$|"  # "-Priya" sign-off
-    r"^\s*(sent from (my|mail for|outlook|yahoo|samsung|the)\b.{0,40}|"
-    r"sent (from|via|using) (my )?(iphone|ipad|android|blackberry|mobile|phone|"
-    r"samsung|galaxy|huawei|pixel).{0,40}|"
-    r"get outlook for \w+.{0,20}|"
-    r"envoyé (de|depuis) mon \w+.{0,30}|von meinem \w+.{0,30}gesendet\.?|gesendet von .{0,30}|"
-    r"enviado desde mi \w+.{0,30}|inviato da(l mio)? \w+.{0,30}|"
-    r"verzonden (met|vanaf) (mijn )?\w+.{0,30}|skickat från min \w+.{0,20}|"
-    r"sendt fra min \w+.{0,20}|wysłane z (mojego )?\w+.{0,30}|"
-    r"отправлено с (моего )?\w+.{0,30}|enviado do meu \w+.{0,30})\s*$",
-    re.IGNORECASE,
+from mailflow.mail.quote_markers import (
+    HEADER_FROM,
+    HEADER_OTHER,
+    HR_DASHES,
+    LONG_RULE,
+    SEPARATOR,
+    SIGNATURE,
+    UNDERSCORES,
+    attribution_end,
+    header_follows,
+    is_attribution,
+    is_header_block,
+    next_nonblank,
+    previous_nonblank,
 )
 
 
@@ -101,7 +47,7 @@ def new_text(text: str) -> str:
     dropped, then trailing whitespace. Inline replies (text interleaved with
     quotes) keep only the part above the first quote, on purpose.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _lines(text)
     cut = _first_marker(lines)
     kept = lines[:cut]
     while kept and not kept[-1].strip(_INVISIBLE):
@@ -110,6 +56,115 @@ def new_text(text: str) -> str:
     if not reply.strip() and cut < len(lines):
         return _bottom_posted(lines, cut)
     return reply
+
+
+def visible_text(text: str) -> str:
+    """Return what the mail shows as its content: never read for a decision.
+
+    When something was typed above the first quote marker, that is all the
+    mail says: the result is `new_text(text)`. So it is when the mail opens
+    with an attribution and its quote and the reply follows below them
+    (bottom-posting, which `new_text` reads). Otherwise a mail that starts
+    with its history (a "> " quote, an "On … wrote:" line, a forward) shows
+    that history, as common reply trimmers keep it: "> " lines stay as they
+    are, and so does unmarked text; attribution lines (at any quote depth),
+    forward separators and the header block of a forwarded or Outlook-quoted
+    mail are removed; a signature or phone footer ends the text, as in
+    `new_text`; a quote with no words left in it shows nothing.
+    """
+    lines = _lines(text)
+    cut = _first_marker(lines)
+    reply = new_text(text)
+    if any(line.strip(_INVISIBLE) for line in lines[:cut]):
+        return reply
+    if reply and cut < len(lines) and not _is_quoted(lines[cut]):
+        return reply  # "On … wrote:", its quote, and the reply below them
+    unquoted = [_QUOTE_MARKS.sub("", line) for line in lines]
+    kept: list[str] = []
+    index = cut
+    while index < len(lines):
+        line = lines[index]
+        if _is_quoted(line):
+            end = attribution_end(unquoted, index)
+            if end is not None and all(map(_is_quoted, lines[index:end])):
+                index = end
+                continue
+            kept.append(line)
+            index += 1
+        elif (end := attribution_end(lines, index)) is not None:
+            index = end
+        elif _addressed_above_quote(lines, index):
+            index += 1
+        elif SEPARATOR.match(line) or (_RULE.match(line) and header_follows(lines, index)):
+            index = _after_headers(lines, index + 1)
+        elif HEADER_FROM.match(line) and is_header_block(lines, index):
+            index = _after_headers(lines, index)
+        elif SIGNATURE.match(line) or LONG_RULE.match(line):
+            break
+        else:
+            kept.append(line)
+            index += 1
+    while kept and not kept[-1].strip(_INVISIBLE + ">"):
+        kept.pop()
+    while kept and not kept[0].strip(_INVISIBLE + ">"):
+        kept.pop(0)
+    return "\n".join(line.rstrip() for line in kept)
+
+
+def _is_quoted(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
+# The ">" marks (and the spaces between them) that open a quoted line.
+_QUOTE_MARKS = re.compile(r"^[\s>]*>\s?")
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+# A rule line some clients put above a quoted or forwarded header block.
+_RULE = re.compile(r"^\s*(-{3,}|[_=]{8,})\s*$")
+# Any "Name: value" line, such as Reply-To or Message-ID, once a header block has begun.
+_ANY_HEADER = re.compile(r"^\s*[*_]?[^\W\d_][\w-]{0,30}[*_]?\s?:(\s|$)")
+
+
+def _is_header(line: str) -> bool:
+    return bool(HEADER_FROM.match(line) or HEADER_OTHER.match(line))
+
+
+def _after_headers(lines: list[str], start: int) -> int:
+    """The index after the header block (From, Date, Subject, To…) at or after start.
+
+    The block is the run of non-blank lines that begins with a header line; a
+    line that is not a header belongs to it when it is folded (indented) or
+    when a header follows it (a Subject wrapped onto a second line). Without a
+    header block, start is returned.
+    """
+    index = start
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    if index >= len(lines) or not _is_header(lines[index]):
+        return start
+    while index < len(lines) and lines[index].strip():
+        line = lines[index]
+        wrapped = line[:1].isspace() or (index + 1 < len(lines) and _is_header(lines[index + 1]))
+        if not (_is_header(line) or _ANY_HEADER.match(line) or wrapped):
+            break
+        index += 1
+    return index
+
+
+def _addressed_above_quote(lines: list[str], index: int) -> bool:
+    """A "Some One <some.one@example.com>:" line (or one with a date) opening a quote."""
+    line = lines[index].rstrip()
+    following = next_nonblank(lines, index)
+    return (
+        line.endswith(":")
+        and re.search(r"@|\d{4}|\d:\d\d", line) is not None
+        and following is not None
+        and lines[following].lstrip().startswith(">")
+    )
 
 
 # Characters that show nothing: zero-width spaces and joiners, the byte-order
@@ -130,7 +185,7 @@ def _bottom_posted(lines: list[str], cut: int) -> str:
     """
     index = cut
     if not lines[index].lstrip().startswith(">"):
-        if not _is_attribution(lines, index):
+        if not is_attribution(lines, index):
             return ""
         index += 1
         while index < len(lines) and not lines[index].lstrip().startswith(">"):
@@ -165,50 +220,22 @@ def _first_marker(lines: list[str]) -> int:
     for index, line in enumerate(lines):
         if line.lstrip().startswith(">"):
             return _back_over_attribution(lines, index)
-        if _is_attribution(lines, index):
+        if is_attribution(lines, index):
             return index
-        if _SEPARATOR.match(line) or _SIGNATURE.match(line):
+        if SEPARATOR.match(line) or SIGNATURE.match(line):
             return index
-        if _HEADER_FROM.match(line) and _is_header_block(lines, index):
+        if HEADER_FROM.match(line) and is_header_block(lines, index):
             return _back_over_separator(lines, index)
-        if _LONG_RULE.match(line):
+        if LONG_RULE.match(line):
             return index
-        if (_UNDERSCORES.match(line) or _HR_DASHES.match(line)) and _header_follows(lines, index):
+        if (UNDERSCORES.match(line) or HR_DASHES.match(line)) and header_follows(lines, index):
             return index
     return len(lines)
 
 
-def _is_attribution(lines: list[str], index: int) -> bool:
-    """An "On … wrote:" line, possibly wrapped over a few lines by the client."""
-    line = lines[index]
-    if not line.strip() or len(line) > 300:
-        return False
-    if _DATED_START.match(line) or (_DATE_ONLY_START.match(line) and "@" in line):
-        return True
-    joined = line
-    if _ATTRIBUTION_START.match(line) or _ATTRIBUTION_MID.search(line):
-        # Clients wrap long attributions; look a few lines ahead for the verb.
-        for extra in range(1, 6):
-            if _ATTRIBUTION_END.search(joined) or (
-                _ANY_VERB.search(joined) and joined.rstrip(" *_-").endswith(":")
-            ):
-                return True
-            if index + extra >= len(lines) or len(joined) > 300:
-                return False
-            joined += " " + lines[index + extra].strip()
-        return False
-    # "Some One <some.one@example.com> wrote:" without the leading "On".
-    if _ATTRIBUTION_END.search(line) and line.rstrip(" *_-").endswith(":"):
-        if _HAS_ADDRESS_OR_TIME.search(line):
-            return True
-        following = _next_nonblank(lines, index)
-        return following is not None and lines[following].lstrip().startswith(">")
-    return False
-
-
 def _back_over_attribution(lines: list[str], index: int) -> int:
     """Quote found: also drop a "... <address>:"-style attribution line right above it."""
-    previous = _previous_nonblank(lines, index)
+    previous = previous_nonblank(lines, index)
     if previous is None:
         return index
     line = lines[previous].rstrip()
@@ -217,44 +244,11 @@ def _back_over_attribution(lines: list[str], index: int) -> int:
     return index
 
 
-def _is_header_block(lines: list[str], index: int) -> bool:
-    """A From: line counts when at least two other header lines follow closely."""
-    seen = 0
-    for line in lines[index + 1 : index + 8]:
-        if _HEADER_OTHER.match(line):
-            seen += 1
-        elif line.strip() and seen == 0 and index + 2 < len(lines):
-            # A wrapped From value: allow one continuation line before the others.
-            continue
-    return seen >= 2
-
-
-def _header_follows(lines: list[str], index: int) -> bool:
-    following = _next_nonblank(lines, index)
-    return following is not None and bool(
-        _HEADER_FROM.match(lines[following]) or _HEADER_OTHER.match(lines[following])
-    )
-
-
 def _back_over_separator(lines: list[str], index: int) -> int:
     """Include the rule line Outlook puts above its header block."""
-    previous = _previous_nonblank(lines, index)
+    previous = previous_nonblank(lines, index)
     if previous is not None and (
-        _UNDERSCORES.match(lines[previous]) or re.match(r"^\s*-{3,}\s*$", lines[previous])
+        UNDERSCORES.match(lines[previous]) or re.match(r"^\s*-{3,}\s*$", lines[previous])
     ):
         return previous
     return index
-
-
-def _next_nonblank(lines: list[str], index: int) -> int | None:
-    for following in range(index + 1, min(len(lines), index + 4)):
-        if lines[following].strip():
-            return following
-    return None
-
-
-def _previous_nonblank(lines: list[str], index: int) -> int | None:
-    for previous in range(index - 1, max(-1, index - 3), -1):
-        if lines[previous].strip():
-            return previous
-    return None
