@@ -98,6 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
     one.add_argument("cr_id", metavar="CR-ID")
     one.set_defaults(func=cmd_cr_show)
+    from mailflow.security.evidence_export import cmd_cr_evidence
+
+    proof = cr.add_parser(
+        "evidence", parents=[common], help="export the messages and checks behind each decision"
+    )
+    proof.add_argument("cr_id", metavar="CR-ID")
+    proof.add_argument("--out", required=True, help="a new folder to write the evidence to")
+    proof.add_argument("--zip", action="store_true", help="also pack the folder into DIR.zip")
+    proof.set_defaults(func=cmd_cr_evidence)
     for name, effect, text in (
         ("cancel", "end", "cancel a CR (needs --reason)"),
         ("hold", "hold", "put a CR on hold"),

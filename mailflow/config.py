@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from mailflow.errors import ConfigError
+from mailflow.security.settings import (
+    LimitSettings,
+    SecuritySettings,
+    limit_settings,
+    security_settings,
+)
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 DEFAULT_CONFIG_NAMES = ("mailflow.toml", "config.toml")
@@ -57,6 +63,8 @@ class Settings:
     unhealthy_after_seconds: float
     people: tuple[Person, ...]
     accounts: tuple[Account, ...]
+    security: SecuritySettings = SecuritySettings()
+    limits: LimitSettings = LimitSettings()
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -169,6 +177,8 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
 
     accounts = tuple(_accounts(data.get("accounts", []), bad))
     people = tuple(_people(data.get("people", []), {a.key for a in accounts}, bad))
+    security = security_settings(data.get("security"), bad)
+    limits = limit_settings(data.get("limits"), bad)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -191,6 +201,8 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         unhealthy_after_seconds=unhealthy_after,
         people=people,
         accounts=accounts,
+        security=security,
+        limits=limits,
     )
 
 

@@ -23,6 +23,7 @@ from mailflow import pipeline
 from mailflow.app import App
 from mailflow.effects import carry_out, state_of
 from mailflow.errors import MailflowError, PermanentSendError, TransientSendError
+from mailflow.security import ratelimit
 from mailflow.store import outbox
 from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
@@ -102,7 +103,8 @@ class Daemon:
         """Send what is due; each row's result is committed on its own."""
         db, sent = self.app.db, 0
         with db.session() as session:
-            ids = [row.id for row in outbox.due(session, self.clock(), limit)]
+            limits = self.app.settings.limits
+            ids = [row.id for row in ratelimit.due(session, self.clock(), limits, limit)]
         for row_id in ids:
             if self.stopping:
                 break
@@ -212,7 +214,9 @@ class Daemon:
             return
         previous = {}
         if threading.current_thread() is threading.main_thread():
-            previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+            previous = {
+                s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)
+            }
         settings = self.app.settings
         jobs = schedule.Scheduler()
         jobs.every(max(1, round(settings.poll_seconds or 30))).seconds.do(

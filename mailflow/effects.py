@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from mailflow.app import App
 from mailflow.mail.parse import Inbound
+from mailflow.security import outgoing
 from mailflow.store import outbox
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest, Decision
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said, expected_replies
@@ -143,7 +144,8 @@ def queue_mail(
     context: Mapping[str, Any] | None = None,
     placeholder: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """Render one Mail effect into an outbox row; returns its Message-ID (None: nobody to tell)."""
+    """Render one Mail effect into outbox rows, one per recipient (each with its own reply
+    token); returns the logical mail's group id (None: nobody to tell)."""
     to, cc = _recipients(app, cr, mail, reply_to)
     if not to:
         if cr is not None:
@@ -165,27 +167,33 @@ def queue_mail(
         in_reply_to = cr.thread_root if cr and cr.thread_root else None
         references = (in_reply_to,) if in_reply_to else ()
     cr_id = cr.id if cr else None
-    msg = app.composer.build(
-        template=mail.template,
-        context=ctx,
-        cr_id=cr_id,
-        to=to,
-        cc=cc,
-        in_reply_to=in_reply_to,
-        references=references,
-        now=now,
-    )
-    message_id = str(msg["Message-ID"])
-    outbox.enqueue(
-        session,
-        message_id=message_id,
-        envelope_from=app.settings.shared_inbox,
-        recipients=[*to, *cc],
-        data=msg.as_bytes(),
-        cr_id=cr_id,
-        template=mail.template,
-        now=now,
-    )
+    replied_by = reply_to.from_addr if reply_to is not None else None
+    message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
+    for copy in copies:
+        refs = outgoing.references_for(copy.address, replied_by, references)
+        msg = app.composer.build(
+            template=mail.template,
+            context=ctx,
+            cr_id=cr_id,
+            to=to,
+            cc=cc,
+            in_reply_to=in_reply_to if in_reply_to in refs else None,
+            references=refs,
+            now=now,
+            message_id=copy.message_id,
+            reply_address=copy.reply_address,
+        )
+        row = outbox.enqueue(
+            session,
+            message_id=copy.message_id,
+            envelope_from=app.settings.shared_inbox,
+            recipients=[copy.address],
+            data=msg.as_bytes(),
+            cr_id=cr_id,
+            template=mail.template,
+            now=now,
+        )
+        row.group_id = message_id
     if cr is not None:
         if not cr.thread_root:
             cr.thread_root = message_id

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from mailflow.app import App
 from mailflow.effects import carry_out
 from mailflow.errors import MailflowError
+from mailflow.mail.compose import header_safe
 from mailflow.mail.parse import Inbound
 from mailflow.store.tables import ChangeRequest, CRSequence
 from mailflow.workflow import engine
@@ -99,7 +100,9 @@ def open_cr(
             f"unknown account {account!r}; known: "
             + ", ".join(a.key for a in app.settings.accounts)
         )
-    title = _PREFIX.sub("", title).strip() or "(no title)"
+    # One line: a title is shown in subjects and bodies, where a line break could pose
+    # as a header to the reader (the Subject itself is made header-safe again).
+    title = header_safe(_PREFIX.sub("", title), 300) or "(no title)"
     stage = app.workflow.stage(app.workflow.start)
     assert stage is not None
     opening = stage.replies[0]

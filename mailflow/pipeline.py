@@ -11,9 +11,9 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from mailflow import authorize, decide, intake
 from mailflow.app import App
@@ -22,13 +22,13 @@ from mailflow.errors import ParseError
 from mailflow.mail import automated, reply_text
 from mailflow.mail.parse import Inbound, parse
 from mailflow.route import route
+from mailflow.security import answers, evidence, forwarded, limits, policy
 from mailflow.store import ledger
 from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, LedgerEntry
 from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
 
 log = logging.getLogger(__name__)
-STRANGER_ANSWER_INTERVAL = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,16 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
                 ledger_id=entry.id,
             )
         return Handled(ledger.IGNORED, kind.kind, cr.id if cr else None)
+    breach = limits.breach(msg, app.settings.limits)
+    if breach is not None:
+        entry = _record(session, raw, msg, now, ledger.ANSWERED, "", cr.id if cr else None, False)
+        outcome, reason = answers.too_large(app, session, msg, cr, entry, breach, now)
+        return Handled(outcome, reason, cr.id if cr else None)
+    if found.kind == "unknown_cr" and app.settings.person(msg.from_addr) is None:
+        # The same answer as on an existing CR: a stranger cannot probe which CRs exist.
+        entry = _record(session, raw, msg, now, ledger.ANSWERED, "")
+        outcome, reason = answers.stranger(app, session, msg, None, entry, "", now)
+        return Handled(outcome, reason)
     if found.kind == "unknown_cr":
         return _answer(
             app,
@@ -116,35 +126,28 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
 def _reply(
     app: App, session: Session, raw: RawMessage, msg: Inbound, cr: ChangeRequest, now: datetime
 ) -> Handled:
-    read = read_reply(app, cr.stage, reply_text.new_text(msg.text))
     roles = app.directory.roles_of(msg.from_addr, cr.account, cr.assignee)
     check = authorize.check(app, msg, roles)
     entry = _record(session, raw, msg, now, ledger.ANSWERED, "", cr.id)
-    actor = engine.Actor(msg.from_addr, roles)
     if not check.allowed:
-        result = engine.Result(
-            state_of(cr, ""),
-            (
-                engine.Audit("refusal", f"{msg.from_addr}: wrong_sender: {check.reason}"),
-                engine.Mail(
-                    "explain/wrong_sender", to_sender=True, context={"detail": check.reason}
-                ),
-            ),
-            refusal="wrong_sender",
-        )
-        carry_out(
-            app,
-            session,
-            cr,
-            result,
-            now=now,
-            actor=msg.from_addr,
-            ledger_id=entry.id,
-            reply_to=msg,
-            context={"sender": msg.from_addr, "quoted": ""},
-        )
-        entry.reason = f"refused: {check.reason}"
-        return Handled(ledger.ANSWERED, entry.reason, cr.id)
+        outcome, reason = answers.stranger(app, session, msg, cr, entry, check.reason, now)
+        return Handled(outcome, reason, cr.id)
+    read = read_reply(app, cr.stage, reply_text.new_text(msg.text))
+    author, proof, attested_by = msg.from_addr, msg, ""
+    verb = getattr(read, "verb", "")
+    acting = policy.acting_roles(app, cr, roles, verb) if verb else frozenset()
+    fwd = forwarded.decision_in(msg, lambda text: read_reply(app, cr.stage, text), bool(acting))
+    if fwd is not None:
+        forward, read = fwd  # type: ignore[assignment]
+        accept = app.settings.security.accept_forwarded
+        if not accept or forward.original is None:
+            why = forwarded.refusal(forward, msg.from_addr, accept)
+            outcome, reason = answers.refuse(app, session, msg, cr, entry, "forwarded", why, now)
+            return Handled(outcome, reason, cr.id)
+        author, proof, attested_by = forward.author, forward.original, msg.from_addr
+        roles = app.directory.roles_of(author, cr.account, cr.assignee)
+        acting = policy.acting_roles(app, cr, roles, getattr(read, "verb", ""))
+    actor = engine.Actor(author, roles)
     if isinstance(read, decide.Unclear):
         result = engine.Result(
             state_of(cr, ""),
@@ -167,6 +170,15 @@ def _reply(
         )
         entry.reason = f"unclear: {read.reason}"
         return Handled(ledger.ANSWERED, entry.reason, cr.id)
+    verdict = policy.check(app, session, cr, proof, author, acting, read.verb, now, attested_by)
+    if not verdict.allowed:
+        evidence.keep(
+            session, cr, cr.stage, read.verb, msg, author, attested_by, verdict, now, entry.id
+        )
+        outcome, reason = answers.refuse(
+            app, session, msg, cr, entry, verdict.reason, verdict.detail, now
+        )
+        return Handled(outcome, reason, cr.id)
     account = app.settings.account(cr.account)
     said = engine.Said(read.verb, read.text, dict(read.fields), len(msg.attachments))
     result = engine.apply(
@@ -179,7 +191,7 @@ def _reply(
         cr,
         result,
         now=now,
-        actor=msg.from_addr,
+        actor=author,
         said=said,
         ledger_id=entry.id,
         reply_to=msg,
@@ -187,7 +199,12 @@ def _reply(
     )
     if result.applied:
         _store_attachments(session, cr, stage_before, msg, entry.id, now)
+        evidence.keep(
+            session, cr, stage_before, read.verb, msg, author, attested_by, verdict, now, entry.id
+        )
         entry.outcome, entry.reason = ledger.APPLIED, f"{read.verb} at {stage_before}"
+        if attested_by:
+            entry.reason += f", forwarded by {attested_by}"
     else:
         entry.reason = f"refused: {result.refusal}: {result.detail}"
     session.add(entry)
@@ -230,14 +247,7 @@ def _new_request(
     app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime
 ) -> Handled:
     if not intake.may_open(app, msg.from_addr):
-        recent = session.exec(
-            select(LedgerEntry.id)
-            .where(LedgerEntry.sender == msg.from_addr)
-            .where(LedgerEntry.reason == "no_cr")
-            .where(col(LedgerEntry.received_at) >= now - STRANGER_ANSWER_INTERVAL)
-            .limit(1)
-        ).first()
-        if recent is not None:
+        if answers.answered_today(session, msg.from_addr, now):
             _record(session, raw, msg, now, ledger.IGNORED, "no_cr: already answered today")
             return Handled(ledger.IGNORED, "no_cr: already answered today")
         return _answer(app, session, raw, msg, now, "notice/no_cr", "no_cr")
@@ -317,6 +327,7 @@ def _record(
     outcome: str,
     reason: str,
     cr_id: str | None = None,
+    keep_raw: bool = True,
 ) -> LedgerEntry:
     return ledger.record(
         session,
@@ -328,7 +339,7 @@ def _record(
         sender=msg.from_addr,
         subject=msg.subject,
         cr_id=cr_id,
-        raw=raw.data,
+        raw=raw.data if keep_raw else None,
         at=now,
     )
 

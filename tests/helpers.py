@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from mailflow.app import App, app_from_settings
-from mailflow.config import load_settings
+from mailflow.config import Settings, load_settings
 from mailflow.daemon import Daemon
 from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry, OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
@@ -37,7 +37,11 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
-def make_app(folder: Path, database_url: str | None = None) -> App:
+def make_app(
+    folder: Path,
+    database_url: str | None = None,
+    adjust: Callable[[Settings], Settings] | None = None,
+) -> App:
     settings = load_settings(EXAMPLE_CONFIG)
     settings = dataclasses.replace(
         settings,
@@ -45,14 +49,19 @@ def make_app(folder: Path, database_url: str | None = None) -> App:
         database_url=database_url or f"sqlite:///{folder / 'mailflow.db'}",
         maildir_root=folder / "mail",
     )
-    return app_from_settings(settings)
+    return app_from_settings(adjust(settings) if adjust else settings)
 
 
 class Desk:
     """The whole service on a temporary folder plus a cast that mails it, like the demo."""
 
-    def __init__(self, folder: Path, database_url: str | None = None) -> None:
-        self.app = make_app(folder, database_url)
+    def __init__(
+        self,
+        folder: Path,
+        database_url: str | None = None,
+        adjust: Callable[[Settings], Settings] | None = None,
+    ) -> None:
+        self.app = make_app(folder, database_url, adjust)
         self.root = folder / "mail"
         self.clock = Clock()
         self.source = MaildirSource(self.root)
@@ -158,7 +167,12 @@ class Desk:
         return None
 
     def templates_sent(self, since: int = 0) -> list[tuple[str, list[str]]]:
-        return [(r.template, r.recipients) for r in self.outbox()[since:]]
+        """One entry per logical mail (its copies grouped), recipients in To-then-Cc order."""
+        groups: dict[str, tuple[str, list[str]]] = {}
+        for r in self.outbox()[since:]:
+            entry = groups.setdefault(r.group_id or r.message_id, (r.template, []))
+            entry[1].extend(a for a in r.recipients if a not in entry[1])
+        return list(groups.values())
 
     def events(self, cr_id: str, kinds: Iterable[str] | None = None) -> list[AuditEvent]:
         with self.app.db.session() as s:

@@ -27,7 +27,7 @@ def test_a_csm_mail_opens_a_cr_and_asks_for_triage(desk):
     assert ("request/triage", ["integration@ft.example", "priya@ft.example"]) in sent
     assert ("notice/opened", ["priya@ft.example"]) in sent
     files = desk.sent_files()
-    assert len(files) == 2, "the outbox was delivered to the sent Maildir"
+    assert len(files) == 3, "the outbox was delivered to the sent Maildir, one copy per person"
     assert all(b"[CR-2026-0001]" in f.read_bytes() for f in files)
 
 
@@ -180,7 +180,9 @@ def test_a_stranger_replying_on_a_cr_is_refused(desk):
     cr_id = desk.open_cr()
     desk.say("mallory@evil.example", cr_id, "IS CR")
     assert desk.stage(cr_id) == "triage"
-    assert desk.templates_sent()[-1] == ("explain/wrong_sender", ["mallory@evil.example"])
+    # A stranger's answer says nothing about the CR (see tests/security/).
+    assert desk.templates_sent()[-1] == ("explain/not_authorized", ["mallory@evil.example"])
+    assert "not_authorized" in desk.events(cr_id, {"refusal"})[-1].detail
 
 
 def test_missing_field_and_already_decided_are_explained(desk):
@@ -215,7 +217,9 @@ def test_attachments_are_stored_once_by_hash_and_linked(desk):
         links = s.exec(select(AttachmentLink)).all()
         blobs = s.exec(select(Blob)).all()
     assert [(lnk.filename, lnk.stage) for lnk in links] == [("cr.pdf", "cr_document")]
-    assert len(blobs) == 1 and blobs[0].size == len(b"%PDF-1.4 test")
+    # Blobs also hold the raw messages kept as evidence; the file is stored once.
+    files = [b for b in blobs if b.sha256 == links[0].sha256]
+    assert len(files) == 1 and files[0].size == len(b"%PDF-1.4 test")
 
 
 def _decisions(desk):

@@ -83,13 +83,21 @@ class Composer:
         subject = str(getattr(template.make_module(dict(context)), "subject", ""))
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
         paragraphs = "".join(
-            f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n") if p.strip()
+            # str() first: Markup.replace would escape the <br> it is given as well.
+            f"<p>{str(escape(p)).replace(chr(10), '<br>')}</p>"
+            for p in text.split("\n\n")
+            if p.strip()
         )
         return subject, text, _HTML_LAYOUT.format(body=paragraphs)
 
-    def mint_message_id(self, cr_id: str | None) -> str:
-        """Short and unguessable: long ids get folded or mangled by some mail systems."""
-        return f"<{(cr_id or 'mailflow').lower()}.{secrets.token_hex(8)}@{self.msgid_domain}>"
+    def mint_message_id(self, cr_id: str | None, token: str = "") -> str:
+        """Short and unguessable: long ids get folded or mangled by some mail systems.
+
+        With a reply token the id carries it, so a reply's In-Reply-To brings it back; the
+        random part keeps two mails to one person at one stage apart.
+        """
+        unique = f"{token}.{secrets.token_hex(4)}" if token else secrets.token_hex(8)
+        return f"<{(cr_id or 'mailflow').lower()}.{unique}@{self.msgid_domain}>"
 
     def build(
         self,
@@ -102,6 +110,8 @@ class Composer:
         in_reply_to: str | None = None,
         references: Sequence[str] = (),
         now: datetime,
+        message_id: str | None = None,
+        reply_address: str | None = None,
     ) -> EmailMessage:
         """A finished message; the caller stores it in the outbox as it is."""
         subject, text, html = self.render(template, context)
@@ -113,7 +123,9 @@ class Composer:
         if cc:
             msg["Cc"] = ", ".join(cc)
         msg["Date"] = format_datetime(now)
-        msg["Message-ID"] = self.mint_message_id(cr_id)
+        msg["Message-ID"] = message_id or self.mint_message_id(cr_id)
+        if reply_address:
+            msg["Reply-To"] = header_safe(reply_address)
         if in_reply_to:
             msg["In-Reply-To"] = in_reply_to
         refs = [r for r in references if r]

@@ -11,7 +11,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from mailflow.errors import ParseError
 from mailflow.mail.html_text import html_to_text
-from mailflow.mail.mime import decode_header_value, message_tree, walk_parts
+from mailflow.mail.mime import decode_header_value, message_tree, unescape_8bit, walk_parts
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,9 @@ def _address_pairs(message: Message, name: str) -> list[tuple[str, str]]:
             parsed = getaddresses([flat])
         except Exception:  # noqa: BLE001 - fall back to the regex below
             parsed = []
-        good = [(n, a.strip().lower()) for n, a in parsed if "@" in a]
+        # Raw 8-bit bytes (an IDN look-alike domain) arrive as surrogate escapes, which no
+        # database column can store: decode them, so the address is recorded as written.
+        good = [(n, unescape_8bit(a.strip()).lower()) for n, a in parsed if "@" in a]
         if not good:
             good = [("", a.lower()) for a in _ADDR_RE.findall(flat)]
         pairs.extend((decode_header_value(n).strip().strip('"').strip(), a) for n, a in good)

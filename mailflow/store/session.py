@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from mailflow.errors import MailflowError
 from mailflow.store import heartbeat, tables  # noqa: F401  (registers the tables)
+from mailflow.store.upgrade import add_missing_columns
 
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
 
@@ -35,6 +36,7 @@ class Database:
                     # Daemons starting together would race to create the same tables.
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
                 SQLModel.metadata.create_all(conn)
+                add_missing_columns(conn)
         except OperationalError as exc:
             raise MailflowError(f"cannot open the database {_redact(url)}: {exc.orig}") from None
 

@@ -130,6 +130,9 @@ class OutboxRow(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     message_id: str = Field(index=True, unique=True)
+    # One logical mail goes out as one row per recipient (each copy carries that
+    # recipient's reply token); group_id ties the copies together.
+    group_id: str = Field(default="", index=True)
     cr_id: str | None = Field(default=None, index=True)
     template: str = ""
     envelope_from: str
@@ -141,3 +144,47 @@ class OutboxRow(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class Evidence(SQLModel, table=True):
+    """Why a reply was acted on or refused: the message (by hash), what proved its sender."""
+
+    __tablename__ = "evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    at: datetime = Field(default_factory=utcnow)
+    stage: str
+    verb: str = ""
+    actor: str
+    attested_by: str = ""
+    outcome: str  # "applied" or "refused"
+    sha256: str = Field(foreign_key="blob.sha256")
+    policy: str = ""
+    rule: str = ""
+    token_check: str = ""
+    auth_results: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class SigningKey(SQLModel, table=True):
+    """When a reply-token key was first used, so the key before it gets a bounded grace period."""
+
+    __tablename__ = "signing_key"
+
+    kid: str = Field(primary_key=True)
+    first_used_at: datetime = Field(default_factory=utcnow)
+
+
+class RateLimitNote(SQLModel, table=True):
+    """One logged deferral window: which limit held mail back, since when, and how many times."""
+
+    __tablename__ = "rate_limit_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str  # an address, or "*" for the total limit
+    since: datetime = Field(index=True)
+    deferred: int = 0  # distinct outbox rows held back in this window
+    row_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

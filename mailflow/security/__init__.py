@@ -1,0 +1,1 @@
+"""Who may move a CR, proven: reply tokens, sender policies, Authentication-Results, evidence."""
