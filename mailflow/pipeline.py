@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
-from mailflow import authorize, decide, intake
+from mailflow import authorize, confirm, decide, intake
 from mailflow.app import App
 from mailflow.effects import audit, carry_out, queue_mail, state_of
 from mailflow.errors import ParseError
 from mailflow.mail import automated, reply_text
 from mailflow.mail.parse import Inbound, parse
+from mailflow.reading import read_reply
 from mailflow.route import route
 from mailflow.security import answers, evidence, forwarded, limits, policy
 from mailflow.store import ledger
-from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, LedgerEntry
+from mailflow.store.attachments import store_attachments
+from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
 
@@ -132,7 +133,13 @@ def _reply(
     if not check.allowed:
         outcome, reason = answers.stranger(app, session, msg, cr, entry, check.reason, now)
         return Handled(outcome, reason, cr.id)
-    read = read_reply(app, cr.stage, reply_text.new_text(msg.text))
+    text = reply_text.new_text(msg.text)
+    read = read_reply(app, cr.stage, text)
+    pending = None
+    if isinstance(read, decide.Decision) and read.verb in confirm.confirm_verbs(app.workflow):
+        pending = confirm.waiting(session, cr, msg.from_addr)
+        if pending is not None:
+            read = confirm.as_decision(app.workflow, pending, read)
     author, proof, attested_by = msg.from_addr, msg, ""
     verb = getattr(read, "verb", "")
     acting = policy.acting_roles(app, cr, roles, verb) if verb else frozenset()
@@ -149,27 +156,37 @@ def _reply(
         acting = policy.acting_roles(app, cr, roles, getattr(read, "verb", ""))
     actor = engine.Actor(author, roles)
     if isinstance(read, decide.Unclear):
-        result = engine.Result(
-            state_of(cr, ""),
-            (
-                engine.Audit("refusal", f"{msg.from_addr}: unclear: {read.reason}"),
-                engine.Mail("explain/unclear", to_sender=True, context={"detail": read.reason}),
-            ),
-            refusal="unclear",
-        )
-        carry_out(
+        likely = confirm.likely_here(app, cr, text, roles)
+        if likely is not None:
+            confirm.ask(session, cr, msg.from_addr, likely, read.line, entry.id, now)
+            outcome, reason = answers.refuse(
+                app,
+                session,
+                msg,
+                cr,
+                entry,
+                "likely",
+                f"read as {likely}; asked to CONFIRM",
+                now,
+                template="explain/confirm",
+                quoted=read.line,
+                kind="question",
+                context={"likely": likely},
+            )
+            return Handled(outcome, reason, cr.id)
+        outcome, reason = answers.refuse(
             app,
             session,
+            msg,
             cr,
-            result,
-            now=now,
-            actor=msg.from_addr,
-            ledger_id=entry.id,
-            reply_to=msg,
-            context={"sender": msg.from_addr, "quoted": read.line},
+            entry,
+            "unclear",
+            read.reason,
+            now,
+            template="explain/unclear",
+            quoted=read.line,
         )
-        entry.reason = f"unclear: {read.reason}"
-        return Handled(ledger.ANSWERED, entry.reason, cr.id)
+        return Handled(outcome, reason, cr.id)
     verdict = policy.check(app, session, cr, proof, author, acting, read.verb, now, attested_by)
     if not verdict.allowed:
         evidence.keep(
@@ -198,49 +215,21 @@ def _reply(
         context={"sender": msg.from_addr, "quoted": read.line},
     )
     if result.applied:
-        _store_attachments(session, cr, stage_before, msg, entry.id, now)
+        store_attachments(session, cr, stage_before, msg, entry.id, now)
         evidence.keep(
             session, cr, stage_before, read.verb, msg, author, attested_by, verdict, now, entry.id
         )
         entry.outcome, entry.reason = ledger.APPLIED, f"{read.verb} at {stage_before}"
+        if pending is not None:
+            pending.confirmed_at = now
+            session.add(pending)
+            entry.reason += " (confirmed)"
         if attested_by:
             entry.reason += f", forwarded by {attested_by}"
     else:
         entry.reason = f"refused: {result.refusal}: {result.detail}"
     session.add(entry)
     return Handled(entry.outcome, entry.reason, cr.id)
-
-
-def read_reply(app: App, stage: str, text: str) -> decide.Decision | decide.Unclear:
-    """Read with every verb; where that finds two, let the stage settle it — towards caution.
-
-    "Signed off. UAT complete." is clear where only SIGNED OFF fits. But a line that also
-    holds a negative verb ("Passed - but rejected by the customer") stays a question: a
-    forward step is taken from the stage's verbs only when no negative verb is present.
-    """
-    wf = app.workflow
-    vocabulary = wf.vocabulary
-    wide = decide.read(text, vocabulary)
-    if isinstance(wide, decide.Decision):
-        return wide
-    current = wf.stage(stage)
-    fitting = {r.verb for r in current.replies} if current else set()
-    fitting |= {c.verb for c in wf.commands}
-    narrow = decide.read(text, _only(vocabulary, lambda v: v.verb in fitting))
-    if not isinstance(narrow, decide.Decision):
-        return wide
-    spec = wf.verb(narrow.verb)
-    if spec is not None and spec.affirmative:
-        negative = decide.read(text, _only(vocabulary, lambda v: not v.affirmative))
-        if isinstance(negative, decide.Decision):
-            return wide
-    return narrow
-
-
-def _only(
-    vocabulary: decide.Vocabulary, keep: Callable[[decide.VerbSpec], bool]
-) -> decide.Vocabulary:
-    return decide.Vocabulary(tuple(v for v in vocabulary.verbs if keep(v)), vocabulary.negations)
 
 
 def _new_request(
@@ -278,7 +267,7 @@ def _new_request(
     )
     entry.cr_id, entry.reason = cr.id, f"opened {cr.id}"
     session.add(entry)
-    _store_attachments(session, cr, app.workflow.start, msg, entry.id, now)
+    store_attachments(session, cr, app.workflow.start, msg, entry.id, now)
     queue_mail(
         app,
         session,
@@ -342,32 +331,6 @@ def _record(
         raw=raw.data if keep_raw else None,
         at=now,
     )
-
-
-def _store_attachments(
-    session: Session,
-    cr: ChangeRequest,
-    stage: str,
-    msg: Inbound,
-    ledger_id: int | None,
-    now: datetime,
-) -> None:
-    for part in msg.attachments:
-        digest = hashlib.sha256(part.payload).hexdigest()
-        if session.get(Blob, digest) is None:
-            session.add(Blob(sha256=digest, size=len(part.payload), data=part.payload))
-            session.flush()
-        session.add(
-            AttachmentLink(
-                cr_id=cr.id,
-                stage=stage,
-                filename=part.filename,
-                content_type=part.content_type,
-                sha256=digest,
-                ledger_id=ledger_id,
-                at=now,
-            )
-        )
 
 
 def _quarantine(app: App, raw: RawMessage, msg: Inbound | None, reason: str) -> Handled:

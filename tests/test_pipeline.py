@@ -232,7 +232,7 @@ def _decisions(desk):
     ("Passed. Done.", "integration_deploy"),
 ])
 def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, stage_after):
-    from mailflow.pipeline import read_reply
+    from mailflow.reading import read_reply
 
     read = read_reply(desk.app, "qa_testing", body)
     moved = getattr(read, "verb", None) == "PASSED"

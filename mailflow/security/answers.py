@@ -90,13 +90,16 @@ def refuse(
     detail: str,
     now: datetime,
     template: str = "explain/not_verified",
+    quoted: str = "",
+    kind: str = "refusal",
+    context: dict[str, str] | None = None,
 ) -> tuple[str, str]:
-    """A participant's reply that is not proven: recorded, explained, the CR unchanged."""
+    """A participant's reply that is not acted on: recorded, explained, the CR unchanged."""
     result = engine.Result(
         state_of(cr, ""),
         (
-            engine.Audit("refusal", f"{msg.from_addr}: {code}: {detail}"),
-            engine.Mail(template, to_sender=True, context={"detail": detail}),
+            engine.Audit(kind, f"{msg.from_addr}: {code}: {detail}"),
+            engine.Mail(template, to_sender=True, context={"detail": detail, **(context or {})}),
         ),
         refusal=code,
     )
@@ -109,7 +112,7 @@ def refuse(
         actor=msg.from_addr,
         ledger_id=entry.id,
         reply_to=msg,
-        context={"sender": msg.from_addr, "quoted": ""},
+        context={"sender": msg.from_addr, "quoted": quoted},
     )
     entry.outcome, entry.reason = ledger.ANSWERED, f"refused: {code}: {detail}"
     session.add(entry)

@@ -188,3 +188,24 @@ class RateLimitNote(SQLModel, table=True):
     since: datetime = Field(index=True)
     deferred: int = 0  # distinct outbox rows held back in this window
     row_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class Confirmation(SQLModel, table=True):
+    """A reply read as a likely decision in other words, waiting for the sender's CONFIRM.
+
+    It is bound to the stage instance (stage and the moment it was entered), so it lapses
+    as soon as the CR moves on.
+    """
+
+    __tablename__ = "confirmation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    stage: str
+    stage_entered_at: datetime
+    actor: str = Field(index=True)
+    verb: str
+    line: str = ""
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    asked_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None

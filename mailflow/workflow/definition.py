@@ -14,7 +14,7 @@ from mailflow.errors import ConfigError
 
 FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", "url")
 ROLE_SCOPES = ("account", "global", "cr")
-COMMAND_EFFECTS = ("end", "hold", "resume", "status")
+COMMAND_EFFECTS = ("end", "hold", "resume", "status", "confirm")
 ANYONE = "*"
 
 

@@ -234,6 +234,11 @@ def _command(
     if not allowed:
         titles = ", ".join(wf.roles[r].title for r in command.roles if r in wf.roles)
         return _refuse(wf, state, actor, "wrong_sender", f"only {titles} may {said.verb}")
+    if command.effect == "confirm":
+        # The caller swaps a CONFIRM for the decision it confirms; one that reaches the
+        # engine had nothing waiting.
+        return _refuse(wf, state, actor, "not_expected", "there is no decision of yours "
+                       "waiting for confirmation at this stage")
     if command.effect == "status":
         return Result(
             state,

@@ -1,0 +1,80 @@
+"""Replies in other words: "go ahead" is neither ignored nor taken as approval.
+
+Real approvers rarely write the keyword. When a reply has no decision word but likely
+means one that fits the stage, the sender is asked "we read this as APPROVED — reply
+CONFIRM to record it"; their CONFIRM, under the same checks as any reply, then stands
+for that decision. The question lapses when the stage moves on.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from mailflow import decide
+from mailflow.app import App
+from mailflow.store.tables import ChangeRequest, Confirmation
+from mailflow.workflow.definition import Workflow
+
+
+def confirm_verbs(wf: Workflow) -> set[str]:
+    return {c.verb for c in wf.commands if c.effect == "confirm"}
+
+
+def likely_here(app: App, cr: ChangeRequest, text: str, roles: frozenset[str]) -> str | None:
+    """The verb the text probably means, if it is a reply this sender could give here."""
+    verb = decide.likely(text, app.workflow.vocabulary)
+    stage = app.workflow.stage(cr.stage)
+    if verb is None or stage is None or stage.reply(verb) is None:
+        return None
+    return verb if roles & set(stage.actors) else None
+
+
+def ask(
+    session: Session,
+    cr: ChangeRequest,
+    actor: str,
+    verb: str,
+    line: str,
+    ledger_id: int | None,
+    now: datetime,
+) -> Confirmation:
+    """Remember the question; a later CONFIRM from the same person resolves it."""
+    pending = Confirmation(
+        cr_id=cr.id,
+        stage=cr.stage,
+        stage_entered_at=cr.entered_at,
+        actor=actor,
+        verb=verb,
+        line=line[:500],
+        ledger_id=ledger_id,
+        asked_at=now,
+    )
+    session.add(pending)
+    return pending
+
+
+def waiting(session: Session, cr: ChangeRequest, actor: str) -> Confirmation | None:
+    """The newest open question to this person at the CR's current stage instance."""
+    rows = session.exec(
+        select(Confirmation)
+        .where(Confirmation.cr_id == cr.id)
+        .where(Confirmation.actor == actor)
+        .where(Confirmation.stage == cr.stage)
+        .where(col(Confirmation.confirmed_at).is_(None))
+        .order_by(col(Confirmation.id).desc())
+    ).all()
+    return next((r for r in rows if _same_moment(r.stage_entered_at, cr.entered_at)), None)
+
+
+def _same_moment(a: datetime, b: datetime) -> bool:
+    """Compare as UTC whether or not a driver handed the zone back."""
+    return a.replace(tzinfo=a.tzinfo or UTC) == b.replace(tzinfo=b.tzinfo or UTC)
+
+
+def as_decision(wf: Workflow, pending: Confirmation, confirm: decide.Decision) -> decide.Decision:
+    """The CONFIRM stands for the decision asked about; the words read are its reason."""
+    spec = wf.verb(pending.verb)
+    text = pending.line if spec is not None and spec.takes_text else ""
+    return decide.Decision(pending.verb, text, {}, confirm.line)

@@ -1,0 +1,81 @@
+"""Approvals in other words: asked back, recorded only on the same person's CONFIRM."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import Desk
+
+
+@pytest.fixture
+def desk(tmp_path):
+    d = Desk(tmp_path)
+    yield d
+    d.close()
+
+
+def _to_customer_approval(desk: Desk) -> str:
+    cr_id = desk.open_cr()
+    for who, text, extra in (
+        ("integration@ft.example", "IS CR", {}),
+        ("dana@acme.example", "Approved", {}),
+        ("amardeep@ft.example", "Approved", {}),
+        ("priya@ft.example", "DONE", {"attachment": "cr.docx"}),
+        ("integration@ft.example", "DONE\nApproach: a\nEffort: 2\nTimeline: soon", {}),
+        ("priya@ft.example", "DONE\nCost: 1600", {}),
+        ("amardeep@ft.example", "APPROVED", {}),
+    ):
+        desk.say(who, cr_id, text, **extra)
+    assert desk.stage(cr_id) == "customer_approval"
+    return cr_id
+
+
+def test_go_ahead_is_asked_back_and_confirm_records_it(desk):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, "Go ahead, thanks!")
+    assert desk.stage(cr_id) == "customer_approval"
+    assert desk.templates_sent()[-1] == ("explain/confirm", ["dana@acme.example"])
+    question = desk.last_mail_to("dana@acme.example", cr_id)
+    assert "APPROVED" in question["Subject"] and "CONFIRM" in question.get_body(
+        ("plain",)).get_content()
+    assert desk.events(cr_id, {"question"})
+    desk.say("dana@acme.example", cr_id, "CONFIRM")
+    assert desk.stage(cr_id) == "jira_tracking"
+    assert desk.ledger()[-1].reason == "APPROVED at customer_approval (confirmed)"
+
+
+def test_a_confirm_from_someone_else_or_with_nothing_waiting_changes_nothing(desk):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, "Fine with me")
+    desk.say("priya@ft.example", cr_id, "Confirmed")
+    assert desk.stage(cr_id) == "customer_approval"
+    assert desk.templates_sent()[-1][1] == ["priya@ft.example"]
+    assert desk.templates_sent()[-1][0] in ("explain/not_expected", "explain/wrong_sender")
+
+
+def test_the_question_lapses_when_the_stage_moves_on(desk):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, "Looks good")
+    desk.say("dana@acme.example", cr_id, "APPROVED")
+    assert desk.stage(cr_id) == "jira_tracking"
+    desk.say("dana@acme.example", cr_id, "CONFIRM")
+    assert desk.stage(cr_id) == "jira_tracking"
+    assert desk.templates_sent()[-1][0] in ("explain/not_expected", "explain/wrong_sender")
+
+
+@pytest.mark.parametrize("text", ["ok but wait for finance", "Looks good? not sure yet",
+                                  "not ok", "I don't think it's fine with me"])
+def test_hedged_or_negated_words_are_a_plain_question(desk, text):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, text)
+    assert desk.templates_sent()[-1] == ("explain/unclear", ["dana@acme.example"])
+
+
+def test_a_likely_rejection_keeps_the_words_as_its_reason(desk):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, "No thanks, we will not go ahead at this price")
+    assert desk.templates_sent()[-1] == ("explain/confirm", ["dana@acme.example"])
+    desk.say("dana@acme.example", cr_id, "confirm")
+    cr = desk.cr(cr_id)
+    assert cr.stage == "costing"
+    assert "we will not go ahead" in cr.fields["customer_approval.rejected"]
