@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from mailflow import authorize, confirm, decide, intake
+from mailflow import authorize, bounces, confirm, decide, intake
 from mailflow.app import App
 from mailflow.effects import audit, carry_out, queue_mail, state_of
 from mailflow.errors import ParseError
@@ -24,7 +24,7 @@ from mailflow.reading import read_reply
 from mailflow.route import route
 from mailflow.security import answers, evidence, forwarded, limits, policy
 from mailflow.store import ledger
-from mailflow.store.attachments import store_attachments
+from mailflow.store.attachments import is_tnef, store_attachments
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
@@ -87,7 +87,12 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
             f"{kind.kind}: {kind.reason}",
             cr.id if cr else None,
         )
-        if cr is not None:
+        bounced = (
+            bounces.record(session, msg, kind.reason, entry.id, now)
+            if (kind.kind == "bounce")
+            else []
+        )
+        if cr is not None and cr.id not in bounced:
             audit(
                 session,
                 cr,
@@ -97,7 +102,8 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
                 actor=msg.from_addr,
                 ledger_id=entry.id,
             )
-        return Handled(ledger.IGNORED, kind.kind, cr.id if cr else None)
+        entry.cr_id = entry.cr_id or (bounced[0] if bounced else None)
+        return Handled(ledger.IGNORED, kind.kind, entry.cr_id)
     breach = limits.breach(msg, app.settings.limits)
     if breach is not None:
         entry = _record(session, raw, msg, now, ledger.ANSWERED, "", cr.id if cr else None, False)
@@ -196,8 +202,24 @@ def _reply(
             app, session, msg, cr, entry, verdict.reason, verdict.detail, now
         )
         return Handled(outcome, reason, cr.id)
+    readable = [a for a in msg.attachments if not is_tnef(a.filename, a.content_type)]
+    reply = stage.reply(read.verb) if (stage := app.workflow.stage(cr.stage)) else None
+    if reply is not None and reply.attachment and not readable and msg.attachments:
+        outcome, reason = answers.refuse(
+            app,
+            session,
+            msg,
+            cr,
+            entry,
+            "unreadable_attachment",
+            "the attachment arrived as winmail.dat (Outlook rich text), which cannot be read",
+            now,
+            template="explain/unreadable_attachment",
+            quoted=read.line,
+        )
+        return Handled(outcome, reason, cr.id)
     account = app.settings.account(cr.account)
-    said = engine.Said(read.verb, read.text, dict(read.fields), len(msg.attachments))
+    said = engine.Said(read.verb, read.text, dict(read.fields), len(readable))
     result = engine.apply(
         app.workflow, state_of(cr, account.currency if account else ""), actor, said, now
     )

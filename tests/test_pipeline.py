@@ -237,3 +237,50 @@ def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, sta
     read = read_reply(desk.app, "qa_testing", body)
     moved = getattr(read, "verb", None) == "PASSED"
     assert moved == (stage_after == "integration_deploy")
+
+
+def _dsn_for(row_message_id: str, recipient: str) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\n"
+        "To: approvals@ft.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        "Message-ID: <dsn-1@mx.acme.example>\r\nAuto-Submitted: auto-replied\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--b1\r\nContent-Type: message/delivery-status\r\n\r\n"
+        f"Reporting-MTA: dns; mx.acme.example\r\n\r\nFinal-Recipient: rfc822; {recipient}\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n"
+        "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"From: approvals@ft.example\r\nTo: {recipient}\r\nMessage-ID: {row_message_id}\r\n"
+        "Subject: [CR-2026-0001] Is this a change request?\r\n--b1--\r\n"
+    ).encode()
+
+
+def test_a_bounce_of_our_mail_is_recorded_on_its_cr_and_never_answered(desk):
+    cr_id = desk.open_cr()
+    row = next(r for r in desk.outbox(cr_id) if r.template == "request/triage")
+    before = len(desk.outbox())
+    desk.send(_dsn_for(row.message_id, row.recipients[0]))
+    assert len(desk.outbox()) == before, "a bounce is never answered"
+    entry = desk.ledger()[-1]
+    assert entry.outcome == "ignored" and entry.reason.startswith("bounce")
+    assert entry.cr_id == cr_id
+    notes = desk.events(cr_id, {"bounce"})
+    assert len(notes) == 1 and f"request/triage to {row.recipients[0]} bounced" in notes[0].detail
+    bounced = next(r for r in desk.outbox(cr_id) if r.message_id == row.message_id)
+    assert bounced.status == "bounced"
+
+
+def test_a_winmail_dat_instead_of_the_document_is_explained(desk):
+    cr_id = desk.open_cr()
+    for who, text in (("integration@ft.example", "IS CR"), ("dana@acme.example", "Approved"),
+                      ("amardeep@ft.example", "Approved")):
+        desk.say(who, cr_id, text)
+    msg = desk.reply("priya@ft.example", cr_id, "DONE - document attached")
+    msg.add_attachment(b"\x78\x9f\x3e\x22 tnef", maintype="application", subtype="ms-tnef",
+                       filename="winmail.dat")
+    desk.send(msg)
+    assert desk.stage(cr_id) == "cr_document"
+    assert desk.templates_sent()[-1] == ("explain/unreadable_attachment", ["priya@ft.example"])
+    desk.say("priya@ft.example", cr_id, "DONE - as PDF now", attachment="cr.pdf")
+    assert desk.stage(cr_id) == "impact_analysis"
