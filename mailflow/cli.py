@@ -182,6 +182,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """Counts and the watcher's health; exit 1 when unhealthy, for monitoring."""
     from mailflow.health import judge
+    from mailflow.security.ratelimit import deferred_summary
     from mailflow.store.heartbeat import all_beats
 
     app = _app(args)
@@ -206,6 +207,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         else "last message handled: never"
     )
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
+    with app.db.session() as session:
+        print(deferred_summary(session, _now()))
     for line in verdict.lines:
         print(line)
     return 0 if verdict.healthy else 1

@@ -185,6 +185,7 @@ def test_status_counts_and_watcher_health(config, capsys):
     out = capsys.readouterr().out
     assert "open CRs: 0" in out and "messages: none yet" in out
     assert "no heartbeat yet" in out
+    assert "rate limits: nothing held back" in out
     assert main(["run", "--once", "--config", str(config)]) == 0
     assert main(["status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
