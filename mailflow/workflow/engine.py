@@ -237,8 +237,13 @@ def _command(
     if command.effect == "confirm":
         # The caller swaps a CONFIRM for the decision it confirms; one that reaches the
         # engine had nothing waiting.
-        return _refuse(wf, state, actor, "not_expected", "there is no decision of yours "
-                       "waiting for confirmation at this stage")
+        return _refuse(
+            wf,
+            state,
+            actor,
+            "not_expected",
+            "there is no decision of yours waiting for confirmation at this stage",
+        )
     if command.effect == "status":
         return Result(
             state,
