@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.effects import opening_fields
+from mailflow.mail.context import opening_fields
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest, Decision, LedgerEntry
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
