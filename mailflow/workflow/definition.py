@@ -145,17 +145,13 @@ def build_workflow(
     data: Mapping[str, Any], source: str, template_exists: Callable[[str], bool] | None = None
 ) -> Workflow:
     """Turn parsed TOML into a Workflow, or raise ConfigError listing every problem."""
+    from mailflow.workflow.validate import check
+
     problems = _Problems(source)
     roles = {
         name: Role(name, str(spec.get("title", name)), str(spec.get("scope", "global")))
         for name, spec in _table(data, "roles", problems).items()
     }
-    for declared in roles.values():
-        if declared.scope not in ROLE_SCOPES:
-            problems.add(
-                f"roles.{declared.name}.scope",
-                f"is {declared.scope!r}; expected one of {ROLE_SCOPES}",
-            )
     fields = {
         name: Field(
             name,
@@ -166,93 +162,29 @@ def build_workflow(
         )
         for name, spec in _table(data, "fields", problems).items()
     }
-    for f in fields.values():
-        if f.type not in FIELD_TYPES:
-            problems.add(f"fields.{f.name}.type", f"is {f.type!r}; expected one of {FIELD_TYPES}")
-    for f in fields.values():
-        if f.proposed_from and f.proposed_from not in fields:
-            problems.add(
-                f"fields.{f.name}.proposed_from", f"names unknown field {f.proposed_from!r}"
-            )
-    vocabulary = _vocabulary(data, problems)
-    verbs = {v.verb for v in vocabulary.verbs}
     ends = {
         name: End(name, str(spec.get("title", name)), str(spec.get("template", f"notice/{name}")))
         for name, spec in _table(data, "ends", problems).items()
     }
     stages = tuple(_stage(i, raw, problems) for i, raw in enumerate(data.get("stages", []) or []))
     commands = tuple(_command(i, raw, problems) for i, raw in enumerate(data.get("commands", [])))
-    states = {s.name for s in stages} | set(ends)
-    start = str(data.get("start", stages[0].name if stages else ""))
-    if start not in {s.name for s in stages}:
-        problems.add("start", f"names {start!r}, which is not a stage")
-    seen: set[str] = set()
-    for i, stage in enumerate(stages):
-        where = f"stages[{i}] ({stage.name})"
-        if stage.name in seen or stage.name in ends:
-            problems.add(where, "the name is used twice")
-        seen.add(stage.name)
-        for role_name in (*stage.actors, *stage.copy):
-            if role_name not in roles:
-                problems.add(where, f"names the unknown role {role_name!r}")
-        if not stage.actors:
-            problems.add(f"{where}.actors", "is empty; someone must act at every stage")
-        if stage.act not in ("any", "all"):
-            problems.add(f"{where}.act", f"is {stage.act!r}; expected 'any' or 'all'")
-        for reply in stage.replies:
-            if reply.verb not in verbs:
-                problems.add(f"{where}.replies", f"uses the unknown verb {reply.verb!r}")
-            if reply.to is not None and reply.to not in states:
-                problems.add(
-                    f"{where}.replies ({reply.verb})", f"leads to unknown stage {reply.to!r}"
-                )
-            for name in (*reply.fields, *reply.optional):
-                if name not in fields:
-                    problems.add(f"{where}.replies ({reply.verb})", f"names unknown field {name!r}")
-            for role in reply.notify:
-                if role not in roles:
-                    problems.add(
-                        f"{where}.replies ({reply.verb})", f"notifies unknown role {role!r}"
-                    )
-    for i, command in enumerate(commands):
-        where = f"commands[{i}] ({command.verb})"
-        if command.verb not in verbs:
-            problems.add(where, "uses a verb missing from [verbs]")
-        if command.effect not in COMMAND_EFFECTS:
-            problems.add(
-                f"{where}.effect", f"is {command.effect!r}; expected one of {COMMAND_EFFECTS}"
-            )
-        if command.effect == "end" and command.to not in ends:
-            problems.add(f"{where}.to", f"must name an end state, not {command.to!r}")
-        for role in command.roles:
-            if role != ANYONE and role not in roles:
-                problems.add(where, f"names the unknown role {role!r}")
-    informed = _strings(data.get("informed"))
-    escalate_to = _strings(data.get("escalate_to"))
-    for key, names in (("informed", informed), ("escalate_to", escalate_to)):
-        for role in names:
-            if role not in roles:
-                problems.add(key, f"names the unknown role {role!r}")
-    _check_reachable(start, stages, ends, problems)
-    if template_exists is not None:
-        for name in [s.template for s in stages] + [e.template for e in ends.values()]:
-            if not template_exists(name):
-                problems.add("template", f"{name!r} was not found in the template folders")
-    problems.raise_if_any()
-    return Workflow(
+    workflow = Workflow(
         name=str(data.get("name", "workflow")),
         title=str(data.get("title", "Workflow")),
-        start=start,
+        start=str(data.get("start", stages[0].name if stages else "")),
         roles=roles,
         fields=fields,
         stages=stages,
         ends=ends,
         commands=commands,
-        vocabulary=vocabulary,
+        vocabulary=_vocabulary(data, problems),
         source=source,
-        informed=informed,
-        escalate_to=escalate_to,
+        informed=_strings(data.get("informed")),
+        escalate_to=_strings(data.get("escalate_to")),
     )
+    check(workflow, problems.add, template_exists)
+    problems.raise_if_any()
+    return workflow
 
 
 class _Problems:
@@ -350,21 +282,3 @@ def _command(index: int, raw: Any, problems: _Problems) -> Command:
         to=str(raw["to"]) if raw.get("to") else None,
         reason=bool(raw.get("reason", False)),
     )
-
-
-def _check_reachable(
-    start: str, stages: tuple[Stage, ...], ends: Mapping[str, End], problems: _Problems
-) -> None:
-    by_name = {s.name: s for s in stages}
-    reached, todo = set(), [start]
-    while todo:
-        name = todo.pop()
-        if name in reached or name not in by_name:
-            continue
-        reached.add(name)
-        todo.extend(r.to for r in by_name[name].replies if r.to)
-    for stage in stages:
-        if stage.name not in reached:
-            problems.add(
-                f"stages ({stage.name})", f"cannot be reached from the start stage {start!r}"
-            )
