@@ -15,7 +15,7 @@ from mailflow.app import App
 from mailflow.effects import queue_mail
 from mailflow.mail.parse import Inbound
 from mailflow.store import ledger
-from mailflow.store.tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
 
@@ -69,19 +69,30 @@ def answer(
     reason: str,
     placeholder_id: str | None = None,
 ) -> Handled:
+    """Record the message as answered and tell its sender why, outside any CR."""
     record(session, raw, msg, now, ledger.ANSWERED, reason)
-    mail = engine.Mail(
-        template,
-        to_sender=True,
-        context={"detail": reason, "sender": msg.from_addr, "quoted": "", "expected": []},
-    )
+    tell_sender(app, session, msg, template, now, placeholder_id=placeholder_id, detail=reason)
+    return Handled(ledger.ANSWERED, reason)
+
+
+def tell_sender(
+    app: App,
+    session: Session,
+    msg: Inbound,
+    template: str,
+    now: datetime,
+    cr: ChangeRequest | None = None,
+    placeholder_id: str | None = None,
+    **context: str,
+) -> None:
+    """Queue one explanation to the sender, threaded on their message."""
     queue_mail(
         app,
         session,
-        None,
-        mail,
+        cr,
+        engine.Mail(template, to_sender=True),
         now=now,
         reply_to=msg,
+        context={"sender": msg.from_addr, "quoted": "", "expected": [], **context},
         placeholder={"id": placeholder_id or "", "title": msg.subject[:200]},
     )
-    return Handled(ledger.ANSWERED, reason)

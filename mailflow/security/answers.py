@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.effects import audit, carry_out, queue_mail, state_of
+from mailflow.effects import audit, carry_out, state_of
 from mailflow.mail.parse import Inbound
+from mailflow.outcome import tell_sender
 from mailflow.store import ledger
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow import engine
@@ -66,17 +67,7 @@ def stranger(
     entry.outcome, entry.reason = ledger.ANSWERED, "not_authorized"
     session.add(entry)
     session.flush()
-    mail = engine.Mail("explain/not_authorized", to_sender=True)
-    queue_mail(
-        app,
-        session,
-        None,
-        mail,
-        now=now,
-        reply_to=msg,
-        context={"sender": msg.from_addr, "quoted": "", "expected": []},
-        placeholder={"id": "", "title": msg.subject[:200]},
-    )
+    tell_sender(app, session, msg, "explain/not_authorized", now)
     return entry.outcome, entry.reason
 
 
@@ -147,14 +138,5 @@ def too_large(
     entry.outcome, entry.reason = ledger.ANSWERED, f"too_large: {detail}"
     session.add(entry)
     if msg.from_addr:
-        queue_mail(
-            app,
-            session,
-            cr,
-            engine.Mail("explain/too_large", to_sender=True),
-            now=now,
-            reply_to=msg,
-            context={"sender": msg.from_addr, "quoted": "", "expected": [], "detail": detail},
-            placeholder={"id": "", "title": msg.subject[:200]},
-        )
+        tell_sender(app, session, msg, "explain/too_large", now, cr=cr, detail=detail)
     return entry.outcome, entry.reason
