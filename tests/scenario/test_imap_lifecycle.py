@@ -66,13 +66,15 @@ class Service:
         self.account.append([msg if isinstance(msg, bytes) else msg.as_bytes()])
         self.appended += 1
 
-    def wait_for(self, check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    def wait_for(self, check: Callable[[], bool], what: str, timeout: float = 30) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if check():
                 return
             time.sleep(0.05)
-        raise AssertionError(f"timed out waiting for {what}")
+        last = [(e.outcome, e.reason) for e in self.ledger()[-3:]]
+        raise AssertionError(f"timed out waiting for {what}; {self.appended} appended, "
+                             f"last outcomes {last}, {len(self.smtp.received)} mails received")
 
     def settled(self) -> bool:
         """Every appended message has its outcome and nothing is left to send."""
