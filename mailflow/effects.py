@@ -160,6 +160,7 @@ def queue_mail(
     cr_id = cr.id if cr else None
     replied_by = reply_to.from_addr if reply_to is not None else None
     message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
+    rendered = app.composer.render(mail.template, ctx)
     for copy in copies:
         refs = outgoing.references_for(copy.address, replied_by, references)
         msg = app.composer.build(
@@ -173,6 +174,7 @@ def queue_mail(
             now=now,
             message_id=copy.message_id,
             reply_address=copy.reply_address,
+            rendered=rendered,
         )
         row = outbox.enqueue(
             session,

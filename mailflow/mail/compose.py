@@ -112,9 +112,13 @@ class Composer:
         now: datetime,
         message_id: str | None = None,
         reply_address: str | None = None,
+        rendered: tuple[str, str, str] | None = None,
     ) -> EmailMessage:
-        """A finished message; the caller stores it in the outbox as it is."""
-        subject, text, html = self.render(template, context)
+        """A finished message; the caller stores it in the outbox as it is.
+
+        `rendered` (subject, text, html) lets the copies of one mail share one rendering.
+        """
+        subject, text, html = rendered or self.render(template, context)
         msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
         token = f"[{cr_id}] " if cr_id else ""
         msg["Subject"] = header_safe(token + subject, 250)
