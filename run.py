@@ -1,8 +1,60 @@
-"""Start the mailflow daemon: the same as `mailflow run`, for checkouts without an install."""
+"""Start the mailflow service: the same as `mailflow run`, from a checkout.
 
+On a fresh checkout whose dependencies are not installed, it first makes a virtual
+environment in .venv, installs mailflow into it, and starts again from there, so that
+`python3 run.py` is all a new user types.
+"""
+
+import os
+import subprocess
 import sys
+from pathlib import Path
 
-from mailflow.cli import main
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venv"
+NEEDED = ("authres", "imapclient", "jinja2", "mailparser", "schedule", "sqlmodel")
+
+
+def ready() -> bool:
+    try:
+        for name in NEEDED:
+            __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def bootstrap() -> int:
+    if os.environ.get("MAILFLOW_BOOTSTRAPPED"):
+        print(
+            f"mailflow: {sys.executable} still lacks one of {', '.join(NEEDED)} after "
+            "installing; see the pip output above",
+            file=sys.stderr,
+        )
+        return 2
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        try:
+            import ensurepip  # noqa: F401
+            import venv  # noqa: F401
+        except ImportError:
+            print(
+                "mailflow: Python's venv module is missing; on Debian install it with "
+                "`apt-get install python3-venv`, then run this again",
+                file=sys.stderr,
+            )
+            return 2
+        print(f"mailflow: first run: installing into {VENV} …", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(HERE)], check=True)
+    os.environ["MAILFLOW_BOOTSTRAPPED"] = "1"
+    os.execv(str(python), [str(python), str(HERE / "run.py"), *sys.argv[1:]])
+    return 0
+
 
 if __name__ == "__main__":
+    if not ready():
+        raise SystemExit(bootstrap())
+    from mailflow.cli import main
+
     raise SystemExit(main(["run", *sys.argv[1:]]))
