@@ -228,6 +228,11 @@ def _sent_count(app: App) -> int:
 
 
 def _sent_since(app: App, before: int) -> str:
+    """The mails sent, one entry per mail however many personal copies it went out as."""
     with app.db.session() as session:
         rows = session.exec(select(OutboxRow).order_by(col(OutboxRow.id)).offset(before)).all()
-    return ", ".join(f"{r.template} → {', '.join(r.recipients)}" for r in rows) or "none"
+    mails: dict[str, tuple[str, list[str]]] = {}
+    for row in rows:
+        template, people = mails.setdefault(row.group_id or row.message_id, (row.template, []))
+        people.extend(row.recipients)
+    return ", ".join(f"{t} → {', '.join(p)}" for t, p in mails.values()) or "none"

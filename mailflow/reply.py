@@ -75,7 +75,9 @@ def handle_reply(
                 kind="question",
                 context={"likely": likely},
             )
-            return Handled(outcome, reason, cr.id)
+            entry.reason = f"asked to confirm: read as {likely}"
+            session.add(entry)
+            return Handled(outcome, entry.reason, cr.id)
         outcome, reason = answers.refuse(
             app,
             session,
