@@ -34,70 +34,102 @@ def _unavailable(message: str) -> None:
     pytest.skip(message)
 
 
+class Cluster:
+    """A throwaway PostgreSQL cluster that a test can stop and start again."""
+
+    def __init__(self) -> None:
+        bindir = _bin_dir()
+        if bindir is None:
+            _unavailable(
+                "PostgreSQL is not installed (apt-get install postgresql); "
+                "tests/run-all.sh installs it"
+            )
+        assert bindir is not None
+        self.bindir = bindir
+        self.folder = Path(tempfile.mkdtemp(prefix="mailflow-pg-"))
+        as_root = os.geteuid() == 0
+        self.run_as = (
+            {"user": "postgres", "group": "postgres", "extra_groups": []} if as_root else {}
+        )
+        if as_root:
+            shutil.chown(self.folder, "postgres", "postgres")
+        self.folder.chmod(0o700)
+        self.port = _free_port()
+        self.data = self.folder / "data"
+        subprocess.run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            **self.run_as,
+        )
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        subprocess.run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "server.log"),
+                "-w",
+                "-o",
+                options,
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            **self.run_as,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            **self.run_as,
+        )
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """Yields a SQLAlchemy URL of a fresh cluster; each test makes its own database."""
-    bindir = _bin_dir()
-    if bindir is None:
-        _unavailable(
-            "PostgreSQL is not installed (apt-get install postgresql); tests/run-all.sh installs it"
-        )
-    assert bindir is not None
-    folder = Path(tempfile.mkdtemp(prefix="mailflow-pg-"))
-    as_root = os.geteuid() == 0
-    run_as = {"user": "postgres", "group": "postgres", "extra_groups": []} if as_root else {}
-    if as_root:
-        shutil.chown(folder, "postgres", "postgres")
-    folder.chmod(0o700)
-    port = _free_port()
-    data = folder / "data"
-    subprocess.run(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-            "--no-sync",
-        ],
-        check=True,
-        capture_output=True,
-        **run_as,
-    )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off"
-    )
-    subprocess.run(
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(folder / "server.log"),
-            "-w",
-            "-o",
-            options,
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        **run_as,
-    )
+    cluster = Cluster()
+    cluster.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield cluster.url
     finally:
-        subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-            capture_output=True,
-            **run_as,
-        )
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.remove()
+
+
+@pytest.fixture
+def postgres_cluster() -> Iterator[Cluster]:
+    """A cluster of this test's own, for tests that stop the server."""
+    cluster = Cluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlmodel import select
 from mailflow.intake import open_cr
 from mailflow.store.tables import ChangeRequest, OutboxRow
 from tests.helpers import Desk, make_app
-from tests.pg import postgres_server, postgres_url  # noqa: F401
+from tests.pg import postgres_cluster, postgres_server, postgres_url  # noqa: F401
 
 
 def test_a_cr_runs_on_postgresql_with_aware_utc_times(tmp_path, postgres_url):  # noqa: F811
@@ -107,3 +107,21 @@ def test_two_senders_deliver_each_outbox_row_once(tmp_path, postgres_url):  # no
     finally:
         first.close()
         second.close()
+
+
+def test_a_database_outage_loses_no_message(tmp_path, postgres_cluster):  # noqa: F811
+    """While PostgreSQL is down the loop goes on, the message waits, and it is handled once."""
+    desk = Desk(tmp_path, postgres_cluster.url + "/postgres")
+    try:
+        cr_id = desk.open_cr()
+        reply = desk.reply("integration@ft.example", cr_id, "IS CR")
+        postgres_cluster.stop()
+        desk.send(reply)
+        assert len(list((desk.root / "inbox").glob("*/*"))) == 1, "the message waits"
+        postgres_cluster.start()
+        desk.daemon.run(once=True)
+        assert desk.stage(cr_id) == "in_principle"
+        assert list((desk.root / "inbox").glob("*/*")) == []
+        assert len([e for e in desk.ledger() if e.sender == "integration@ft.example"]) == 1
+    finally:
+        desk.close()
