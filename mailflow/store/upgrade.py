@@ -3,6 +3,10 @@
 create_all() makes missing tables but never touches existing ones, so a column added
 in a later version (outbox.group_id) would break an older data folder. Only additive
 changes are made, each column with its default, so older rows stay readable.
+
+Alembic would be the tool once a change needs more than an added column (a rename, a
+type change, data moved); until then a versioned migration history would cost every
+installation a second schema source for what create_all plus this function does.
 """
 
 from __future__ import annotations
