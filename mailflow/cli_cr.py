@@ -1,0 +1,155 @@
+"""`mailflow cr …`: what a CSM types to open, inspect, correct and report on CRs.
+
+Acting commands go through the same engine and role checks as mail; only the reply
+token is not asked for, since the command line is run by a configured person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from mailflow import report
+from mailflow.app import App, build_app
+from mailflow.errors import MailflowError, NotFound
+from mailflow.store.tables import ChangeRequest
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add the `cr` command and its actions to the main parser."""
+    cr = sub.add_parser("cr", help="inspect and act on change requests").add_subparsers(
+        metavar="ACTION"
+    )
+    new = cr.add_parser("new", parents=[common], help="open a CR (as a CSM)")
+    new.add_argument("--account", required=True, help="account key from the configuration")
+    new.add_argument("--title", required=True)
+    new.add_argument("--description", default="")
+    by_option(new)
+    new.set_defaults(func=cmd_cr_new)
+    lst = cr.add_parser("list", parents=[common], help="list CRs (open ones unless --all)")
+    lst.add_argument("--all", action="store_true", help="include ended CRs")
+    lst.add_argument("--account")
+    lst.add_argument("--stage")
+    lst.set_defaults(func=cmd_cr_list)
+    one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
+    one.add_argument("cr_id", metavar="CR-ID")
+    one.set_defaults(func=cmd_cr_show)
+    from mailflow.security.evidence_export import cmd_cr_evidence
+
+    proof = cr.add_parser(
+        "evidence", parents=[common], help="export the messages and checks behind each decision"
+    )
+    proof.add_argument("cr_id", metavar="CR-ID")
+    proof.add_argument("--out", required=True, help="a new folder to write the evidence to")
+    proof.add_argument("--zip", action="store_true", help="also pack the folder into DIR.zip")
+    proof.set_defaults(func=cmd_cr_evidence)
+    for name, effect, text in (
+        ("cancel", "end", "cancel a CR (needs --reason)"),
+        ("hold", "hold", "put a CR on hold"),
+        ("resume", "resume", "resume a CR on hold"),
+    ):
+        action = cr.add_parser(name, parents=[common], help=text)
+        action.add_argument("cr_id", metavar="CR-ID")
+        action.add_argument("--reason", default="")
+        by_option(action)
+        action.set_defaults(func=cmd_cr_command, effect=effect)
+
+
+def by_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        default=os.environ.get("MAILFLOW_USER"),
+        help="your e-mail address as configured (default: $MAILFLOW_USER)",
+    )
+
+
+def _app(args: argparse.Namespace) -> App:
+    return build_app(args.config)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def cmd_cr_new(args: argparse.Namespace) -> int:
+    from mailflow.intake import open_cr
+
+    app = _app(args)
+    by = _require_by(app, args)
+    with app.db.transaction() as session:
+        cr = open_cr(
+            app,
+            session,
+            account=args.account,
+            title=args.title,
+            description=args.description,
+            opened_by=by,
+            now=_now(),
+        )
+    print(f"{cr.id} opened: {cr.title} — now at {app.workflow.title_of(cr.stage)}")
+    return 0
+
+
+def cmd_cr_list(args: argparse.Namespace) -> int:
+    app = _app(args)
+    query = select(ChangeRequest).order_by(col(ChangeRequest.id))
+    if not args.all:
+        query = query.where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+    if args.account:
+        query = query.where(ChangeRequest.account == args.account)
+    if args.stage:
+        query = query.where(ChangeRequest.stage == args.stage)
+    with app.db.session() as session:
+        print(report.cr_table(app, session.exec(query).all()))
+    return 0
+
+
+def cmd_cr_show(args: argparse.Namespace) -> int:
+    app = _app(args)
+    with app.db.session() as session:
+        cr = session.get(ChangeRequest, args.cr_id.upper())
+        if cr is None:
+            raise NotFound(f"no change request {args.cr_id}")
+        print(report.cr_detail(app, session, cr))
+    return 0
+
+
+def cmd_cr_command(args: argparse.Namespace) -> int:
+    from mailflow.effects import carry_out, state_of
+    from mailflow.workflow import engine
+
+    app = _app(args)
+    by = _require_by(app, args)
+    command = next((c for c in app.workflow.commands if c.effect == args.effect), None)
+    if command is None:
+        raise MailflowError(f"the workflow has no command with effect {args.effect!r}")
+    with app.db.transaction() as session:
+        cr = session.get(ChangeRequest, args.cr_id.upper())
+        if cr is None:
+            raise NotFound(f"no change request {args.cr_id}")
+        account = app.settings.account(cr.account)
+        said = engine.Said(command.verb, args.reason)
+        actor = engine.Actor(by, app.directory.roles_of(by, cr.account, cr.assignee))
+        result = engine.apply(
+            app.workflow, state_of(cr, account.currency if account else ""), actor, said, _now()
+        )
+        if not result.applied:
+            raise MailflowError(f"{cr.id}: can't {command.verb}: {result.detail}")
+        carry_out(app, session, cr, result, now=_now(), actor=by, said=said)
+    print(
+        f"{cr.id}: {command.verb} recorded — now {app.workflow.title_of(cr.stage)}"
+        + (" (on hold)" if cr.held else "")
+    )
+    return 0
+
+
+def _require_by(app: App, args: argparse.Namespace) -> str:
+    if not args.by:
+        raise MailflowError("say who you are: --by you@example.com (or set MAILFLOW_USER)")
+    if app.settings.person(args.by) is None:
+        raise NotFound(f"{args.by} is not in the configuration's [[people]]")
+    return str(args.by).lower()
