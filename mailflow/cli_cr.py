@@ -38,6 +38,21 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
     one.add_argument("cr_id", metavar="CR-ID")
     one.set_defaults(func=cmd_cr_show)
+    fix = cr.add_parser("set", parents=[common], help="correct fields (as a CSM or executive)")
+    fix.add_argument("cr_id", metavar="CR-ID")
+    fix.add_argument(
+        "values",
+        nargs="+",
+        metavar="FIELD=VALUE",
+        help="e.g. Cost='USD 9,000' Due=2026-12-18 (field key or label)",
+    )
+    by_option(fix)
+    fix.set_defaults(func=cmd_cr_set)
+    overview = cr.add_parser(
+        "report", parents=[common], help="open CRs per stage, overdue ones, and how CRs ended"
+    )
+    overview.add_argument("--account")
+    overview.set_defaults(func=cmd_cr_report)
     from mailflow.security.evidence_export import cmd_cr_evidence
 
     proof = cr.add_parser(
@@ -144,6 +159,37 @@ def cmd_cr_command(args: argparse.Namespace) -> int:
         f"{cr.id}: {command.verb} recorded — now {app.workflow.title_of(cr.stage)}"
         + (" (on hold)" if cr.held else "")
     )
+    return 0
+
+
+def cmd_cr_set(args: argparse.Namespace) -> int:
+    from mailflow.corrections import correct
+
+    app = _app(args)
+    by = _require_by(app, args)
+    values = {}
+    for item in args.values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise MailflowError(f"{item!r}: write FIELD=VALUE, e.g. Cost='USD 9,000'")
+        values[name.strip()] = value
+    with app.db.transaction() as session:
+        cr = session.get(ChangeRequest, args.cr_id.upper())
+        if cr is None:
+            raise NotFound(f"no change request {args.cr_id}")
+        changes = correct(app, session, cr, values, by, _now())
+    for change in changes:
+        print(f"{cr.id}: {change.field.label} corrected")
+    return 0
+
+
+def cmd_cr_report(args: argparse.Namespace) -> int:
+    app = _app(args)
+    query = select(ChangeRequest).order_by(col(ChangeRequest.id))
+    if args.account:
+        query = query.where(ChangeRequest.account == args.account)
+    with app.db.session() as session:
+        print(report.overview(app, session.exec(query).all(), _now()))
     return 0
 
 

@@ -228,3 +228,51 @@ def test_check_names_unknown_transport_keys(config, capsys):
     config.write_text(text + '\n[source.imap]\nhost = "h"\nusername = "u"\nhostname = "x"\n')
     assert main(["check", "--config", str(config)]) == 2
     assert "source.imap.hostname is not a known setting" in capsys.readouterr().err
+
+
+def test_cr_set_corrects_typed_fields_and_records_the_change(config, capsys):
+    c = ["--config", str(config)]
+    assert main(["cr", "new", *c, "--account", "acme", "--title", "Export",
+                 "--by", "priya@ft.example"]) == 0
+    assert main(["cr", "set", "CR-2026-0001", "Cost=$9,000", "due=18 Dec 2026",
+                 *c, "--by", "priya@ft.example"]) == 0
+    assert "Cost corrected" in capsys.readouterr().out
+    assert main(["cr", "set", "CR-2026-0001", "Cost=USD 8,500", "Due=soon", *c,
+                 "--by", "priya@ft.example"]) == 1
+    err = capsys.readouterr().err
+    assert "nothing changed" in err and "Due: 'soon' is not a date" in err
+    assert main(["cr", "set", "CR-2026-0001", "Cost=1", *c, "--by", "dana@acme.example"]) == 1
+    assert "may not" in capsys.readouterr().err
+    assert main(["cr", "set", "CR-2026-0001", "Colour=red", *c, "--by", "priya@ft.example"]) == 1
+    assert "no field 'Colour'" in capsys.readouterr().err
+    assert main(["cr", "show", "CR-2026-0001", *c]) == 0
+    shown = capsys.readouterr().out
+    assert "Cost: USD 9000.00" in shown and "Due: 2026-12-18" in shown
+    assert "correction   priya@ft.example: Cost: (none) → USD 9000.00" in shown
+
+
+def test_cr_report_counts_stages_and_overdue(config, capsys):
+    from datetime import UTC, datetime, timedelta
+
+    from mailflow.app import build_app
+    from mailflow.store.tables import ChangeRequest
+
+    c = ["--config", str(config)]
+    for title in ("One", "Two", "Three"):
+        assert main(["cr", "new", *c, "--account", "acme", "--title", title,
+                     "--by", "priya@ft.example"]) == 0
+    assert main(["cr", "cancel", "CR-2026-0003", *c, "--by", "priya@ft.example",
+                 "--reason", "dup"]) == 0
+    app = build_app(config)
+    with app.db.transaction() as session:
+        old = session.get(ChangeRequest, "CR-2026-0001")
+        old.entered_at = datetime.now(UTC) - timedelta(days=3)
+        session.add(old)
+    app.close()
+    capsys.readouterr()
+    assert main(["cr", "report", *c]) == 0
+    out = capsys.readouterr().out
+    assert "Triage: is this a change request?" in out
+    assert "Cancelled 1" in out
+    assert "Overdue" in out and "CR-2026-0001" in out.split("Overdue")[1]
+    assert "CR-2026-0002" not in out.split("Overdue")[1]

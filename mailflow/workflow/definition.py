@@ -94,6 +94,7 @@ class Workflow:
     source: str
     informed: tuple[str, ...] = ()
     escalate_to: tuple[str, ...] = ()
+    correctors: tuple[str, ...] = ()
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -181,6 +182,7 @@ def build_workflow(
         source=source,
         informed=_strings(data.get("informed")),
         escalate_to=_strings(data.get("escalate_to")),
+        correctors=_strings(data.get("correctors")),
     )
     check(workflow, problems.add, template_exists)
     problems.raise_if_any()

@@ -50,7 +50,11 @@ def check(wf: Workflow, bad: Report, template_exists: Callable[[str], bool] | No
         for role_name in command.roles:
             if role_name != ANYONE and role_name not in wf.roles:
                 bad(where, f"names the unknown role {role_name!r}")
-    for key, names in (("informed", wf.informed), ("escalate_to", wf.escalate_to)):
+    for key, names in (
+        ("informed", wf.informed),
+        ("escalate_to", wf.escalate_to),
+        ("correctors", wf.correctors),
+    ):
         for role_name in names:
             if role_name not in wf.roles:
                 bad(key, f"names the unknown role {role_name!r}")
