@@ -38,6 +38,7 @@ class Account:
     domains: tuple[str, ...]
     billing_rate: Decimal
     currency: str
+    jira_projects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Settings:
     accounts: tuple[Account, ...]
     security: SecuritySettings = SecuritySettings()
     limits: LimitSettings = LimitSettings()
+    jira_senders: tuple[str, ...] = ()
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -175,6 +177,12 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     reminder_check = _number(daemon, "reminder_check_minutes", 15, "daemon", bad)
     escalate_after = int(_number(daemon, "escalate_after", 2, "daemon", bad))
 
+    intake = _section(data, "intake", bad)
+    _unknown(intake, {"jira_senders"}, "intake", bad)
+    jira_senders = tuple(str(a).lower() for a in intake.get("jira_senders", []))
+    for i, sender in enumerate(jira_senders):
+        if not _EMAIL.match(sender):
+            bad(f"intake.jira_senders[{i}]", f"is {sender!r}; expected an e-mail address")
     accounts = tuple(_accounts(data.get("accounts", []), bad))
     people = tuple(_people(data.get("people", []), {a.key for a in accounts}, bad))
     security = security_settings(data.get("security"), bad)
@@ -203,6 +211,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         accounts=accounts,
         security=security,
         limits=limits,
+        jira_senders=jira_senders,
     )
 
 
@@ -277,8 +286,16 @@ def _accounts(raw: Any, bad: Any) -> list[Account]:
         currency = str(spec.get("currency", "USD")).upper()
         if not re.fullmatch(r"[A-Z]{3}", currency):
             bad(f"{key}.currency", f"is {currency!r}; expected a 3-letter code like USD")
+        projects = tuple(str(p).upper() for p in spec.get("jira_projects", []))
         out.append(
-            Account(str(spec["key"]), str(spec.get("name", spec["key"])), domains, rate, currency)
+            Account(
+                str(spec["key"]),
+                str(spec.get("name", spec["key"])),
+                domains,
+                rate,
+                currency,
+                projects,
+            )
         )
     if raw and not isinstance(raw, list):
         bad("accounts", "must be an array of tables ([[accounts]])")

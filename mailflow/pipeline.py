@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from mailflow import bounces, intake
+from mailflow import bounces, intake, jira_intake
 from mailflow.app import App
 from mailflow.effects import audit
 from mailflow.errors import ParseError
@@ -61,6 +61,8 @@ def _handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: date
         return Handled(ledger.IGNORED, "duplicate", seen.cr_id, duplicate=True)
     found = route(session, msg)
     cr = session.get(ChangeRequest, found.cr_id) if found.cr_id else None
+    if found.kind == "new" and jira_intake.is_jira(app, msg):
+        return jira_intake.handle(app, session, raw, msg, now)
     kind = automated.classify(msg, app.settings.own_addresses())
     if kind is not None:
         entry = record(

@@ -36,6 +36,7 @@ class ChangeRequest(SQLModel, table=True):
     assignee: str | None = None
     opened_by: str = ""
     thread_root: str = ""
+    source_ref: str = Field(default="", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
