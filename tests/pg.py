@@ -98,9 +98,10 @@ class Cluster:
             **self.run_as,
         )
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` for teardown; `fast` when the data must survive (commits are async)."""
         subprocess.run(
-            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"],
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
             capture_output=True,
             **self.run_as,
         )

@@ -115,7 +115,7 @@ def test_a_database_outage_loses_no_message(tmp_path, postgres_cluster):  # noqa
     try:
         cr_id = desk.open_cr()
         reply = desk.reply("integration@ft.example", cr_id, "IS CR")
-        postgres_cluster.stop()
+        postgres_cluster.stop(mode="fast")
         desk.send(reply)
         assert len(list((desk.root / "inbox").glob("*/*"))) == 1, "the message waits"
         postgres_cluster.start()
