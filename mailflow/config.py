@@ -15,6 +15,7 @@ from mailflow.errors import ConfigError
 from mailflow.security.settings import (
     LimitSettings,
     SecuritySettings,
+    env_or_value,
     limit_settings,
     security_settings,
 )
@@ -140,7 +141,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
 
     db = _section(data, "database", bad)
     _unknown(db, {"url", "url_env"}, "database", bad)
-    url = _secret(db, "url", "database", bad) or f"sqlite:///{data_dir / 'mailflow.db'}"
+    url = env_or_value(db, "url", "database", bad) or f"sqlite:///{data_dir / 'mailflow.db'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
 
@@ -229,17 +230,6 @@ def _unknown(table: dict[str, Any], known: set[str], where: str, bad: Any) -> No
             bad(f"{where}.{key}", f"is not a known setting (known: {', '.join(sorted(known))})")
 
 
-def _secret(table: dict[str, Any], key: str, where: str, bad: Any) -> str:
-    env = table.get(f"{key}_env")
-    if env:
-        value = os.environ.get(str(env))
-        if value is None:
-            bad(f"{where}.{key}_env", f"names ${env}, which is not set")
-            return ""
-        return value
-    return str(table.get(key, "") or "")
-
-
 def _number(table: dict[str, Any], key: str, default: float, where: str, bad: Any) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -256,7 +246,9 @@ def _transport(table: Any, cls: Any, where: str, bad: Any) -> Any:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key.endswith("_env") and key.removesuffix("_env") in names:
-            values[key.removesuffix("_env")] = _secret(table, key.removesuffix("_env"), where, bad)
+            values[key.removesuffix("_env")] = env_or_value(
+                table, key.removesuffix("_env"), where, bad
+            )
         elif key in names:
             values[key] = value
         else:

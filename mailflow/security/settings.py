@@ -80,7 +80,7 @@ def security_settings(table: Any, bad: Bad) -> SecuritySettings:
         bad("security.roles", "must be a table of role = policy")
         roles = {}
     role_policies = {str(r): _policy(p, f"security.roles.{r}", bad) for r, p in roles.items()}
-    secret = _env_or_value(table, "secret", bad)
+    secret = env_or_value(table, "secret", "security", bad)
     previous: list[str] = []
     raw_previous = table.get("previous_secrets", [])
     if isinstance(raw_previous, list):
@@ -133,12 +133,13 @@ def _policy(value: Any, key: str, bad: Bad) -> str:
     return str(value)
 
 
-def _env_or_value(table: Mapping[str, Any], key: str, bad: Bad) -> str:
+def env_or_value(table: Mapping[str, Any], key: str, where: str, bad: Bad) -> str:
+    """A setting written as `key = "…"` or, for secrets, `key_env = "VARIABLE"`."""
     env = table.get(f"{key}_env")
     if env:
         value = os.environ.get(str(env))
         if value is None:
-            bad(f"security.{key}_env", f"names ${env}, which is not set")
+            bad(f"{where}.{key}_env", f"names ${env}, which is not set")
             return ""
         return value
     return str(table.get(key, "") or "")
