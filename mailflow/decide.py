@@ -15,25 +15,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mailflow.decide_lines import fields_of, first_meaningful, trailing_text
+from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
-
-@dataclass(frozen=True)
-class VerbSpec:
-    """One reply keyword and the phrases that mean it."""
-
-    verb: str  # canonical upper-case, e.g. "APPROVED"
-    phrases: tuple[str, ...]  # lower-case phrases that mean this verb
-    takes_text: bool  # the rest of the line after the phrase is the reason / status text
-    affirmative: bool  # moves a CR forward; a negated phrase must never produce it
-    likely: tuple[str, ...] = ()  # lower-case everyday words that probably mean it ("go ahead")
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """Every verb a workflow understands, plus the words that negate them."""
-
-    verbs: tuple[VerbSpec, ...]
-    negations: tuple[str, ...]
+__all__ = ["Decision", "Unclear", "VerbSpec", "Vocabulary", "likely", "read"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailflow.decide import VerbSpec, Vocabulary
+from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 from mailflow.errors import ConfigError
 
 FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", "url")
