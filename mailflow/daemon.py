@@ -208,15 +208,24 @@ class Daemon:
 
     def run(self, once: bool = False) -> None:
         """Process until stopped (SIGTERM / SIGINT), or one cycle with once=True."""
-        self._beat(started=True)
-        self.cycle()
-        if once:
-            return
         previous = {}
-        if threading.current_thread() is threading.main_thread():
+        if not once and threading.current_thread() is threading.main_thread():
+            # Before any work: a signal during the start-up backlog must stop cleanly too.
             previous = {
                 s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)
             }
+        try:
+            self._beat(started=True)
+            self.cycle()
+            if not once:
+                self._serve()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if not once:
+                log.info("mailflow stopped")
+
+    def _serve(self) -> None:
         settings = self.app.settings
         jobs = schedule.Scheduler()
         jobs.every(max(1, round(settings.poll_seconds or 30))).seconds.do(
@@ -227,15 +236,10 @@ class Daemon:
             self._guarded, self.send_reminders
         )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
-        try:
-            while not self.stopping:
-                self._wait(min(jobs.idle_seconds or 1.0, 5.0))
-                if not self.stopping:
-                    jobs.run_pending()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            log.info("mailflow stopped")
+        while not self.stopping:
+            self._wait(min(jobs.idle_seconds or 1.0, 5.0))
+            if not self.stopping:
+                jobs.run_pending()
 
     def inbox_then_outbox(self) -> int:
         """Handle waiting mail and send what it caused at once, not at the next outbox tick."""
