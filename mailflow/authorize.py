@@ -12,7 +12,6 @@ from collections.abc import Set
 from dataclasses import dataclass
 from email.utils import getaddresses
 
-from mailflow.app import App
 from mailflow.mail.parse import Inbound
 
 
@@ -22,7 +21,7 @@ class Check:
     reason: str = ""
 
 
-def check(app: App, msg: Inbound, roles: Set[str]) -> Check:
+def check(msg: Inbound, roles: Set[str]) -> Check:
     """Allowed, or refused with a reason that reveals nothing about the CR to a stranger."""
     if not msg.from_addr:
         return Check(False, "the message has no sender address")

@@ -3,7 +3,9 @@
 Real approvers rarely write the keyword. When a reply has no decision word but likely
 means one that fits the stage, the sender is asked "we read this as APPROVED — reply
 CONFIRM to record it"; their CONFIRM, under the same checks as any reply, then stands
-for that decision. The question lapses when the stage moves on.
+for that decision. The question lapses when the stage moves on, and a CONFIRM counts
+only as a reply to the question mail: one that names it in its thread headers, or
+carries the reply token that question gave its reader.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from sqlmodel import Session, col, select
 
 from mailflow import decide
 from mailflow.app import App
-from mailflow.store.tables import ChangeRequest, Confirmation
+from mailflow.mail.parse import Inbound
+from mailflow.security.tokens import TOKEN_RE, found_in
+from mailflow.store.tables import ChangeRequest, Confirmation, OutboxRow
 from mailflow.workflow.definition import Workflow
+from mailflow.workflow.reasons import Question
 
 
 def confirm_verbs(wf: Workflow) -> set[str]:
@@ -66,6 +71,31 @@ def waiting(session: Session, cr: ChangeRequest, actor: str) -> Confirmation | N
         .order_by(col(Confirmation.id).desc())
     ).all()
     return next((r for r in rows if _same_moment(r.stage_entered_at, cr.entered_at)), None)
+
+
+def note_question(session: Session, pending: Confirmation) -> None:
+    """Tie the question to the mail that asked it, the newest question mail to its reader."""
+    rows = session.exec(
+        select(OutboxRow)
+        .where(OutboxRow.cr_id == pending.cr_id)
+        .where(OutboxRow.template == Question.LIKELY.template)
+        .order_by(col(OutboxRow.id).desc())
+    ).all()
+    asked = next((r for r in rows if pending.actor in r.recipients), None)
+    pending.question_id = asked.group_id if asked is not None else ""
+    session.add(pending)
+
+
+def answers_question(session: Session, pending: Confirmation, msg: Inbound, inbox: str) -> bool:
+    """Whether the reply answers the question mail its sender was sent (thread or token)."""
+    if not pending.question_id:
+        return False
+    rows = session.exec(select(OutboxRow).where(OutboxRow.group_id == pending.question_id)).all()
+    asked = [r.message_id for r in rows if pending.actor in r.recipients]
+    if set(asked) & {msg.in_reply_to, *msg.references}:
+        return True
+    tokens = {t.group(0).lower() for mid in asked for t in TOKEN_RE.finditer(mid)}
+    return any(token in tokens for token, _ in found_in(msg, inbox))
 
 
 def _same_moment(a: datetime, b: datetime) -> bool:

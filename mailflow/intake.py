@@ -11,17 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.effects import carry_out, queue_mail
+from mailflow.effects import carry_out
 from mailflow.errors import MailflowError
-from mailflow.mail import reply_text
 from mailflow.mail.compose import header_safe
 from mailflow.mail.parse import Inbound
-from mailflow.outcome import Handled, answer, record
-from mailflow.security import answers
-from mailflow.store import ledger
-from mailflow.store.attachments import store_attachments
 from mailflow.store.tables import ChangeRequest, CRSequence
-from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|tr|rv)\s*:\s*)+", re.IGNORECASE)
@@ -152,50 +146,3 @@ def open_cr(
 def description_of(text: str) -> str:
     """The body of a request mail without its Customer: line."""
     return _CUSTOMER_LINE.sub("", text).strip()
-
-
-def from_mail(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime) -> Handled:
-    """A new thread: a CSM's request opens a CR; anyone else is told, once a day, how to."""
-    if not may_open(app, msg.from_addr):
-        if answers.answered_today(session, msg.from_addr, now):
-            record(session, raw, msg, now, ledger.IGNORED, "no_cr: already answered today")
-            return Handled(ledger.IGNORED, "no_cr: already answered today")
-        return answer(app, session, raw, msg, now, "notice/no_cr", "no_cr")
-    text = reply_text.new_text(msg.text)
-    account, problem = account_for(app, msg, text)
-    if account is None:
-        return answer(
-            app,
-            session,
-            raw,
-            msg,
-            now,
-            "explain/missing_field",
-            f"the customer of this request is not clear: {problem}",
-        )
-    entry = record(session, raw, msg, now, ledger.APPLIED, "opened a CR")
-    cr = open_cr(
-        app,
-        session,
-        account=account,
-        title=msg.subject,
-        description=description_of(text),
-        opened_by=msg.from_addr,
-        now=now,
-        ledger_id=entry.id,
-        thread_root=msg.message_id,
-        source=msg,
-    )
-    entry.cr_id, entry.reason = cr.id, f"opened {cr.id}"
-    session.add(entry)
-    store_attachments(session, cr, app.workflow.start, msg, entry.id, now)
-    queue_mail(
-        app,
-        session,
-        cr,
-        engine.Mail("notice/opened", to_sender=True),
-        now=now,
-        reply_to=msg,
-        context={"sender": msg.from_addr},
-    )
-    return Handled(ledger.APPLIED, entry.reason, cr.id)

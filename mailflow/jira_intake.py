@@ -15,13 +15,11 @@ from sqlmodel import Session, select
 
 from mailflow import intake
 from mailflow.app import App
+from mailflow.config import Account
 from mailflow.effects import audit, queue_mail
 from mailflow.mail import reply_text
 from mailflow.mail.parse import Inbound
-from mailflow.outcome import Handled, record
-from mailflow.store import ledger
 from mailflow.store.tables import ChangeRequest
-from mailflow.transport.base import RawMessage
 from mailflow.workflow import engine
 
 _ISSUE = re.compile(r"\(([A-Z][A-Z0-9]{1,9}-\d{1,7})\)\s*(.*)$")
@@ -40,37 +38,20 @@ def issue_of(subject: str) -> tuple[str, str] | None:
     return match.group(1), match.group(2).strip() or match.group(1)
 
 
-def handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime) -> Handled:
-    found = issue_of(msg.subject)
-    if found is None:
-        return _leave(session, raw, msg, now, "jira: no issue key in the subject")
-    key, title = found
-    existing = session.exec(select(ChangeRequest).where(ChangeRequest.source_ref == key)).first()
-    if existing is not None:
-        entry = record(
-            session,
-            raw,
-            msg,
-            now,
-            ledger.IGNORED,
-            f"jira: {key} already opened {existing.id}",
-            existing.id,
-        )
-        audit(
-            session,
-            existing,
-            "jira",
-            f"notification about {key}: {msg.subject[:120]}",
-            now,
-            actor=msg.from_addr,
-            ledger_id=entry.id,
-        )
-        return Handled(ledger.IGNORED, entry.reason, existing.id)
+def opened_for(session: Session, key: str) -> ChangeRequest | None:
+    """The CR an earlier notification about this issue opened."""
+    return session.exec(select(ChangeRequest).where(ChangeRequest.source_ref == key)).first()
+
+
+def account_of(app: App, key: str) -> Account | None:
+    """The account whose Jira projects include the issue's project."""
     project = key.split("-")[0]
-    account = next((a for a in app.settings.accounts if project in a.jira_projects), None)
-    if account is None:
-        return _leave(session, raw, msg, now, f"jira: no account lists project {project}")
-    csm = next(
+    return next((a for a in app.settings.accounts if project in a.jira_projects), None)
+
+
+def csm_of(app: App, account: Account) -> str | None:
+    """The person who opens the account's CRs, on whose behalf the issue is opened."""
+    return next(
         (
             p.email
             for role in intake.opener_roles(app)
@@ -78,9 +59,33 @@ def handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datet
         ),
         None,
     )
-    if csm is None:
-        return _leave(session, raw, msg, now, f"jira: {account.name} has no CSM to open {key}")
-    entry = record(session, raw, msg, now, ledger.APPLIED, f"jira: opening {key}")
+
+
+def note_repeat(
+    session: Session,
+    cr: ChangeRequest,
+    key: str,
+    msg: Inbound,
+    ledger_id: int | None,
+    now: datetime,
+) -> None:
+    """A repeated notification about an issue already opened goes on that CR's timeline."""
+    detail = f"notification about {key}: {msg.subject[:120]}"
+    audit(session, cr, "jira", detail, now, actor=msg.from_addr, ledger_id=ledger_id)
+
+
+def open_from_jira(
+    app: App,
+    session: Session,
+    msg: Inbound,
+    issue: tuple[str, str],
+    account: Account,
+    csm: str,
+    ledger_id: int | None,
+    now: datetime,
+) -> ChangeRequest:
+    """Open the CR for the issue on the CSM's behalf and tell the account's openers."""
+    key, title = issue
     text = reply_text.new_text(msg.text)
     cr = intake.open_cr(
         app,
@@ -90,14 +95,12 @@ def handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datet
         description=f"{text}\n\nJira: {key}".strip(),
         opened_by=csm,
         now=now,
-        ledger_id=entry.id,
+        ledger_id=ledger_id,
         thread_root=msg.message_id,
         source=msg,
     )
     cr.source_ref = key
     session.add(cr)
-    entry.cr_id, entry.reason = cr.id, f"opened {cr.id} from Jira {key}"
-    session.add(entry)
     queue_mail(
         app,
         session,
@@ -106,10 +109,4 @@ def handle(app: App, session: Session, raw: RawMessage, msg: Inbound, now: datet
         now=now,
         context={"sender": csm},
     )
-    return Handled(ledger.APPLIED, entry.reason, cr.id)
-
-
-def _leave(session: Session, raw: RawMessage, msg: Inbound, now: datetime, reason: str) -> Handled:
-    """Recorded, never answered: answering an automated sender starts mail loops."""
-    record(session, raw, msg, now, ledger.IGNORED, reason)
-    return Handled(ledger.IGNORED, reason)
+    return cr

@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mailflow import decide
-from mailflow.app import App
+from mailflow.workflow.definition import Workflow
 
 
-def read_reply(app: App, stage: str, text: str) -> decide.Decision | decide.Unclear:
+def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.Unclear:
     """Read with every verb; where that finds two, let the stage settle it — towards caution.
 
     "Signed off. UAT complete." is clear where only SIGNED OFF fits. But a line that also
     holds a negative verb ("Passed - but rejected by the customer") stays a question: a
     forward step is taken from the stage's verbs only when no negative verb is present.
     """
-    wf = app.workflow
     vocabulary = wf.vocabulary
     wide = decide.read(text, vocabulary)
     if isinstance(wide, decide.Decision):

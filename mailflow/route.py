@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel import Session
 
@@ -14,11 +15,19 @@ from mailflow.store.tables import ChangeRequest
 TOKEN = re.compile(r"\[(CR-\d{4}-\d{3,6})\]", re.IGNORECASE)
 
 
+class RouteKind(StrEnum):
+    """Where a message belongs: an existing CR, a token naming no CR, or no CR at all."""
+
+    CR = "cr"
+    UNKNOWN_CR = "unknown_cr"
+    NEW = "new"
+
+
 @dataclass(frozen=True)
 class Route:
-    """kind: "cr" (cr_id set), "unknown_cr" (a token naming no CR), or "new" (no CR at all)."""
+    """The kind of place a message belongs, the CR it names, and how that was found."""
 
-    kind: str
+    kind: RouteKind
     cr_id: str | None = None
     how: str = ""
 
@@ -32,10 +41,10 @@ def route(session: Session, msg: Inbound) -> Route:
     token = token_in(msg.subject)
     if token:
         if session.get(ChangeRequest, token) is not None:
-            return Route("cr", token, "subject token")
-        return Route("unknown_cr", token, "subject token")
+            return Route(RouteKind.CR, token, "subject token")
+        return Route(RouteKind.UNKNOWN_CR, token, "subject token")
     thread = [i for i in (msg.in_reply_to, *reversed(msg.references)) if i]
     cr_id = outbox.cr_of_message_ids(session, thread) or ledger.cr_of_message_ids(session, thread)
     if cr_id:
-        return Route("cr", cr_id, "thread headers")
-    return Route("new")
+        return Route(RouteKind.CR, cr_id, "thread headers")
+    return Route(RouteKind.NEW)

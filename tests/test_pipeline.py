@@ -234,7 +234,7 @@ def _decisions(desk):
 def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, stage_after):
     from mailflow.reading import read_reply
 
-    read = read_reply(desk.app, "qa_testing", body)
+    read = read_reply(desk.app.workflow, "qa_testing", body)
     moved = getattr(read, "verb", None) == "PASSED"
     assert moved == (stage_after == "integration_deploy")
 

@@ -15,17 +15,28 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
+from enum import StrEnum
 
 from mailflow.mail.parse import Inbound, normalize_message_id
 
-KINDS = ("auto-reply", "bounce", "list", "own")
+
+class AutomatedKind(StrEnum):
+    """What kind of machine sent a mail; the value is what the ledger and timeline show."""
+
+    AUTO_REPLY = "auto-reply"
+    BOUNCE = "bounce"
+    LIST = "list"
+    OWN = "own"
+
+
+KINDS = tuple(AutomatedKind)
 
 
 @dataclass(frozen=True)
 class Automated:
     """Why a message is not from a person acting on a CR."""
 
-    kind: str  # "auto-reply" | "bounce" | "list" | "own"
+    kind: AutomatedKind
     reason: str  # which header or rule matched, shown to operators
 
 
@@ -79,37 +90,41 @@ def classify(
 def _own(msg: Inbound, own_addresses: Collection[str], domain: str | None) -> Automated | None:
     own = {a.strip().lower() for a in own_addresses}
     if msg.from_addr and msg.from_addr in own:
-        return Automated("own", f"sent from our own address {msg.from_addr}")
+        return Automated(AutomatedKind.OWN, f"sent from our own address {msg.from_addr}")
     if msg.header("X-Mailflow-Id") is not None:
-        return Automated("own", "carries our X-Mailflow-Id header")
+        return Automated(AutomatedKind.OWN, "carries our X-Mailflow-Id header")
     if domain and msg.message_id.lower().endswith(f"@{domain.strip().lower()}>"):
-        return Automated("own", f"Message-ID {msg.message_id} was minted by us")
+        return Automated(AutomatedKind.OWN, f"Message-ID {msg.message_id} was minted by us")
     return None
 
 
 def _bounce(msg: Inbound) -> Automated | None:
     ctype = (msg.header("Content-Type") or "").lower()
     if "multipart/report" in ctype and "delivery-status" in ctype:
-        return Automated("bounce", "Content-Type: multipart/report; report-type=delivery-status")
+        return Automated(
+            AutomatedKind.BOUNCE, "Content-Type: multipart/report; report-type=delivery-status"
+        )
     for attachment in msg.attachments:
         if attachment.content_type.lower() in _DSN_TYPES:
-            return Automated("bounce", f"has a {attachment.content_type} part (a DSN)")
+            return Automated(AutomatedKind.BOUNCE, f"has a {attachment.content_type} part (a DSN)")
     if _DAEMON_SENDERS.match(msg.from_addr):
-        return Automated("bounce", f"sent by {msg.from_addr}")
+        return Automated(AutomatedKind.BOUNCE, f"sent by {msg.from_addr}")
     failure_code = re.search(r"\b(5\.\d{1,3}\.\d{1,3}|55[0-4])\b", msg.text)
     if _POSTMASTER_SENDERS.match(msg.from_addr) and (
         failure_code or _BOUNCE_SUBJECT.search(msg.subject)
     ):
         # postmaster also sends notices that are not delivery reports; those
         # are caught as auto-replies below.
-        return Automated("bounce", f"sent by {msg.from_addr} with a delivery failure")
+        return Automated(AutomatedKind.BOUNCE, f"sent by {msg.from_addr} with a delivery failure")
     null_path = _null_return_path(msg)
     if (null_path or _auto_submitted(msg)) and _BOUNCE_SUBJECT.search(msg.subject):
         why = "empty Return-Path" if null_path else "Auto-Submitted"
-        return Automated("bounce", f"{why} and a delivery-failure subject: {msg.subject!r}")
+        return Automated(
+            AutomatedKind.BOUNCE, f"{why} and a delivery-failure subject: {msg.subject!r}"
+        )
     if _BOUNCE_SUBJECT.search(msg.subject) and failure_code:
         return Automated(
-            "bounce", f"delivery-failure subject and SMTP code {failure_code.group(1)}"
+            AutomatedKind.BOUNCE, f"delivery-failure subject and SMTP code {failure_code.group(1)}"
         )
     return None
 
@@ -117,33 +132,36 @@ def _bounce(msg: Inbound) -> Automated | None:
 def _auto_reply(msg: Inbound) -> Automated | None:
     submitted = _auto_submitted(msg)
     if submitted:
-        return Automated("auto-reply", f"Auto-Submitted: {submitted}")
+        return Automated(AutomatedKind.AUTO_REPLY, f"Auto-Submitted: {submitted}")
     ctype = (msg.header("Content-Type") or "").lower()
     if "multipart/report" in ctype:
         kind = re.search(r"report-type=\"?([\w-]+)", ctype)
         return Automated(
-            "auto-reply", f"a machine report (report-type={kind.group(1) if kind else '?'})"
+            AutomatedKind.AUTO_REPLY,
+            f"a machine report (report-type={kind.group(1) if kind else '?'})",
         )
     for name in _AUTO_HEADERS:
         value = msg.header(name)
         if value is not None and value.strip().lower() not in ("no", "false", "0"):
-            return Automated("auto-reply", f"{name}: {value.strip()}")
+            return Automated(AutomatedKind.AUTO_REPLY, f"{name}: {value.strip()}")
     suppress = msg.header("X-Auto-Response-Suppress") or ""
     tokens = {t.strip().lower() for t in re.split(r"[,;\s]+", suppress) if t.strip()}
     if tokens & {"all", "oof", "autoreply"}:
-        return Automated("auto-reply", f"X-Auto-Response-Suppress: {suppress.strip()}")
+        return Automated(AutomatedKind.AUTO_REPLY, f"X-Auto-Response-Suppress: {suppress.strip()}")
     precedence = (msg.header("Precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "auto_reply", "auto-reply"):
-        return Automated("auto-reply", f"Precedence: {precedence}")
+        return Automated(AutomatedKind.AUTO_REPLY, f"Precedence: {precedence}")
     if _null_return_path(msg):
-        return Automated("auto-reply", "empty Return-Path: <> (sent by a machine)")
+        return Automated(AutomatedKind.AUTO_REPLY, "empty Return-Path: <> (sent by a machine)")
     if _POSTMASTER_SENDERS.match(msg.from_addr):
-        return Automated("auto-reply", f"sent by {msg.from_addr}")
+        return Automated(AutomatedKind.AUTO_REPLY, f"sent by {msg.from_addr}")
     if _NOREPLY_SENDERS.match(msg.from_addr):
-        return Automated("auto-reply", f"sent from a no-reply address {msg.from_addr}")
+        return Automated(AutomatedKind.AUTO_REPLY, f"sent from a no-reply address {msg.from_addr}")
     phrase = _ooo_subject(msg.subject)
     if phrase:
-        return Automated("auto-reply", f"out-of-office subject ({phrase!r}): {msg.subject!r}")
+        return Automated(
+            AutomatedKind.AUTO_REPLY, f"out-of-office subject ({phrase!r}): {msg.subject!r}"
+        )
     return None
 
 
@@ -151,9 +169,9 @@ def _mailing_list(msg: Inbound) -> Automated | None:
     for name in _LIST_HEADERS:
         value = msg.header(name)
         if value is not None:
-            return Automated("list", f"{name}: {value.strip()[:80]}")
+            return Automated(AutomatedKind.LIST, f"{name}: {value.strip()[:80]}")
     if (msg.header("Precedence") or "").strip().lower() == "list":
-        return Automated("list", "Precedence: list")
+        return Automated(AutomatedKind.LIST, "Precedence: list")
     return None
 
 

@@ -16,11 +16,12 @@ from mailflow.app import App
 from mailflow.effects import audit, carry_out, state_of
 from mailflow.mail.parse import Inbound
 from mailflow.outcome import tell_sender
-from mailflow.store import ledger
+from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow import engine
+from mailflow.workflow.reasons import Question, Refusal
 
-STRANGER_REASONS = ("no_cr", "not_authorized")
+STRANGER_REASONS = ("no_cr", Refusal.NOT_AUTHORIZED.value)
 STRANGER_ANSWER_INTERVAL = timedelta(days=1)
 
 
@@ -38,16 +39,27 @@ def answered_today(session: Session, sender: str, now: datetime) -> bool:
     )
 
 
-def stranger(
+def stranger_outcome(session: Session, msg: Inbound, now: datetime) -> tuple[LedgerOutcome, str]:
+    """Answered once a day per address; ignored when already answered or unanswerable."""
+    if not msg.from_addr:
+        return LedgerOutcome.IGNORED, "not_authorized: no sender address to answer"
+    if answered_today(session, msg.from_addr, now):
+        return LedgerOutcome.IGNORED, "not_authorized: already answered today"
+    return LedgerOutcome.ANSWERED, Refusal.NOT_AUTHORIZED.value
+
+
+def tell_stranger(
     app: App,
     session: Session,
     msg: Inbound,
     cr: ChangeRequest | None,
-    entry: LedgerEntry,
+    ledger_id: int | None,
     detail: str,
     now: datetime,
-) -> tuple[str, str]:
-    """Record the refusal on the CR (if any); answer once a day with nothing about any CR."""
+    *,
+    answer: bool,
+) -> None:
+    """Record the refusal on the CR (if any); the answer says nothing about any CR."""
     if cr is not None:
         audit(
             session,
@@ -56,19 +68,10 @@ def stranger(
             f"{msg.from_addr or '(no sender)'}: not_authorized: {detail}",
             now,
             actor=msg.from_addr,
-            ledger_id=entry.id,
+            ledger_id=ledger_id,
         )
-    if not msg.from_addr or answered_today(session, msg.from_addr, now):
-        entry.outcome, entry.reason = ledger.IGNORED, "not_authorized: already answered today"
-        if not msg.from_addr:
-            entry.reason = "not_authorized: no sender address to answer"
-        session.add(entry)
-        return entry.outcome, entry.reason
-    entry.outcome, entry.reason = ledger.ANSWERED, "not_authorized"
-    session.add(entry)
-    session.flush()
-    tell_sender(app, session, msg, "explain/not_authorized", now)
-    return entry.outcome, entry.reason
+    if answer:
+        tell_sender(app, session, msg, Refusal.NOT_AUTHORIZED.template, now)
 
 
 def refuse(
@@ -76,21 +79,22 @@ def refuse(
     session: Session,
     msg: Inbound,
     cr: ChangeRequest,
-    entry: LedgerEntry,
-    code: str,
+    ledger_id: int | None,
+    code: Refusal | Question,
     detail: str,
     now: datetime,
-    template: str = "explain/not_verified",
     quoted: str = "",
     kind: str = "refusal",
     context: dict[str, str] | None = None,
-) -> tuple[str, str]:
+) -> None:
     """A participant's reply that is not acted on: recorded, explained, the CR unchanged."""
     result = engine.Result(
         state_of(cr, ""),
         (
             engine.Audit(kind, f"{msg.from_addr}: {code}: {detail}"),
-            engine.Mail(template, to_sender=True, context={"detail": detail, **(context or {})}),
+            engine.Mail(
+                code.template, to_sender=True, context={"detail": detail, **(context or {})}
+            ),
         ),
         refusal=code,
     )
@@ -101,30 +105,41 @@ def refuse(
         result,
         now=now,
         actor=msg.from_addr,
-        ledger_id=entry.id,
+        ledger_id=ledger_id,
         reply_to=msg,
         context={"sender": msg.from_addr, "quoted": quoted},
     )
-    entry.outcome, entry.reason = ledger.ANSWERED, f"refused: {code}: {detail}"
-    session.add(entry)
-    return entry.outcome, entry.reason
 
 
-def too_large(
+def refused(code: Refusal, detail: str) -> str:
+    """The ledger's reason for a refused reply."""
+    return f"refused: {code}: {detail}"
+
+
+def too_large_outcome(
+    app: App, session: Session, msg: Inbound, detail: str, now: datetime
+) -> tuple[LedgerOutcome, str]:
+    """An over-limit message is answered (never dropped silently); a stranger as a stranger."""
+    if app.settings.person(msg.from_addr) is None:
+        return stranger_outcome(session, msg, now)
+    return LedgerOutcome.ANSWERED, f"too_large: {detail}"
+
+
+def tell_too_large(
     app: App,
     session: Session,
     msg: Inbound,
     cr: ChangeRequest | None,
-    entry: LedgerEntry,
+    ledger_id: int | None,
     detail: str,
     now: datetime,
-) -> tuple[str, str]:
-    """An over-limit message is answered (never dropped silently) and recorded.
-
-    A stranger gets the one daily stranger answer instead: nothing about any CR.
-    """
+    *,
+    answer: bool,
+) -> None:
+    """Say which limit was broken; a stranger gets the one daily stranger answer instead."""
     if app.settings.person(msg.from_addr) is None:
-        return stranger(app, session, msg, cr, entry, f"too_large: {detail}", now)
+        tell_stranger(app, session, msg, cr, ledger_id, f"too_large: {detail}", now, answer=answer)
+        return
     if cr is not None:
         audit(
             session,
@@ -133,10 +148,7 @@ def too_large(
             f"{msg.from_addr}: too_large: {detail}",
             now,
             actor=msg.from_addr,
-            ledger_id=entry.id,
+            ledger_id=ledger_id,
         )
-    entry.outcome, entry.reason = ledger.ANSWERED, f"too_large: {detail}"
-    session.add(entry)
     if msg.from_addr:
-        tell_sender(app, session, msg, "explain/too_large", now, cr=cr, detail=detail)
-    return entry.outcome, entry.reason
+        tell_sender(app, session, msg, Refusal.TOO_LARGE.template, now, cr=cr, detail=detail)

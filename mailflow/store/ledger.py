@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Session, col, or_, select
 
 from mailflow.store.tables import LedgerEntry
 
-APPLIED = "applied"
-ANSWERED = "answered"
-IGNORED = "ignored"
-QUARANTINED = "quarantined"
-OUTCOMES = (APPLIED, ANSWERED, IGNORED, QUARANTINED)
+
+class LedgerOutcome(StrEnum):
+    """The four things that can become of an inbound message (DESIGN invariant 1)."""
+
+    APPLIED = "applied"
+    ANSWERED = "answered"
+    IGNORED = "ignored"
+    QUARANTINED = "quarantined"
+
+
+APPLIED = LedgerOutcome.APPLIED
+ANSWERED = LedgerOutcome.ANSWERED
+IGNORED = LedgerOutcome.IGNORED
+QUARANTINED = LedgerOutcome.QUARANTINED
+OUTCOMES = tuple(LedgerOutcome)
 
 
 def find(session: Session, content_hash: str, message_id: str = "") -> LedgerEntry | None:
@@ -23,11 +34,23 @@ def find(session: Session, content_hash: str, message_id: str = "") -> LedgerEnt
     return session.exec(select(LedgerEntry).where(condition).limit(1)).first()
 
 
+def with_message_id(session: Session, message_id: str) -> list[LedgerEntry]:
+    """Every entry of an earlier message with this Message-ID, newest first."""
+    if not message_id:
+        return []
+    rows = session.exec(
+        select(LedgerEntry)
+        .where(col(LedgerEntry.message_id) == message_id)
+        .order_by(col(LedgerEntry.id).desc())
+    )
+    return list(rows.all())
+
+
 def record(
     session: Session,
     *,
     content_hash: str,
-    outcome: str,
+    outcome: LedgerOutcome,
     reason: str = "",
     message_id: str = "",
     source_key: str = "",
@@ -36,6 +59,7 @@ def record(
     cr_id: str | None = None,
     raw: bytes | None = None,
     at: datetime | None = None,
+    rules: str = "",
 ) -> LedgerEntry:
     """Add the outcome row; flushed so that audit events can point at its id."""
     if outcome not in OUTCOMES:
@@ -50,6 +74,7 @@ def record(
         reason=reason[:2000],
         cr_id=cr_id,
         raw=raw,
+        rules=rules[:1000],
     )
     if at is not None:
         entry.received_at = at

@@ -66,6 +66,8 @@ class LedgerEntry(SQLModel, table=True):
     cr_id: str | None = Field(default=None, index=True)
     received_at: datetime = Field(default_factory=utcnow)
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # The handling rule that ruled on the message and the rules it passed before it.
+    rules: str = ""
 
 
 class Decision(SQLModel, table=True):
@@ -210,3 +212,5 @@ class Confirmation(SQLModel, table=True):
     ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
     asked_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
+    # The group id of the question mail; a CONFIRM counts only as a reply to it.
+    question_id: str = ""

@@ -14,6 +14,7 @@ from typing import Any
 
 from mailflow.workflow.definition import ANYONE, Command, Reply, Stage, Workflow
 from mailflow.workflow.fields import FieldError, expected, parse_value
+from mailflow.workflow.reasons import Question, Refusal
 
 EVERYONE = ANYONE
 
@@ -74,11 +75,12 @@ Effect = Mail | Audit
 
 @dataclass(frozen=True)
 class Result:
-    """What apply() decided. `refusal` is None when the reply was acted on."""
+    """What apply() decided. `refusal` is None when the reply was acted on (a question back
+    is not acting on it either)."""
 
     state: CRState
     effects: tuple[Effect, ...]
-    refusal: str | None = None
+    refusal: Refusal | Question | None = None
     detail: str = ""
 
     @property
@@ -92,19 +94,19 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     if command is not None:
         return _command(wf, state, actor, said, command, now)
     if wf.is_end(state.stage):
-        return _refuse(wf, state, actor, "ended", f"it is already {wf.title_of(state.stage)}")
+        return _refuse(wf, state, actor, Refusal.ENDED, f"it is already {wf.title_of(state.stage)}")
     stage = wf.stage(state.stage)
     assert stage is not None, f"unknown state {state.stage!r}"
     if state.held:
-        return _refuse(wf, state, actor, "on_hold", "it is on hold; a CSM can RESUME it")
+        return _refuse(wf, state, actor, Refusal.ON_HOLD, "it is on hold; a CSM can RESUME it")
     reply = stage.reply(said.verb)
     if reply is None:
         return _refuse(
-            wf, state, actor, "not_expected", f"can't {said.verb} at stage {stage.title!r}"
+            wf, state, actor, Refusal.NOT_EXPECTED, f"can't {said.verb} at stage {stage.title!r}"
         )
     acting = actor.roles & set(stage.actors)
     if not acting:
-        return _refuse(wf, state, actor, "wrong_sender", _who(wf, stage))
+        return _refuse(wf, state, actor, Refusal.WRONG_SENDER, _who(wf, stage))
     problem, values = _check(wf, state, reply, said)
     if problem is not None:
         return _refuse(wf, state, actor, *problem)
@@ -120,7 +122,9 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     if stage.act == "all" and wf.verb(said.verb) and wf.verb(said.verb).affirmative:  # type: ignore[union-attr]
         voted = {role for role, verb in state.votes if verb == said.verb}
         if acting <= voted:
-            return _refuse(wf, state, actor, "already_decided", "your reply is already recorded")
+            return _refuse(
+                wf, state, actor, Refusal.ALREADY_DECIDED, "your reply is already recorded"
+            )
         votes = state.votes + tuple((role, said.verb) for role in sorted(acting - voted))
         state = replace(state, votes=votes)
         waiting = [r for r in stage.actors if r not in {role for role, _ in votes}]
@@ -233,7 +237,7 @@ def _command(
     )
     if not allowed:
         titles = ", ".join(wf.roles[r].title for r in command.roles if r in wf.roles)
-        return _refuse(wf, state, actor, "wrong_sender", f"only {titles} may {said.verb}")
+        return _refuse(wf, state, actor, Refusal.WRONG_SENDER, f"only {titles} may {said.verb}")
     if command.effect == "confirm":
         # The caller swaps a CONFIRM for the decision it confirms; one that reaches the
         # engine had nothing waiting.
@@ -241,7 +245,7 @@ def _command(
             wf,
             state,
             actor,
-            "not_expected",
+            Refusal.NOT_EXPECTED,
             "there is no decision of yours waiting for confirmation at this stage",
         )
     if command.effect == "status":
@@ -253,9 +257,11 @@ def _command(
             ),
         )
     if wf.is_end(state.stage):
-        return _refuse(wf, state, actor, "ended", f"it is already {wf.title_of(state.stage)}")
+        return _refuse(wf, state, actor, Refusal.ENDED, f"it is already {wf.title_of(state.stage)}")
     if command.reason and not said.text:
-        return _refuse(wf, state, actor, "missing_reason", f"{said.verb} needs a reason after it")
+        return _refuse(
+            wf, state, actor, Refusal.MISSING_REASON, f"{said.verb} needs a reason after it"
+        )
     audit = Audit(
         "command", f"{actor.address}: {said.verb}" + (f" — {said.text}" if said.text else "")
     )
@@ -264,11 +270,11 @@ def _command(
     )
     if command.effect == "hold":
         if state.held:
-            return _refuse(wf, state, actor, "already_decided", "it is already on hold")
+            return _refuse(wf, state, actor, Refusal.ALREADY_DECIDED, "it is already on hold")
         return Result(replace(state, held=True), (audit, notice))
     if command.effect == "resume":
         if not state.held:
-            return _refuse(wf, state, actor, "already_decided", "it is not on hold")
+            return _refuse(wf, state, actor, Refusal.ALREADY_DECIDED, "it is not on hold")
         return Result(replace(state, held=False, reminded_at=now), (audit, notice))
     assert command.to is not None
     fields = {**state.fields, "end.reason": said.text} if said.text else state.fields
@@ -277,10 +283,10 @@ def _command(
 
 def _check(
     wf: Workflow, state: CRState, reply: Reply, said: Said
-) -> tuple[tuple[str, str] | None, dict[str, Any]]:
+) -> tuple[tuple[Refusal, str] | None, dict[str, Any]]:
     if reply.reason and not said.text:
         return (
-            "missing_reason",
+            Refusal.MISSING_REASON,
             f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'",
         ), {}
     values: dict[str, Any] = {}
@@ -290,16 +296,16 @@ def _check(
         if raw is None or (not raw.strip() and name not in reply.fields):
             if name in reply.fields:
                 return (
-                    "missing_field",
+                    Refusal.MISSING_FIELD,
                     f"{reply.verb} needs a line '{spec.label}: <{expected(spec)}>'",
                 ), {}
             continue
         try:
             values[name] = parse_value(spec, raw, state.currency)
         except FieldError as exc:
-            return ("bad_field", str(exc)), {}
+            return (Refusal.BAD_FIELD, str(exc)), {}
     if reply.attachment and said.attachments == 0:
-        return ("missing_attachment", f"{reply.verb} needs the document attached"), {}
+        return (Refusal.MISSING_ATTACHMENT, f"{reply.verb} needs the document attached"), {}
     return None, values
 
 
@@ -308,9 +314,9 @@ def _who(wf: Workflow, stage: Stage) -> str:
     return f"stage {stage.title!r} is decided by the {titles}"
 
 
-def _refuse(wf: Workflow, state: CRState, actor: Actor, reason: str, detail: str) -> Result:
+def _refuse(wf: Workflow, state: CRState, actor: Actor, reason: Refusal, detail: str) -> Result:
     mail = Mail(
-        f"explain/{reason}",
+        reason.template,
         to_sender=True,
         context={"detail": detail, "expected": expected_replies(wf, state.stage)},
     )

@@ -1,0 +1,126 @@
+"""Rules for a reply on a CR, up to what it says: who sent it, what it reads as, whose it is.
+
+The order is the safety argument: a stranger is answered before a word is read; only
+the new text is read; a CONFIRM stands for a decision only as the asked person's reply
+to the question; a forwarded decision is someone else's and is refused unless the
+original comes whole; a doubtful reply is asked back, never guessed.
+"""
+
+from __future__ import annotations
+
+from mailflow import authorize, confirm
+from mailflow.chain.context import Context, Ruling, answered
+from mailflow.decide import Decision, Unclear
+from mailflow.mail import reply_text
+from mailflow.reading import read_reply
+from mailflow.security import answers, forwarded, policy
+from mailflow.workflow.reasons import Question, Refusal
+
+
+def stranger(ctx: Context) -> Ruling | None:
+    """A sender with no role on the CR's account, or no single sender: the stranger answer."""
+    cr, msg = ctx.the_cr, ctx.msg
+    ctx.roles = ctx.app.directory.roles_of(msg.from_addr, cr.account, cr.assignee)
+    ctx.author, ctx.proof = msg.from_addr, msg
+    check = authorize.check(msg, ctx.roles)
+    if check.allowed:
+        return None
+    outcome, reason = answers.stranger_outcome(ctx.session, msg, ctx.now)
+
+    def tell(ctx: Context, ledger_id: int | None) -> None:
+        answer = reason == Refusal.NOT_AUTHORIZED
+        answers.tell_stranger(
+            ctx.app, ctx.session, msg, cr, ledger_id, check.reason, ctx.now, answer=answer
+        )
+
+    return Ruling(outcome, reason, cr.id, tell)
+
+
+def reading(ctx: Context) -> Ruling | None:
+    """(step) Read the decision from the new text only, in the light of the CR's stage."""
+    ctx.text = reply_text.new_text(ctx.msg.text)
+    ctx.reading = read_reply(ctx.app.workflow, ctx.the_cr.stage, ctx.text)
+    return None
+
+
+def confirmation(ctx: Context) -> Ruling | None:
+    """(step) A CONFIRM replying to the question its sender was asked stands for that decision."""
+    read, wf = ctx.reading, ctx.app.workflow
+    if not isinstance(read, Decision) or read.verb not in confirm.confirm_verbs(wf):
+        return None
+    pending = confirm.waiting(ctx.session, ctx.the_cr, ctx.msg.from_addr)
+    inbox = ctx.app.settings.shared_inbox
+    if pending is not None and confirm.answers_question(ctx.session, pending, ctx.msg, inbox):
+        ctx.pending, ctx.reading = pending, confirm.as_decision(wf, pending, read)
+    return None
+
+
+def forwarded_decision(ctx: Context) -> Ruling | None:
+    """Someone else's decision forwarded: refused, unless accepted with the original attached."""
+    cr, msg, app = ctx.the_cr, ctx.msg, ctx.app
+    verb = ctx.reading.verb if isinstance(ctx.reading, Decision) else ""
+    ctx.acting = policy.acting_roles(app, cr, ctx.roles, verb) if verb else frozenset()
+    found = forwarded.decision_in(
+        msg, lambda text: read_reply(app.workflow, cr.stage, text), bool(ctx.acting)
+    )
+    if found is None:
+        return None
+    forward, read = found
+    if not isinstance(read, Decision):
+        return None
+    accept = app.settings.security.accept_forwarded
+    if not accept or forward.original is None:
+        return refusal(ctx, Refusal.FORWARDED, forwarded.refusal(forward, msg.from_addr, accept))
+    ctx.author, ctx.proof, ctx.attested_by = forward.author, forward.original, msg.from_addr
+    ctx.roles = app.directory.roles_of(forward.author, cr.account, cr.assignee)
+    ctx.reading, ctx.acting = read, policy.acting_roles(app, cr, ctx.roles, read.verb)
+    return None
+
+
+def likely(ctx: Context) -> Ruling | None:
+    """No decision word, but likely one that fits here ("go ahead"): asked to CONFIRM it."""
+    read, cr = ctx.reading, ctx.the_cr
+    if not isinstance(read, Unclear):
+        return None
+    verb = confirm.likely_here(ctx.app, cr, ctx.text, ctx.roles)
+    if verb is None:
+        return None
+
+    def ask(ctx: Context, ledger_id: int | None) -> None:
+        session, msg, now = ctx.session, ctx.msg, ctx.now
+        pending = confirm.ask(session, cr, msg.from_addr, verb, read.line, ledger_id, now)
+        detail = f"read as {verb}; asked to CONFIRM"
+        answers.refuse(
+            ctx.app,
+            session,
+            msg,
+            cr,
+            ledger_id,
+            Question.LIKELY,
+            detail,
+            now,
+            quoted=read.line,
+            kind="question",
+            context={"likely": verb},
+        )
+        confirm.note_question(session, pending)
+
+    return answered(f"asked to confirm: read as {verb}", cr.id, ask)
+
+
+def unclear(ctx: Context) -> Ruling | None:
+    """A reply whose decision cannot be read for certain: asked back, quoting the line."""
+    read = ctx.reading
+    if not isinstance(read, Unclear):
+        return None
+    return refusal(ctx, Refusal.UNCLEAR, read.reason, quoted=read.line)
+
+
+def refusal(ctx: Context, code: Refusal, detail: str, quoted: str = "") -> Ruling:
+    """Answered with the reason's explanation; the CR's timeline notes the refusal."""
+    cr = ctx.the_cr
+
+    def tell(ctx: Context, ledger_id: int | None) -> None:
+        answers.refuse(ctx.app, ctx.session, ctx.msg, cr, ledger_id, code, detail, ctx.now, quoted)
+
+    return answered(answers.refused(code, detail), cr.id, tell)
