@@ -9,24 +9,14 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from mailflow.workflow.reasons import Question, Refusal
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 WORKFLOW = ROOT / "mailflow" / "workflow" / "change_request.toml"
 
-EXPLAIN_REASONS = [
-    "unknown_cr",
-    "wrong_sender",
-    "unclear",
-    "missing_field",
-    "bad_field",
-    "missing_reason",
-    "missing_attachment",
-    "not_expected",
-    "already_decided",
-    "on_hold",
-    "ended",
-    "unreadable_attachment",
-]
+# Every reason a reply is refused or asked back names its template (mailflow.workflow.reasons).
+EXPLAIN_REASONS = sorted({r.template.removeprefix("explain/") for r in (*Refusal, *Question)})
 NOTICES = [
     "accepted",
     "vote_recorded",
@@ -160,6 +150,12 @@ def test_every_needed_template_exists() -> None:
     needed |= {f"notice/{n}.txt" for n in NOTICES}
     needed |= {f"explain/{r}.txt" for r in EXPLAIN_REASONS}
     assert needed <= names, sorted(needed - names)
+
+
+def test_every_explanation_answers_a_named_reason() -> None:
+    """No explain/ template is left that no refusal or question names."""
+    present = {p.stem for p in (TEMPLATES / "explain").glob("*.txt")}
+    assert present == set(EXPLAIN_REASONS), sorted(present ^ set(EXPLAIN_REASONS))
 
 
 def test_workflow_templates_exist() -> None:
