@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("messages", nargs="+", metavar="MESSAGE.eml", help="raw mail files")
     explain.add_argument("--json", action="store_true", help="one JSON object per line")
+    explain.add_argument(
+        "--rules",
+        action="store_true",
+        help="print the handling rules and which one each message would hit "
+        "(reads the database, records nothing)",
+    )
     explain.set_defaults(func=cmd_explain)
 
     status = sub.add_parser("status", parents=[common], help="message counts and outbox state")
@@ -191,6 +197,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from mailflow.explain import explain_files
 
+    if args.rules:
+        from mailflow.chain.dry_run import print_rules
+
+        return print_rules(_app(args), args.messages, _now())
     app = _app(args)  # only the vocabulary and our own address; the database is never opened
     return explain_files(
         args.messages,

@@ -125,3 +125,21 @@ def test_a_reused_message_id_with_other_new_text_is_not_swallowed(desk):
     desk.send(again)
     assert desk.stage(cr_id) == "in_principle"
     assert "a different message" in desk.ledger()[-1].reason
+
+
+def test_explain_rules_shows_which_rule_would_hit_without_recording(desk, tmp_path, capsys):
+    from mailflow.chain.dry_run import print_rules
+
+    cr_id = desk.open_cr()
+    path = tmp_path / "reply.eml"
+    path.write_bytes(desk.reply("mallory@evil.example", cr_id, "APPROVED").as_bytes())
+    before = len(desk.ledger())
+    assert print_rules(desk.app, [str(path)], desk.clock()) == 0
+    out = capsys.readouterr().out
+    assert " 1. duplicate" in out and "19. engine" in out
+    assert "11. stranger: HIT → ignored: not_authorized" in out or (
+        "11. stranger: HIT → answered: not_authorized" in out
+    )
+    assert " 8. not_an_opener: not asked (new request only)" in out
+    assert "19. engine: not reached" in out
+    assert len(desk.ledger()) == before
