@@ -19,6 +19,8 @@ from mailflow.security.settings import (
     limit_settings,
     security_settings,
 )
+from mailflow.workflow.conventions import DATE_ORDERS
+from mailflow.workflow.numbers import DEFAULT_FORMAT, NUMBER_FORMATS
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 DEFAULT_CONFIG_NAMES = ("mailflow.toml", "config.toml")
@@ -40,6 +42,11 @@ class Account:
     billing_rate: Decimal
     currency: str
     jira_projects: tuple[str, ...] = ()
+    # how the account writes figures (see workflow/conventions.py)
+    number_format: str = DEFAULT_FORMAT
+    date_order: str = ""
+    cost_check_factor: Decimal = Decimal(2)
+    effort_units: tuple[tuple[str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,8 @@ class Settings:
     security: SecuritySettings = SecuritySettings()
     limits: LimitSettings = LimitSettings()
     jira_senders: tuple[str, ...] = ()
+    # a stored document larger than this is named in a request, not attached
+    max_attach_bytes: int = 10 * 1024 * 1024
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -184,6 +193,9 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     for i, sender in enumerate(jira_senders):
         if not _EMAIL.match(sender):
             bad(f"intake.jira_senders[{i}]", f"is {sender!r}; expected an e-mail address")
+    documents = _section(data, "documents", bad)
+    _unknown(documents, {"max_attach_bytes"}, "documents", bad)
+    max_attach = int(_number(documents, "max_attach_bytes", 10 * 1024 * 1024, "documents", bad))
     accounts = tuple(_accounts(data.get("accounts", []), bad))
     people = tuple(_people(data.get("people", []), {a.key for a in accounts}, bad))
     security = security_settings(data.get("security"), bad)
@@ -213,6 +225,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         security=security,
         limits=limits,
         jira_senders=jira_senders,
+        max_attach_bytes=max_attach,
     )
 
 
@@ -287,10 +300,40 @@ def _accounts(raw: Any, bad: Any) -> list[Account]:
                 rate,
                 currency,
                 projects,
+                **_figure_settings(spec, key, bad),
             )
         )
     if raw and not isinstance(raw, list):
         bad("accounts", "must be an array of tables ([[accounts]])")
+    return out
+
+
+def _figure_settings(spec: dict[str, Any], key: str, bad: Any) -> dict[str, Any]:
+    """An account's number format, date order, cost check factor and effort units."""
+    out: dict[str, Any] = {}
+    number_format = str(spec.get("number_format", DEFAULT_FORMAT))
+    if number_format not in NUMBER_FORMATS:
+        bad(f"{key}.number_format", f"is {number_format!r}; expected one of {list(NUMBER_FORMATS)}")
+    out["number_format"] = number_format if number_format in NUMBER_FORMATS else DEFAULT_FORMAT
+    order = str(spec.get("date_order", "")).upper()
+    if order and order not in DATE_ORDERS:
+        bad(f"{key}.date_order", f"is {order!r}; expected one of {list(DATE_ORDERS)}")
+    out["date_order"] = order if order in DATE_ORDERS else ""
+    factor = spec.get("cost_check_factor", 2)
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or factor <= 1:
+        bad(f"{key}.cost_check_factor", f"is {factor!r}; expected a number above 1")
+        factor = 2
+    out["cost_check_factor"] = Decimal(str(factor))
+    units = spec.get("effort_units", {})
+    rules = []
+    for name, worth in units.items() if isinstance(units, dict) else ():
+        if isinstance(worth, bool) or not isinstance(worth, int | float) or worth <= 0:
+            bad(f"{key}.effort_units.{name}", f"is {worth!r}; expected a number of person-days")
+            continue
+        rules.append((str(name).lower().rstrip("s") or str(name), Decimal(str(worth))))
+    if not isinstance(units, dict):
+        bad(f"{key}.effort_units", "must be a table, e.g. { week = 5 }")
+    out["effort_units"] = tuple(rules)
     return out
 
 

@@ -52,15 +52,15 @@ def correct(
     if not roles & set(app.workflow.correctors):
         titles = ", ".join(app.workflow.roles[r].title for r in app.workflow.correctors)
         raise MailflowError(f"{cr.id}: only the {titles} may correct fields; {by} may not")
-    account = app.settings.account(cr.account)
-    currency = account.currency if account else ""
+    conv = app.directory.conventions(cr.account)
     changes, problems = [], []
     for name, raw in values.items():
         spec = field_named(app, name)
         try:
-            new = parse_value(spec, raw, currency)
+            new = parse_value(spec, raw, conv, now.date())
         except FieldError as exc:
-            problems.append(str(exc))
+            readings = f" (did you mean {' or '.join(exc.readings)}?)" if exc.readings else ""
+            problems.append(f"{exc}{readings}")
             continue
         changes.append(Change(spec, cr.fields.get(spec.name), new))
     if problems:
@@ -72,12 +72,12 @@ def correct(
             cr.assignee = str(change.new)
         if change.field.name in ("title", "description"):
             setattr(cr, change.field.name, str(change.new))
-        old = show(change.old) if change.old is not None else "(none)"
+        old = show(change.old, change.field, conv) if change.old is not None else "(none)"
         audit(
             session,
             cr,
             "correction",
-            f"{by}: {change.field.label}: {old} → {show(change.new)}",
+            f"{by}: {change.field.label}: {old} → {show(change.new, change.field, conv)}",
             now,
             actor=by,
         )

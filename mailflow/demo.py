@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
@@ -25,6 +25,12 @@ from mailflow.daemon import Daemon
 from mailflow.errors import MailflowError
 from mailflow.store.tables import ChangeRequest, OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
+
+
+def _weeks_ahead(weeks: int) -> str:
+    """A due date that is in the future whenever the demo runs (a past one is refused)."""
+    return (datetime.now(UTC).date() + timedelta(weeks=weeks)).isoformat()
+
 
 # (who, what they write, attachment name or "", kind) — kind "new" opens the CR,
 # "ooo" is an out-of-office auto-reply, anything else is a reply to the latest
@@ -68,11 +74,11 @@ SCRIPT: list[tuple[str, str, str, str]] = [
     ("dana@acme.example", "APPROVED. Go ahead.", "", ""),
     (
         "priya@ft.example",
-        "DONE\nJira: INT-482 https://jira.ft.example/browse/INT-482\nEngineer: kiran@ft.example",
+        "DONE\nJira: ACME-482 https://jira.ft.example/browse/ACME-482\nEngineer: kiran@ft.example",
         "",
         "",
     ),
-    ("kiran@ft.example", "DONE\nDue: 2026-12-18", "", ""),
+    ("kiran@ft.example", f"DONE\nDue: {_weeks_ahead(6)}", "", ""),
     ("kiran@ft.example", "Done, interface document attached.", "loyalty-export-api.pdf", ""),
     ("dana@acme.example", "Fine with me, thanks Kiran.", "", ""),
     ("dana@acme.example", "CONFIRM", "", ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mailflow.config import Person, Settings
+from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import Role
 
 
@@ -47,3 +48,29 @@ class Directory:
         if self.roles.get(role) and self.roles[role].scope == "account":
             return list(person.accounts)
         return [a.key for a in self.settings.accounts]
+
+    def conventions(self, account: str) -> Conventions:
+        """How figures on this account's CRs are read and checked, and whom a CR may name.
+
+        A person field assigns the CR for the roles whose scope is "cr", so only configured
+        people holding one of those roles may be named in it.
+        """
+        acct = self.settings.account(account)
+        per_cr = [r for r in self.roles.values() if r.scope == "cr"]
+        assignable = {
+            p.email: p.name for p in self.settings.people if any(r.name in p.roles for r in per_cr)
+        }
+        title = " or ".join(r.title.lower() + "s" for r in per_cr)
+        if acct is None:
+            return Conventions(assignable=assignable, assignable_title=title)
+        return Conventions(
+            currency=acct.currency,
+            number_format=acct.number_format,
+            date_order=acct.date_order,
+            rate=acct.billing_rate or None,
+            cost_check_factor=acct.cost_check_factor,
+            unit_rules=acct.effort_units,
+            jira_projects=acct.jira_projects,
+            assignable=assignable,
+            assignable_title=title,
+        )

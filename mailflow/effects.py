@@ -18,10 +18,12 @@ from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
 from mailflow.store import outbox
 from mailflow.store.tables import AuditEvent, ChangeRequest, Decision
+from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
 
 
-def state_of(cr: ChangeRequest, currency: str) -> CRState:
+def state_of(cr: ChangeRequest, currency: str, conventions: Conventions | None = None) -> CRState:
+    """The engine's view of a CR; `conventions` say how its account's figures are read."""
     return CRState(
         stage=cr.stage,
         entered_at=cr.entered_at,
@@ -31,6 +33,7 @@ def state_of(cr: ChangeRequest, currency: str) -> CRState:
         reminders=cr.reminders,
         reminded_at=cr.reminded_at,
         currency=currency,
+        conventions=conventions or Conventions(),
     )
 
 

@@ -43,8 +43,9 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
     ]
     if cr.description:
         out += ["", "Description:"] + [f"  {line}" for line in cr.description.splitlines()]
+    conv = app.directory.conventions(cr.account)
     facts = [
-        (wf.fields[k].label, show(v))
+        (wf.fields[k].label, show(v, wf.fields[k], conv))
         for k, v in cr.fields.items()
         if k in wf.fields and k not in opening_fields(app)
     ]

@@ -231,24 +231,55 @@ def test_check_names_unknown_transport_keys(config, capsys):
 
 
 def test_cr_set_corrects_typed_fields_and_records_the_change(config, capsys):
+    from datetime import UTC, date, datetime, timedelta
+
+    due = date.today() + timedelta(days=60)
     c = ["--config", str(config)]
     assert main(["cr", "new", *c, "--account", "acme", "--title", "Export",
                  "--by", "priya@ft.example"]) == 0
-    assert main(["cr", "set", "CR-2026-0001", "Cost=$9,000", "due=18 Dec 2026",
+    cr_id = f"CR-{datetime.now(UTC).year}-0001"
+    assert main(["cr", "set", cr_id, "Cost=$9,000", f"due={due:%d %b %Y}",
                  *c, "--by", "priya@ft.example"]) == 0
     assert "Cost corrected" in capsys.readouterr().out
-    assert main(["cr", "set", "CR-2026-0001", "Cost=USD 8,500", "Due=soon", *c,
+    assert main(["cr", "set", cr_id, "Cost=USD 8,500", "Due=soon", *c,
                  "--by", "priya@ft.example"]) == 1
     err = capsys.readouterr().err
     assert "nothing changed" in err and "Due: 'soon' is not a date" in err
-    assert main(["cr", "set", "CR-2026-0001", "Cost=1", *c, "--by", "dana@acme.example"]) == 1
+    assert main(["cr", "set", cr_id, "Cost=1", *c, "--by", "dana@acme.example"]) == 1
     assert "may not" in capsys.readouterr().err
-    assert main(["cr", "set", "CR-2026-0001", "Colour=red", *c, "--by", "priya@ft.example"]) == 1
+    assert main(["cr", "set", cr_id, "Colour=red", *c, "--by", "priya@ft.example"]) == 1
     assert "no field 'Colour'" in capsys.readouterr().err
-    assert main(["cr", "show", "CR-2026-0001", *c]) == 0
+    assert main(["cr", "show", cr_id, *c]) == 0
     shown = capsys.readouterr().out
-    assert "Cost: USD 9000.00" in shown and "Due: 2026-12-18" in shown
-    assert "correction   priya@ft.example: Cost: (none) → USD 9000.00" in shown
+    assert "Cost: USD 9,000.00" in shown
+    assert f"Due: {due:%A} {due.day} {due:%B} {due.year}" in shown
+    assert "correction   priya@ft.example: Cost: (none) → USD 9,000.00" in shown
+
+
+@pytest.mark.parametrize(("value", "said"), [
+    ("Effort=12abc", "contains 'abc' among the digits"),
+    ("Effort=1e309", "contains 'e' among the digits"),
+    ("Effort=2 weeks", "counted in person-days, and 'weeks' is not"),
+    ("Effort=1,5", "did you mean 1.5 person-days or 15 person-days?"),
+    ("Cost=4.800,00", "did you mean USD 4,800.00 or USD 4.80?"),
+    ("Cost=€4,800", "is in EUR, but this account is billed in USD"),
+    ("Due=03/04/2030", "can be read as day/month or as month/day"),
+    ("Due=2001-01-01", "is in the past"),
+    ("Jira=INT-482", "not in this account's Jira projects (ACME)"),
+    ("Engineer=bob@ft.example", "not one of the configured integration engineers"),
+])
+def test_cr_set_refuses_what_a_reply_may_not_say(config, capsys, value, said):
+    """The command line reads figures by the same rules as mail: whole, or not at all."""
+    from datetime import UTC, datetime
+
+    c = ["--config", str(config), "--by", "priya@ft.example"]
+    assert main(["cr", "new", *c, "--account", "acme", "--title", "Export"]) == 0
+    cr_id = f"CR-{datetime.now(UTC).year}-0001"
+    capsys.readouterr()
+    assert main(["cr", "set", cr_id, value, *c]) == 1
+    err = capsys.readouterr().err
+    assert said in err and "nothing changed" in err
+    assert len(err.strip().splitlines()) == 1, "one line, as every command error"
 
 
 def test_cr_report_counts_stages_and_overdue(config, capsys):

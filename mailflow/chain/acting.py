@@ -71,7 +71,8 @@ def workflow_engine(ctx: Context) -> Ruling:
     account = app.settings.account(cr.account)
     said = engine.Said(read.verb, read.text, dict(read.fields), len(readable(ctx.msg.attachments)))
     actor = engine.Actor(ctx.author, ctx.roles)
-    state = state_of(cr, account.currency if account else "")
+    conventions = app.directory.conventions(cr.account)
+    state = state_of(cr, account.currency if account else "", conventions)
     result = engine.apply(app.workflow, state, actor, said, ctx.now)
     stage_before, pending, verdict = cr.stage, ctx.pending, ctx.verdict
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -17,6 +16,7 @@ from mailflow.app import App
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.workflow.engine import expected_replies
 from mailflow.workflow.fields import show
+from mailflow.workflow.plausible import proposal
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ def cr_context(
         }
         return base
     account = app.settings.account(cr.account)
+    conv = app.directory.conventions(cr.account)
     facts = [
-        (wf.fields[k].label + (f" ({wf.fields[k].unit})" if wf.fields[k].unit else ""), show(v))
+        (wf.fields[k].label, show(v, wf.fields[k], conv))
         for k, v in cr.fields.items()
         if k in wf.fields and k not in opening_fields(app)
     ]
@@ -110,18 +111,5 @@ def opening_fields(app: App) -> set[str]:
 
 def proposed_cost(app: App, cr: ChangeRequest) -> str:
     """The cost mailflow suggests: the named field × the account's agreed billing rate."""
-    account = app.settings.account(cr.account)
-    for spec in app.workflow.fields.values():
-        if spec.type != "money" or not spec.proposed_from or account is None:
-            continue
-        source = cr.fields.get(spec.proposed_from)
-        try:
-            amount = Decimal(str(source)) * account.billing_rate
-        except (InvalidOperation, TypeError):
-            continue
-        unit = app.workflow.fields[spec.proposed_from].unit
-        return (
-            f"{account.currency} {amount:.2f} ({source} {unit} × "
-            f"{account.currency} {account.billing_rate:.2f})"
-        )
-    return ""
+    offer = proposal(app.workflow, cr.fields, app.directory.conventions(cr.account))
+    return f"{offer.shown} ({offer.basis})" if offer else ""

@@ -57,6 +57,8 @@ class Stage:
     template: str
     remind_hours: float
     replies: tuple[Reply, ...]
+    # stages whose received documents go with this stage's request mail
+    attach: tuple[str, ...] = ()
 
     def reply(self, verb: str) -> Reply | None:
         return next((r for r in self.replies if r.verb == verb), None)
@@ -270,6 +272,7 @@ def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
         template=str(raw.get("template", f"request/{name}")),
         remind_hours=float(raw.get("remind_hours", 0) or 0),
         replies=tuple(replies),
+        attach=_strings(raw.get("attach")),
     )
 
 

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from mailflow.workflow.definition import ANYONE, Command, Reply, Stage, Workflow
-from mailflow.workflow.fields import FieldError, expected, parse_value
+from mailflow.workflow.checks import check_reply
+from mailflow.workflow.conventions import Conventions
+from mailflow.workflow.definition import ANYONE, Command, Stage, Workflow
+from mailflow.workflow.fields import expected
 from mailflow.workflow.reasons import Question, Refusal
 
 EVERYONE = ANYONE
@@ -31,6 +33,8 @@ class CRState:
     reminders: int = 0
     reminded_at: datetime | None = None
     currency: str = ""
+    # how the CR's account writes figures and what its fields are checked against
+    conventions: Conventions = field(default_factory=Conventions)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Mail:
     cc_roles: tuple[str, ...] = ()
     to_sender: bool = False
     context: Mapping[str, Any] = field(default_factory=dict)
+    # stages whose received documents go with this mail (the newest version of each)
+    attach: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,9 +113,25 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     acting = actor.roles & set(stage.actors)
     if not acting:
         return _refuse(wf, state, actor, Refusal.WRONG_SENDER, _who(wf, stage))
-    problem, values = _check(wf, state, reply, said)
-    if problem is not None:
-        return _refuse(wf, state, actor, *problem)
+    conv = state.conventions
+    if state.currency and not conv.currency:
+        conv = replace(conv, currency=state.currency)
+    checked = check_reply(
+        wf,
+        dict(state.fields),
+        conv,
+        reply,
+        said.text,
+        dict(said.fields),
+        said.attachments,
+        now,
+        state.entered_at,
+    )
+    if checked.problem is not None:
+        reason, detail, context = checked.problem
+        kept = replace(state, fields={**state.fields, **checked.remember})
+        return _refuse(wf, kept, actor, Refusal(reason), detail, context)
+    values, recorded = checked.values, list(checked.recorded)
     new_fields = {**state.fields, **values}
     if reply.reason and said.text:
         new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
@@ -145,7 +167,11 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
         told = tuple(r for r in reply.notify if r not in acting)
         effects: list[Effect] = [
             decision,
-            Mail("notice/accepted", to_sender=True, context={"verb": said.verb, "text": said.text}),
+            Mail(
+                "notice/accepted",
+                to_sender=True,
+                context={"verb": said.verb, "text": said.text, "recorded": recorded},
+            ),
         ]
         if told:
             effects.append(
@@ -155,7 +181,12 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     ack = Mail(
         "notice/accepted",
         to_sender=True,
-        context={"verb": said.verb, "text": said.text, "next": wf.title_of(reply.to)},
+        context={
+            "verb": said.verb,
+            "text": said.text,
+            "next": wf.title_of(reply.to),
+            "recorded": recorded,
+        },
     )
     return _enter(wf, state, reply.to, now, (decision, ack))
 
@@ -225,6 +256,7 @@ def _enter(
         to_roles=stage.actors,
         cc_roles=cc,
         context={"expected": expected_replies(wf, to)},
+        attach=stage.attach,
     )
     return Result(state, (*effects, moved, request))
 
@@ -281,44 +313,27 @@ def _command(
     return _enter(wf, replace(state, fields=fields, held=False), command.to, now, (audit,))
 
 
-def _check(
-    wf: Workflow, state: CRState, reply: Reply, said: Said
-) -> tuple[tuple[Refusal, str] | None, dict[str, Any]]:
-    if reply.reason and not said.text:
-        return (
-            Refusal.MISSING_REASON,
-            f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'",
-        ), {}
-    values: dict[str, Any] = {}
-    for name in (*reply.fields, *reply.optional):
-        spec = wf.fields[name]
-        raw = said.fields.get(name) or said.fields.get(spec.label.lower())
-        if raw is None or (not raw.strip() and name not in reply.fields):
-            if name in reply.fields:
-                return (
-                    Refusal.MISSING_FIELD,
-                    f"{reply.verb} needs a line '{spec.label}: <{expected(spec)}>'",
-                ), {}
-            continue
-        try:
-            values[name] = parse_value(spec, raw, state.currency)
-        except FieldError as exc:
-            return (Refusal.BAD_FIELD, str(exc)), {}
-    if reply.attachment and said.attachments == 0:
-        return (Refusal.MISSING_ATTACHMENT, f"{reply.verb} needs the document attached"), {}
-    return None, values
-
-
 def _who(wf: Workflow, stage: Stage) -> str:
     titles = " and ".join(wf.roles[r].title for r in stage.actors)
     return f"stage {stage.title!r} is decided by the {titles}"
 
 
-def _refuse(wf: Workflow, state: CRState, actor: Actor, reason: Refusal, detail: str) -> Result:
+def _refuse(
+    wf: Workflow,
+    state: CRState,
+    actor: Actor,
+    reason: Refusal,
+    detail: str,
+    context: Mapping[str, Any] | None = None,
+) -> Result:
     mail = Mail(
         reason.template,
         to_sender=True,
-        context={"detail": detail, "expected": expected_replies(wf, state.stage)},
+        context={
+            "detail": detail,
+            "expected": expected_replies(wf, state.stage),
+            **(context or {}),
+        },
     )
     return Result(
         state,

@@ -1,37 +1,41 @@
 """Typed reply fields: turn what a person wrote after `Key:` into a checked, storable value.
 
-Values are stored as JSON-friendly data (strings, numbers, small dicts) so that the
-same CR row reads the same on SQLite and PostgreSQL.
+Every value is read whole or refused: nothing is truncated, skipped or guessed. A form a
+careful person could read two ways is refused with its readings, so the sender is asked
+which one they meant (see numbers.py, figures.py and dates.py for the figures). Values
+are stored as JSON-friendly data (strings, small dicts) so that the same CR row reads the
+same on SQLite and PostgreSQL; `show` is the one way a stored value is written for people.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from email.utils import getaddresses
 from typing import Any
 
+from mailflow.workflow.conventions import Conventions
+from mailflow.workflow.dates import read_date, show_date
 from mailflow.workflow.definition import Field
+from mailflow.workflow.figures import Read, read_money, read_quantity, show_money, show_quantity
+from mailflow.workflow.numbers import FigureError
 
-_JIRA = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
+_JIRA_KEY = re.compile(r"[A-Z][A-Z0-9]{1,9}-[1-9]\d{0,6}")
+_JIRA_IN_URL = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d %b %Y",
-    "%d %B %Y",
-    "%b %d %Y",
-    "%B %d %Y",
-    "%b %d, %Y",
-    "%B %d, %Y",
-    "%d/%m/%Y",
-    "%d.%m.%Y",
-)
-_CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP", "₹": "INR"}
 
 
 class FieldError(ValueError):
-    """A value that does not fit its field's type; the text says what was expected."""
+    """A value that does not fit its field; the text says what was expected.
+
+    `readings` holds the values the text could mean when it was refused for being
+    readable more than one way; the sender is asked which one they meant.
+    """
+
+    def __init__(self, message: str, readings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.readings = readings
 
 
 def expected(field: Field) -> str:
@@ -41,108 +45,98 @@ def expected(field: Field) -> str:
         "integer": "a whole number, e.g. 12",
         "decimal": "a number, e.g. 12 or 12.5",
         "money": "an amount with an optional currency, e.g. USD 9,600 or 9600",
-        "date": "a date, e.g. 2026-12-15 or 15 Dec 2026",
+        "date": "a date, e.g. 2027-01-15 or 15 January 2027",
         "jira": "a Jira issue key, e.g. ABC-123 (a link may follow)",
         "person": "an e-mail address",
         "url": "a link starting with https://",
     }[field.type] + (f" ({field.unit})" if field.unit else "")
 
 
-def parse_value(field: Field, raw: str, currency: str = "") -> Any:
+def parse_value(
+    field: Field, raw: str, conv: Conventions | None = None, today: date | None = None
+) -> Any:
     """Check one value against its field type; raise FieldError saying what was wanted."""
-    text = raw.strip()
+    return read_value(field, raw, conv, today).value
+
+
+def read_value(
+    field: Field, raw: str, conv: Conventions | None = None, today: date | None = None
+) -> Read:
+    """The stored value and, when a unit rule converted it, a note for the read-back."""
+    conv = conv or Conventions()
+    text = " ".join(raw.split())
     if not text:
         raise FieldError(f"{field.label} is empty; expected {expected(field)}")
     try:
-        return _PARSERS[field.type](text, currency)
-    except (ValueError, InvalidOperation):
-        raise FieldError(f"{field.label}: {text!r} is not {expected(field)}") from None
+        if field.type == "money":
+            return read_money(text, conv)
+        if field.type in ("decimal", "integer"):
+            return read_quantity(text, field.unit, conv, whole=field.type == "integer")
+        if field.type == "date":
+            return read_date(text, conv, today)
+        return Read(_OTHERS[field.type](text, conv))
+    except FigureError as exc:
+        raise FieldError(f"{field.label}: {exc}", exc.readings) from None
 
 
-def _text(text: str, _: str) -> str:
+def _text(text: str, _: Conventions) -> str:
     return text
 
 
-def _integer(text: str, _: str) -> int:
-    return int(text.replace(",", "").split()[0])
+def _jira(text: str, conv: Conventions) -> dict[str, str]:
+    """`ABC-123`, optionally followed by its link; nothing else on the line."""
+    first, _, rest = text.partition(" ")
+    key = first.upper()
+    if not _JIRA_KEY.fullmatch(key):
+        raise FigureError(f"{text!r} does not start with a Jira issue key such as ABC-123")
+    url = rest.strip().strip("<>")
+    if url and not _URL.fullmatch(url):
+        raise FigureError(f"{text!r} has more than a key and a link; write the key, then the link")
+    named = {k.upper() for k in _JIRA_IN_URL.findall(url.upper())}
+    if named and key not in named:
+        raise FigureError(f"{text!r}: the link is to {', '.join(sorted(named))}, not {key}")
+    project = key.rpartition("-")[0]
+    if conv.jira_projects and project not in conv.jira_projects:
+        raise FigureError(
+            f"{key} is not in this account's Jira projects ({', '.join(conv.jira_projects)})"
+        )
+    return {"key": key, "url": url}
 
 
-def _number(text: str) -> Decimal:
-    match = re.match(r"^-?[\d,]*\.?\d+", text.replace(" ", ""))
-    if not match:
-        raise ValueError(text)
-    value = Decimal(match.group(0).replace(",", ""))
-    if value < 0:
-        raise ValueError(text)
-    return value
+def _person(text: str, conv: Conventions) -> str:
+    """One address (a display name may come with it) of someone the CR may be assigned to."""
+    found = getaddresses([text])
+    if len(found) != 1 or not _EMAIL.fullmatch(found[0][1]) or text.count("@") != 1:
+        raise FigureError(f"{text!r} is not one e-mail address")
+    address = found[0][1].lower()
+    if conv.assignable is not None and address not in conv.assignable:
+        known = ", ".join(sorted(conv.assignable)) or "nobody is configured"
+        title = conv.assignable_title or "people this can be assigned to"
+        raise FigureError(f"{address} is not one of the configured {title} ({known})")
+    return address
 
 
-def _decimal(text: str, _: str) -> str:
-    return str(_number(text.split()[0]).normalize()) if text.split() else ""
+def _url(text: str, _: Conventions) -> str:
+    link = text.strip("<>")
+    if not _URL.fullmatch(link):
+        raise FigureError(f"{text!r} is not one link starting with https://")
+    return link
 
 
-def _money(text: str, currency: str) -> dict[str, str]:
-    rest = text.strip()
-    found = ""
-    for sign, code in _CURRENCY_SIGNS.items():
-        if sign in rest:
-            found, rest = code, rest.replace(sign, " ")
-    iso = re.search(r"\b([A-Z]{3})\b", rest.upper())
-    if iso:
-        found = iso.group(1)
-        rest = re.sub(r"\b[A-Za-z]{3}\b", " ", rest, count=1)
-    amount = _number(rest.strip())
-    return {"amount": f"{amount:.2f}", "currency": found or currency}
+_OTHERS = {"text": _text, "jira": _jira, "person": _person, "url": _url}
 
 
-def _date(text: str, _: str) -> str:
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text.strip().rstrip("."))
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(cleaned, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return date.fromisoformat(cleaned).isoformat()
-
-
-def _jira(text: str, _: str) -> dict[str, str]:
-    key = _JIRA.search(text.upper() if not _JIRA.search(text) else text)
-    if not key:
-        raise ValueError(text)
-    url = _URL.search(text)
-    return {"key": key.group(1), "url": url.group(0) if url else ""}
-
-
-def _person(text: str, _: str) -> str:
-    match = _EMAIL.search(text)
-    if not match:
-        raise ValueError(text)
-    return match.group(0).lower()
-
-
-def _url(text: str, _: str) -> str:
-    match = _URL.search(text)
-    if not match:
-        raise ValueError(text)
-    return match.group(0)
-
-
-_PARSERS = {
-    "text": _text,
-    "integer": _integer,
-    "decimal": _decimal,
-    "money": _money,
-    "date": _date,
-    "jira": _jira,
-    "person": _person,
-    "url": _url,
-}
-
-
-def show(value: Any) -> str:
-    """A stored value as a person reads it."""
+def show(value: Any, field: Field | None = None, conv: Conventions | None = None) -> str:
+    """A stored value as a person reads it; every mail and command shows figures this way."""
     if isinstance(value, dict) and "amount" in value:
-        return f"{value.get('currency', '')} {value['amount']}".strip()
+        return show_money(value, conv)
     if isinstance(value, dict) and "key" in value:
         return f"{value['key']} {value.get('url', '')}".strip()
+    if field is not None and field.type == "date":
+        try:
+            return show_date(str(value))
+        except ValueError:
+            return str(value)
+    if field is not None and field.type in ("decimal", "integer"):
+        return show_quantity(value, field.unit, conv)
     return str(value)

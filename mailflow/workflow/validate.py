@@ -86,6 +86,10 @@ def _check_stage(wf: Workflow, stage: Stage, where: str, bad: Report) -> None:
         for role_name in reply.notify:
             if role_name not in wf.roles:
                 bad(at, f"notifies unknown role {role_name!r}")
+    for name in stage.attach:
+        source = wf.stage(name)
+        if source is None or not any(r.attachment for r in source.replies):
+            bad(f"{where}.attach", f"names {name!r}, which is not a stage that receives a document")
 
 
 def _check_reachable(wf: Workflow, bad: Report) -> None:

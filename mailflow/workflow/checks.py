@@ -1,0 +1,94 @@
+"""What a reply must carry at a stage: its reason, its typed fields, its file; checked purely.
+
+Every field is read whole by the account's conventions (fields.py); a form readable two
+ways comes back as a question listing the readings, and a cost far from the proposal comes
+back with both figures. The values that pass are returned with their read-back, the lines
+the acknowledgment shows, so the sender sees exactly what was recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from mailflow.workflow.conventions import Conventions
+from mailflow.workflow.definition import Reply, Workflow
+from mailflow.workflow.fields import FieldError, expected, read_value, show
+from mailflow.workflow.plausible import far_from, proposal
+
+# Where a figure asked back for being far from its proposal is remembered, so that the
+# same figure sent again at the same stage is recorded as meant.
+UNUSUAL = "{}.unusual"
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome: a problem (refusal reason, detail, mail context) or the values."""
+
+    problem: tuple[str, str, dict[str, Any]] | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    recorded: tuple[str, ...] = ()
+    remember: dict[str, Any] = field(default_factory=dict)
+
+
+def check_reply(
+    wf: Workflow,
+    fields: dict[str, Any],
+    conv: Conventions,
+    reply: Reply,
+    said_text: str,
+    said_fields: dict[str, str],
+    attachments: int,
+    now: datetime,
+    entered_at: datetime,
+) -> Checked:
+    """Read and check what a reply carries; the CR's current fields give the context."""
+    if reply.reason and not said_text:
+        detail = f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'"
+        return Checked(("missing_reason", detail, {}))
+    values: dict[str, Any] = {}
+    recorded: list[str] = []
+    for name in (*reply.fields, *reply.optional):
+        spec = wf.fields[name]
+        raw = said_fields.get(name) or said_fields.get(spec.label.lower())
+        if raw is None or (not raw.strip() and name not in reply.fields):
+            if name in reply.fields:
+                detail = f"{reply.verb} needs a line '{spec.label}: <{expected(spec)}>'"
+                return Checked(("missing_field", detail, {}))
+            continue
+        try:
+            read = read_value(spec, raw, conv, now.date())
+        except FieldError as exc:
+            context = {"readings": [f"{spec.label}: {r}" for r in exc.readings]}
+            return Checked(("bad_field", str(exc), context))
+        values[name] = read.value
+        shown = show(read.value, spec, conv)
+        recorded.append(f"{spec.label} {shown}" + (f" ({read.note})" if read.note else ""))
+    if reply.attachment and attachments == 0:
+        return Checked(("missing_attachment", f"{reply.verb} needs the document attached", {}))
+    merged = {**fields, **values}
+    remember: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = wf.fields[name]
+        offer = proposal(wf, merged, conv, spec)
+        if offer is None or not isinstance(value, dict):
+            continue
+        recorded.append(f"proposed {offer.equation}")
+        amount = Decimal(value["amount"])
+        note = {"value": value, "stage_entered": entered_at.isoformat()}
+        if not far_from(amount, offer.amount, conv.cost_check_factor):
+            continue
+        if fields.get(UNUSUAL.format(name)) == note:
+            continue
+        shown = show(value, spec, conv)
+        factor = f"{conv.cost_check_factor.normalize():f}"
+        detail = (
+            f"{spec.label} {shown} is more than {factor} times away from the proposal, "
+            f"{offer.equation}"
+        )
+        context = {"confirm_by_repeating": True, "figure": f"{spec.label}: {shown}"}
+        remember[UNUSUAL.format(name)] = note
+        return Checked(("bad_field", detail, context), remember=remember)
+    return Checked(values=values, recorded=tuple(recorded))
