@@ -1,23 +1,46 @@
 """④ The new text of a reply → a Decision (verb, reason text, fields) or Unclear.
 
-A false approval is the worst error mailflow can make, so this module reads
-narrowly: the verb comes from the first meaningful line only, a negated or
-hedged affirmative is never taken as a yes (nor as a no: it is a question
-back), and two different verbs on that line are unclear. The vocabulary
-(verbs, their phrases, negations) comes from the workflow definition.
+A false approval is the worst error mailflow can make, so a yes is read by a
+closed grammar: an affirmative verb counts only when its line holds the verb's
+phrase and otherwise only words known to add nothing (greetings, thanks, names,
+harmless words, listed remarks, the verb's own everyday phrases). Any other word
+— a condition, a scope, someone else's decision, a question mark — makes the
+reply a question back. A list of dangerous words is never complete; a list of
+safe ones is. The text is first normalised as a reader sees it, and reading
+looks at a bounded amount of it, in time linear in its length.
 """
 
 from __future__ import annotations
 
-import re
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from mailflow.decide_lines import fields_of, first_meaningful, trailing_text
+from mailflow.decide_lines import fields_of, trailing_text
+from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
-__all__ = ["Decision", "Unclear", "VerbSpec", "Vocabulary", "likely", "read"]
+__all__ = ["Decision", "Unclear", "UnclearKind", "VerbSpec", "Vocabulary", "likely", "read"]
+
+TEXT_CAP = 20_000  # characters of new text looked at; a decision is never further down
+LINE_CAP = 1_000  # a decision line longer than this is not read
+_BELOW = 5  # lines under a yes that may still take it back
+
+
+class UnclearKind(enum.Enum):
+    """Why no decision was recorded; each is explained to the sender in plain words."""
+
+    NO_TEXT = "no new text"
+    NO_DECISION = "no decision word"
+    QUESTION = "a question"
+    NEGATION = "a negation"
+    DISGUISED = "mixed alphabets"
+    BOTH = "two decisions"
+    MORE_THAN_A_DECISION = "more than the decision"
+    TAKEN_BACK_BELOW = "taken back below"
+    TOO_LONG = "line too long"
 
 
 @dataclass(frozen=True)
@@ -28,6 +51,8 @@ class Decision:
     text: str
     fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     line: str = ""
+    normalized: str = ""
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,159 +61,215 @@ class Unclear:
 
     reason: str
     line: str
+    kind: UnclearKind = UnclearKind.NO_DECISION
+    normalized: str = ""
 
 
-# Words that turn an affirmative into a condition or a plan rather than a yes.
-_HEDGES_ANYWHERE = ("if", "unless", "provided", "pending", "subject to", "once", "as soon as")
-_HEDGES_BEFORE = (
-    "would", "could", "might", "may", "maybe", "perhaps", "probably", "will", "shall",
-    "should", "to be", "going to", "about to", "almost", "nearly", "partially",
-)  # fmt: skip
+@dataclass(frozen=True)
+class _Line:
+    index: int
+    raw: str
+    text: str  # normalised
+    parts: list[Piece]
+
+
+_QUIET = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME})
 
 
 def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
     """Read the decision in the new text of a reply.
 
     The caller has already removed quoted history and signatures
-    (reply_text.new_text). Only the first meaningful line can carry the verb;
-    "Key: value" lines anywhere in the text become fields.
+    (reply_text.new_text). Only the first line that is more than a greeting can
+    carry the verb; "Key: value" lines anywhere in the text become fields.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found = first_meaningful(lines)
+    lines = _lines(text)
+    found = _decision_line(lines, vocabulary)
     if found is None:
-        return Unclear("The reply has no new text above the quoted message.", "")
-    index, line, content = found
-    matches = _matches(content, vocabulary)
-    if not matches:
-        return Unclear(f"No decision word was found in: {_quote(line)}", line)
-
-    first = matches[0]
+        return Unclear(
+            "The reply has no new text above the quoted message.", "", UnclearKind.NO_TEXT
+        )
+    if len(found.raw) > LINE_CAP:
+        return _unclear(
+            found,
+            UnclearKind.TOO_LONG,
+            f"The first line is longer than {LINE_CAP:,} characters, so no decision "
+            "was read from it.",
+        )
+    mixed = mixed_script_words(found.text)
+    if mixed:
+        return _unclear(
+            found,
+            UnclearKind.DISGUISED,
+            f"'{mixed[0]}' mixes letters of different alphabets, so the line cannot be "
+            f"read safely: {_quote(found.raw)}",
+        )
+    verbs = [p for p in found.parts if p.kind is Kind.VERB and p.spec is not None]
+    if not verbs:
+        return _unclear(
+            found, UnclearKind.NO_DECISION, f"No decision word was found in: {_quote(found.raw)}"
+        )
+    first = verbs[0]
     spec = first.spec
-    rest_start = first.end
+    assert spec is not None
+    before = [p for p in found.parts if p.end <= first.start]
     if spec.takes_text and not spec.affirmative:
-        # A reason may mention other keywords ("REJECTED: cost not approved").
-        considered = [first]
-        rest_start = first.end
-    else:
-        considered = matches
-    verbs = list(dict.fromkeys(m.spec.verb for m in considered))
-    if len(verbs) > 1:
-        both = " and ".join(verbs) if len(verbs) == 2 else ", ".join(verbs)
-        return Unclear(f"Both {both} were found in: {_quote(line)}", line)
+        return _with_text(found, lines, first, before, spec)
+    kinds = list(dict.fromkeys(v.spec.verb for v in verbs if v.spec is not None))
+    if len(kinds) > 1:
+        both = " and ".join(kinds) if len(kinds) == 2 else ", ".join(kinds)
+        return _unclear(found, UnclearKind.BOTH, f"Both {both} were found in: {_quote(found.raw)}")
+    if not spec.affirmative:
+        bad = [p for p in before if p.kind not in _QUIET]
+        if bad:
+            return _not_plain(found, spec, first, bad)
+        rest = found.text[first.end :]
+        fields = {**fields_of([rest.strip(" \t:-–—,.;")]), **fields_of(lines[found.index + 1 :])}
+        return _decision(found, spec.verb, "", fields, "verb")
+    return _affirmative(found, lines, first, spec, vocabulary)
 
-    lowered = _normalize(content)
-    before = lowered[: first.start]
-    scope = lowered if spec.affirmative or not spec.takes_text else before
-    phrase = lowered[first.start : first.end]
-    negation = _find_word(_blank_matches(scope, considered), _negations(vocabulary))
-    if negation:
-        return Unclear(
-            f"'{negation}' is a negation, so '{phrase}' was not read as {spec.verb}; "
-            f"please answer with just the decision word, in: {_quote(line)}",
-            line,
+
+def _affirmative(
+    found: _Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
+) -> Decision | Unclear:
+    """The closed rule: the verb, plus only words known to add nothing, plus known fields."""
+    parts, own_fields = _split_field(found, first, vocabulary)
+    extra = [p for p in parts if p.kind is not Kind.VERB and not _adds_nothing(p)]
+    if extra:
+        return _not_plain(found, spec, first, extra)
+    below = _taken_back(lines[found.index + 1 :], vocabulary)
+    if below is not None:
+        word, line = below
+        return _unclear(
+            found,
+            UnclearKind.TAKEN_BACK_BELOW,
+            f"'{word}' in the line below ({_quote(line)}) may change or take back "
+            f"{spec.verb}, so it was not recorded. If {spec.verb} is your whole "
+            f"answer, reply with just {spec.verb}.",
         )
-    if spec.affirmative:
-        unclear = _hedged(lowered, first, considered, phrase, spec.verb, line)
-        if unclear:
-            return unclear
-
-    rest = content[rest_start:]
-    own_fields = {} if spec.takes_text else fields_of([rest.strip(" \t:-–—,.;")])
-    fields = {**own_fields, **fields_of(lines[index + 1 :])}
-    reason = trailing_text(rest, lines[index + 1 :]) if spec.takes_text else ""
-    return Decision(spec.verb, reason, MappingProxyType(fields), line)
+    fields = {**own_fields, **fields_of(lines[found.index + 1 :])}
+    return _decision(found, spec.verb, "", fields, "closed grammar")
 
 
-@dataclass(frozen=True)
-class _Match:
-    start: int
-    end: int
-    spec: VerbSpec
+def _adds_nothing(piece: Piece) -> bool:
+    if piece.kind in _QUIET or piece.kind is Kind.REMARK:
+        return True
+    return piece.kind is Kind.LIKELY and piece.spec is not None and piece.spec.affirmative
 
 
-_APOSTROPHES = str.maketrans("’‘´`", "''''")
+def _split_field(
+    found: _Line, first: Piece, vocabulary: Vocabulary
+) -> tuple[list[Piece], dict[str, str]]:
+    """A known field after the verb on its line ("DONE - Effort: 5") is data, not words."""
+    after = found.text[first.end :]
+    key, colon, _ = after.partition(":")
+    if not colon or " ".join(phrase_words(key)) not in vocabulary.field_names:
+        return found.parts, {}
+    key_start = first.end + len(key) - len(key.lstrip(" \t-–—,.;"))
+    fields = fields_of([found.text[key_start:].strip()])
+    return [p for p in found.parts if p.start < key_start], fields
 
 
-def _normalize(text: str) -> str:
-    """Lower-case with typographic apostrophes made plain; keeps offsets (same length)."""
-    return text.lower().translate(_APOSTROPHES)
+def _with_text(
+    found: _Line, lines: list[str], first: Piece, before: list[Piece], spec: VerbSpec
+) -> Decision | Unclear:
+    """A negative verb with its reason: what precedes it must still be only a greeting."""
+    bad = [p for p in before if p.kind not in _QUIET]
+    if bad:
+        return _not_plain(found, spec, first, bad)
+    rest = found.text[first.end :]
+    reason = trailing_text(rest, lines[found.index + 1 :])
+    return _decision(found, spec.verb, reason, fields_of(lines[found.index + 1 :]), "verb")
 
 
-def _phrase_pattern(phrase: str) -> str:
-    words = [re.escape(w).replace("'", "'?") for w in phrase.split()]
-    body = r"[\s\-]+".join(words)
-    body = re.sub(r"\\\?$", r"\\s*\\?", body)  # "status?" also matches "STATUS ?"
-    # A hyphen before the phrase makes another word ("pre-approved", "un-approved").
-    return rf"(?<![\w\-']){body}(?![\w\-])"
+def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -> Unclear:
+    verb, phrase = spec.verb, first.text
+    if any(p.kind is Kind.QUESTION for p in extra) or found.text.rstrip().endswith("?"):
+        return _unclear(
+            found,
+            UnclearKind.QUESTION,
+            f"'{phrase}' reads as a question, so it was not taken as {verb}: {_quote(found.raw)}",
+        )
+    negation = next((p for p in extra if p.kind is Kind.NEGATION), None)
+    if negation is not None:
+        return _unclear(
+            found,
+            UnclearKind.NEGATION,
+            f"'{negation.text}' is a negation, so '{phrase}' was not read as {verb}; "
+            "please answer with just the decision word, in: "
+            f"{_quote(found.raw)}",
+        )
+    words = ", ".join(f"'{p.text}'" for p in extra[:6]) + (" …" if len(extra) > 6 else "")
+    return _unclear(
+        found,
+        UnclearKind.MORE_THAN_A_DECISION,
+        f"The line says more than {verb} ({words}), which may add a condition or a "
+        f"limit, so it was not recorded as {verb}: {_quote(found.raw)}. If {verb} is "
+        f"your whole answer, reply with just {verb} (a remark may follow on the next line).",
+    )
 
 
-def _matches(content: str, vocabulary: Vocabulary) -> list[_Match]:
-    """Non-overlapping phrase matches, longest phrase first, in line order."""
-    lowered = _normalize(content)
-    candidates: list[tuple[int, int, VerbSpec]] = []
-    for spec in vocabulary.verbs:
-        for phrase in spec.phrases:
-            if not phrase.strip():
-                continue
-            for m in re.finditer(_phrase_pattern(phrase.lower()), lowered):
-                candidates.append((m.start(), m.end(), spec))
-    candidates.sort(key=lambda c: (-(c[1] - c[0]), c[0]))
-    taken: list[_Match] = []
-    for start, end, spec in candidates:
-        if all(end <= t.start or start >= t.end for t in taken):
-            taken.append(_Match(start, end, spec))
-    return sorted(taken, key=lambda t: t.start)
-
-
-def _negations(vocabulary: Vocabulary) -> tuple[str, ...]:
-    return tuple(n.lower() for n in vocabulary.negations if n.strip())
-
-
-def _blank_matches(text: str, matches: list[_Match]) -> str:
-    """Hide the matched phrases so that "not cr" does not negate itself."""
-    chars = list(text)
-    for m in matches:
-        if m.end <= len(chars):
-            chars[m.start : m.end] = " " * (m.end - m.start)
-    return "".join(chars)
-
-
-def _find_word(text: str, words: tuple[str, ...]) -> str | None:
-    """First of words present on word boundaries; also any "…n't" contraction."""
-    for word in sorted(words, key=len, reverse=True):
-        if re.search(_phrase_pattern(word), text):
-            return word
-    for contraction in re.finditer(r"\b\w+n'?t\b", text):
-        word = contraction.group(0)
-        if word.endswith("n't") or word in _APOSTROPHE_LESS:
-            return word
+def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str] | None:
+    """A condition in the few lines under a yes ("Approved.\\nOnly for phase 1.")."""
+    watch = _phrase_set(vocabulary.conditions) | _phrase_set(
+        tuple(n for n in vocabulary.negations if n != "no")
+    )
+    seen = 0
+    for raw in following:
+        text = normalize_line(raw[:LINE_CAP])
+        if not text:
+            continue
+        if fields_of([text]) and _field_key(text) in vocabulary.field_names:
+            break
+        seen += 1
+        if seen > _BELOW:
+            break
+        words = [t.word for t in tokens(text)]
+        hit = _first_phrase(words, watch) or next((w for w in words if w.endswith("n't")), None)
+        if hit:
+            return hit, raw.strip()
     return None
 
 
-_APOSTROPHE_LESS = frozenset(
-    {"dont", "cant", "wont", "isnt", "arent", "wasnt", "werent", "didnt", "doesnt",
-     "havent", "hasnt", "hadnt", "shouldnt", "couldnt", "wouldnt", "aint"}
-)  # fmt: skip
+def _field_key(text: str) -> str:
+    return " ".join(phrase_words(text.split(":", 1)[0]))
 
 
-def _hedged(
-    lowered: str, first: _Match, considered: list[_Match], phrase: str, verb: str, line: str
-) -> Unclear | None:
-    """A question, condition or plan around an affirmative word is not a yes."""
-    scope = _blank_matches(lowered, considered)
-    if re.search(r"^\s*\?", lowered[first.end :]) or lowered.rstrip().endswith("?"):
-        return Unclear(
-            f"'{phrase}' reads as a question, so it was not taken as {verb}: {_quote(line)}",
-            line,
-        )
-    word = _find_word(scope, _HEDGES_ANYWHERE) or _find_word(scope[: first.start], _HEDGES_BEFORE)
-    if word:
-        return Unclear(
-            f"'{word}' makes '{phrase}' conditional or not yet given, so it was not taken "
-            f"as {verb}; reply with just {verb} when it is final: {_quote(line)}",
-            line,
-        )
+def _phrase_set(phrases: tuple[str, ...]) -> set[tuple[str, ...]]:
+    return {w for w in (phrase_words(p) for p in phrases) if w}
+
+
+def _first_phrase(words: list[str], phrases: set[tuple[str, ...]]) -> str | None:
+    longest = max((len(p) for p in phrases), default=0)
+    for i in range(len(words)):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            if tuple(words[i : i + n]) in phrases:
+                return " ".join(words[i : i + n])
     return None
+
+
+def _lines(text: str) -> list[str]:
+    return text[:TEXT_CAP].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _decision_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
+    """The first line that is more than blank, punctuation, a greeting or a name."""
+    for index, raw in enumerate(lines):
+        if len(raw) > LINE_CAP:
+            return _Line(index, raw, "", [])
+        text = normalize_line(raw)
+        parts = pieces(text, vocabulary)
+        if parts and not all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts):
+            return _Line(index, raw.strip(), text, parts)
+    return None
+
+
+def _decision(found: _Line, verb: str, text: str, fields: dict[str, str], rule: str) -> Decision:
+    return Decision(verb, text, MappingProxyType(fields), found.raw, found.text, rule)
+
+
+def _unclear(found: _Line, kind: UnclearKind, reason: str) -> Unclear:
+    return Unclear(reason, found.raw[:LINE_CAP], kind, found.text)
 
 
 def _quote(line: str) -> str:
@@ -196,14 +277,6 @@ def _quote(line: str) -> str:
     return f"'{shown}'"
 
 
-# Words around an everyday "ok" that make it a condition, a plan or a doubt.
-_LIKELY_HEDGES = (
-    "but", "however", "though", "although", "except", "wait", "hold on", "unless", "if",
-    "once", "pending", "provided", "before", "after", "first", "later", "tomorrow",
-    "not sure", "unsure", "let me", "check", "question", "questions", "concern",
-    "concerns", "maybe", "perhaps", "probably", "might", "would", "could", "should",
-    "will", "i'll", "we'll", "need", "needs", "almost", "nearly", "partially", "assuming",
-)  # fmt: skip
 _LIKELY_SCOPE = 4  # lines below the first one that can still take the "ok" back
 
 
@@ -212,48 +285,33 @@ def likely(text: str, vocabulary: Vocabulary) -> str | None:
 
     Real approvers rarely write the keyword, so these replies must not be
     ignored; but they are not clear enough to record either. The caller asks
-    the sender to confirm. Any doubt gives None: no decision phrase found,
-    a keyword already read by `read`, two different verbs, a negation, a
-    question mark, or a hedge ("ok but wait", "looks good, let me check")
-    in the first lines.
+    the sender to confirm. Any doubt gives None: a keyword on the line, everyday
+    words of two different verbs, a negation outside the everyday phrase, a
+    question mark, a condition or a doubt in the first lines.
     """
     if isinstance(read(text, vocabulary), Decision):
         return None
-    specs = tuple(
-        VerbSpec(v.verb, v.likely, takes_text=False, affirmative=v.affirmative)
-        for v in vocabulary.verbs
-        if v.likely
-    )
-    if not specs:
+    lines = _lines(text)
+    found = _decision_line(lines, vocabulary)
+    if found is None or not found.text or mixed_script_words(found.text):
         return None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    found = _first_line(lines)
-    if found is None:
+    parts = found.parts
+    meant = {p.spec.verb for p in parts if p.kind is Kind.LIKELY and p.spec is not None}
+    if len(meant) != 1 or any(p.kind in (Kind.VERB, Kind.QUESTION, Kind.NEGATION) for p in parts):
         return None
-    index, content = found
-    own = Vocabulary(specs, vocabulary.negations)
-    matches = _matches(content, own)
-    if not matches or len({m.spec.verb for m in matches}) > 1:
+    verb = meant.pop()
+    doubtful = _phrase_set(vocabulary.conditions + vocabulary.doubts)
+    rest = [t.word for p in parts if p.kind is Kind.UNKNOWN for t in tokens(p.text)]
+    if _first_phrase(rest, doubtful) or any(w.endswith("n't") for w in rest):
         return None
-    following = [line for line in lines[index + 1 :] if line.strip()][:_LIKELY_SCOPE]
-    scope = [_blank_matches(_normalize(content), matches), *map(_normalize, following)]
-    negations = _negations(vocabulary)
-    for part in scope:
-        if "?" in part or _find_word(part, negations) or _find_word(part, _LIKELY_HEDGES):
+    following = [line for line in lines[found.index + 1 :] if line.strip()][:_LIKELY_SCOPE]
+    for raw in following:
+        below = pieces(normalize_line(raw[:LINE_CAP]), vocabulary)
+        words = [t.word for p in below for t in tokens(p.text)]
+        if _first_phrase(words, doubtful) or any(
+            p.kind in (Kind.QUESTION, Kind.NEGATION)
+            or (p.kind in (Kind.VERB, Kind.LIKELY) and p.spec is not None and p.spec.verb != verb)
+            for p in below
+        ):
             return None
-        if part is not scope[0] and {m.spec.verb for m in _matches(part, own)} - {
-            matches[0].spec.verb
-        }:
-            return None
-    return matches[0].spec.verb
-
-
-def _first_line(lines: list[str]) -> tuple[int, str] | None:
-    """Like first_meaningful, but a line of only symbols ("👍") counts too."""
-    found = first_meaningful(lines)
-    symbols = next(
-        (i for i, line in enumerate(lines) if line.strip() and not re.search(r"\w", line)), None
-    )
-    if symbols is not None and (found is None or symbols < found[0]):
-        return symbols, lines[symbols].strip()
-    return (found[0], found[2]) if found else None
+    return verb

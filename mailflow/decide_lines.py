@@ -1,4 +1,4 @@
-"""Line-level helpers for decide: greetings, "Key: value" fields and reason text.
+"""Line-level helpers for decide: "Key: value" fields and reason text.
 
 Kept apart from the verb grammar in decide.py so each stays short; nothing
 here decides anything, it only finds where the decision and the fields are.
@@ -8,13 +8,6 @@ from __future__ import annotations
 
 import re
 
-_GREETING = re.compile(
-    r"^\s*(hi|hello|hey|hiya|dear|good (morning|afternoon|evening|day)|greetings|"
-    r"hallo|bonjour|hola|ciao|hej|salut|guten (morgen|tag)|moin|"
-    r"thanks|thank you|many thanks)\b",
-    re.IGNORECASE,
-)
-_SEPARATOR = re.compile(r"[,!:;–—]|\s-\s|\.\s")
 _SIGN_OFF = re.compile(
     r"^\s*(thanks|thank you|many thanks|regards|best|cheers|kind regards|best regards|"
     r"warm regards|best wishes|sincerely|br|thx|ty|grüße|viele grüße|beste grüße|gruß|"
@@ -24,33 +17,6 @@ _SIGN_OFF = re.compile(
 )
 _FIELD = re.compile(r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*(.*?)\s*$")
 _LEADING_PUNCTUATION = re.compile(r"^[\s:\-–—,.;]+")
-
-
-def first_meaningful(lines: list[str]) -> tuple[int, str, str] | None:
-    """(index, line as written, the part that can hold the verb) of the first real line.
-
-    Blank lines and lines that are only a greeting ("Hi Priya,", "Dear all")
-    are skipped. A greeting followed by more on the same line ("Hi Priya,
-    approved") leaves the part after the greeting.
-    """
-    for index, raw in enumerate(lines):
-        line = raw.strip()
-        if not re.search(r"\w", line):
-            continue
-        greeting = _GREETING.match(line)
-        if not greeting:
-            return index, line, line
-        after = line[greeting.end() :]
-        separator = _SEPARATOR.search(after)
-        if separator:
-            rest = after[separator.end() :].strip()
-            if re.search(r"\w", rest):
-                return index, line, rest
-            continue
-        if len(after.split()) <= 3:
-            continue  # "Hello team", "Dear all", "Hi Priya"
-        return index, line, line
-    return None
 
 
 def _field(line: str) -> tuple[str, str] | None:

@@ -43,7 +43,7 @@ SCRIPT: list[tuple[str, str, str, str]] = [
         "",
         "new",
     ),
-    ("integration@ft.example", "IS CR — needs a new export column and a backfill.", "", ""),
+    ("integration@ft.example", "IS CR\nIt needs a new export column and a backfill.", "", ""),
     ("dana@acme.example", "Approved, thanks!", "", ""),
     (
         "amardeep@ft.example",
@@ -88,11 +88,11 @@ SCRIPT: list[tuple[str, str, str, str]] = [
     ("qa@ft.example", "PASSED", "", ""),
     ("devops@ft.example", "Deployed", "", ""),
     ("dana@acme.example", "FAILED totals in the export are off by one cent on refunds", "", ""),
-    ("kiran@ft.example", "DONE — rounding fixed", "", ""),
+    ("kiran@ft.example", "DONE\nThe rounding is fixed.", "", ""),
     ("devops@ft.example", "Deployed", "", ""),
     ("qa@ft.example", "Passed", "", ""),
     ("devops@ft.example", "Deployed", "", ""),
-    ("dana@acme.example", "Signed off. UAT complete.", "", ""),
+    ("dana@acme.example", "Signed off.\nUAT complete.", "", ""),
     ("devops@ft.example", "DEPLOYED", "", ""),
     ("dana@acme.example", "Signed off - we are live. Thanks all!", "", ""),
 ]
@@ -206,8 +206,8 @@ def _latest_to(app: App, address: str, cr_id: str) -> EmailMessage | None:
         ).all()
     for row in rows:
         if address in row.recipients or not app.settings.person(address):
-            return email.message_from_bytes(row.data, policy=default_policy)  # type: ignore[return-value]
-    return email.message_from_bytes(rows[0].data, policy=default_policy) if rows else None  # type: ignore[return-value]
+            return email.message_from_bytes(row.data, policy=default_policy)
+    return email.message_from_bytes(rows[0].data, policy=default_policy) if rows else None
 
 
 def _latest_cr(app: App) -> str:

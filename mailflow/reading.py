@@ -7,7 +7,7 @@ to make a doubtful reply count.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 
 from mailflow import decide
 from mailflow.workflow.definition import Workflow
@@ -16,29 +16,27 @@ from mailflow.workflow.definition import Workflow
 def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.Unclear:
     """Read with every verb; where that finds two, let the stage settle it — towards caution.
 
-    "Signed off. UAT complete." is clear where only SIGNED OFF fits. But a line that also
-    holds a negative verb ("Passed - but rejected by the customer") stays a question: a
-    forward step is taken from the stage's verbs only when no negative verb is present.
+    "Signed off, UAT complete" is clear where only SIGNED OFF fits: there, another
+    affirmative verb's words only agree with it. But a line that also holds a negative
+    verb ("Passed - but rejected by the customer") stays a question, whatever the stage.
     """
     vocabulary = wf.vocabulary
     wide = decide.read(text, vocabulary)
-    if isinstance(wide, decide.Decision):
+    if isinstance(wide, decide.Decision) or wide.kind is not decide.UnclearKind.BOTH:
         return wide
     current = wf.stage(stage)
     fitting = {r.verb for r in current.replies} if current else set()
     fitting |= {c.verb for c in wf.commands}
-    narrow = decide.read(text, _only(vocabulary, lambda v: v.verb in fitting))
-    if not isinstance(narrow, decide.Decision):
-        return wide
-    spec = wf.verb(narrow.verb)
-    if spec is not None and spec.affirmative:
-        negative = decide.read(text, _only(vocabulary, lambda v: not v.affirmative))
-        if isinstance(negative, decide.Decision):
-            return wide
-    return narrow
+    narrow = decide.read(text, _agreeing(vocabulary, fitting))
+    return narrow if isinstance(narrow, decide.Decision) else wide
 
 
-def _only(
-    vocabulary: decide.Vocabulary, keep: Callable[[decide.VerbSpec], bool]
-) -> decide.Vocabulary:
-    return decide.Vocabulary(tuple(v for v in vocabulary.verbs if keep(v)), vocabulary.negations)
+def _agreeing(vocabulary: decide.Vocabulary, fitting: set[str]) -> decide.Vocabulary:
+    """The stage's own verbs stay verbs; other affirmative verbs' words become agreeing words."""
+    verbs = tuple(
+        v
+        if v.verb in fitting or not v.affirmative
+        else replace(v, phrases=(), likely=v.phrases + v.likely)
+        for v in vocabulary.verbs
+    )
+    return replace(vocabulary, verbs=verbs)

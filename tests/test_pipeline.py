@@ -227,10 +227,13 @@ def _decisions(desk):
         return list(s.exec(select(Decision)).all())
 
 
-@pytest.mark.parametrize(("body", "stage_after"), [
-    ("Passed - but rejected by the customer", "qa_testing"),
-    ("Passed. Done.", "integration_deploy"),
-])
+@pytest.mark.parametrize(
+    ("body", "stage_after"),
+    [
+        ("Passed - but rejected by the customer", "qa_testing"),
+        ("Passed. Done.", "integration_deploy"),
+    ],
+)
 def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, stage_after):
     from mailflow.reading import read_reply
 
@@ -273,14 +276,18 @@ def test_a_bounce_of_our_mail_is_recorded_on_its_cr_and_never_answered(desk):
 
 def test_a_winmail_dat_instead_of_the_document_is_explained(desk):
     cr_id = desk.open_cr()
-    for who, text in (("integration@ft.example", "IS CR"), ("dana@acme.example", "Approved"),
-                      ("amardeep@ft.example", "Approved")):
+    for who, text in (
+        ("integration@ft.example", "IS CR"),
+        ("dana@acme.example", "Approved"),
+        ("amardeep@ft.example", "Approved"),
+    ):
         desk.say(who, cr_id, text)
     msg = desk.reply("priya@ft.example", cr_id, "DONE - document attached")
-    msg.add_attachment(b"\x78\x9f\x3e\x22 tnef", maintype="application", subtype="ms-tnef",
-                       filename="winmail.dat")
+    msg.add_attachment(
+        b"\x78\x9f\x3e\x22 tnef", maintype="application", subtype="ms-tnef", filename="winmail.dat"
+    )
     desk.send(msg)
     assert desk.stage(cr_id) == "cr_document"
     assert desk.templates_sent()[-1] == ("explain/unreadable_attachment", ["priya@ft.example"])
-    desk.say("priya@ft.example", cr_id, "DONE - as PDF now", attachment="cr.pdf")
+    desk.say("priya@ft.example", cr_id, "DONE\nAs PDF now.", attachment="cr.pdf")
     assert desk.stage(cr_id) == "impact_analysis"

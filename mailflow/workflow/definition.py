@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 from mailflow.errors import ConfigError
+from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", "url")
 ROLE_SCOPES = ("account", "global", "cr")
@@ -239,7 +239,34 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         )
     negations = data.get("negations", {})
     words = _strings(negations.get("words", ())) if isinstance(negations, dict) else ()
-    return Vocabulary(verbs=tuple(verbs), negations=tuple(w.lower() for w in words))
+    reading = data.get("reading", {})
+    if not isinstance(reading, dict):
+        problems.add("reading", "must be a table")
+        reading = {}
+    for key in set(reading) - set(_READING_LISTS):
+        problems.add(f"reading.{key}", f"is not known; expected one of {', '.join(_READING_LISTS)}")
+
+    def lower(key: str) -> tuple[str, ...]:
+        return tuple(p.lower() for p in _strings(reading.get(key, ())))
+
+    fields = data.get("fields", {})
+    fields = fields if isinstance(fields, dict) else {}
+    field_names = {str(n).lower() for n in fields} | {
+        str(f.get("label", "")).lower() for f in fields.values() if isinstance(f, dict)
+    }
+    return Vocabulary(
+        verbs=tuple(verbs),
+        negations=tuple(w.lower() for w in words),
+        greetings=lower("greetings"),
+        harmless=lower("harmless"),
+        remarks=lower("remarks"),
+        conditions=lower("conditions"),
+        doubts=lower("doubts"),
+        field_names=frozenset(field_names - {""}),
+    )
+
+
+_READING_LISTS = ("greetings", "harmless", "remarks", "conditions", "doubts")
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:

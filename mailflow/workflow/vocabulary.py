@@ -23,7 +23,20 @@ class VerbSpec:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Every verb a workflow understands, plus the words that negate them."""
+    """Every verb a workflow understands, and the closed lists of words around them.
+
+    A yes is recorded only from a line made of its verb and words on these lists:
+    greetings and thanks, harmless words, remarks, and people's names. Everything
+    else on such a line makes it a question back. Negations name why; conditions
+    and doubts are looked for in the lines below a yes and around everyday words.
+    """
 
     verbs: tuple[VerbSpec, ...]
     negations: tuple[str, ...]
+    greetings: tuple[str, ...] = ()  # salutations, thanks, sign-offs ("hi", "regards")
+    harmless: tuple[str, ...] = ()  # words that add nothing beside a verb ("yes", "hereby")
+    remarks: tuple[str, ...] = ()  # remarks that may follow a verb ("no issues")
+    conditions: tuple[str, ...] = ()  # words that take a yes back ("but", "unless")
+    doubts: tuple[str, ...] = ()  # words that make everyday words unsure ("maybe")
+    field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
+    names: frozenset[str] = frozenset()  # people's names, lower-case (from the directory)
