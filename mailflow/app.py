@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mailflow.config import Settings, check_people_roles, load_settings
@@ -12,6 +13,7 @@ from mailflow.errors import ConfigError
 from mailflow.mail.compose import Composer
 from mailflow.store.session import Database
 from mailflow.workflow.definition import Workflow, load_workflow
+from mailflow.workflow.vocabulary import Vocabulary
 
 
 @dataclass
@@ -54,4 +56,27 @@ def app_from_settings(settings: Settings) -> App:
     problems = check_people_roles(settings, {r.name: r.scope for r in workflow.roles.values()})
     if problems:
         raise ConfigError(problems)
+    workflow = replace(workflow, vocabulary=with_names(workflow.vocabulary, settings))
     return App(settings, workflow, composer, Directory(settings, workflow.roles))
+
+
+def with_names(vocabulary: Vocabulary, settings: Settings) -> Vocabulary:
+    """People's names may stand beside a decision ("Approved, Priya"), but a name that is
+    also a word of the grammar ("Will", "Best") is never taken for a name."""
+    taken = {
+        word
+        for phrase in (
+            *vocabulary.negations,
+            *vocabulary.conditions,
+            *vocabulary.doubts,
+            *(p for v in vocabulary.verbs for p in (*v.phrases, *v.likely)),
+        )
+        for word in phrase.lower().split()
+    }
+    names = {
+        word
+        for person in settings.people
+        for word in re.split(r"[\s.,'()-]+", person.name.lower())
+        if word.isalpha() and word not in taken
+    }
+    return replace(vocabulary, names=frozenset(names))

@@ -41,6 +41,7 @@ class UnclearKind(enum.Enum):
     MORE_THAN_A_DECISION = "more than the decision"
     TAKEN_BACK_BELOW = "taken back below"
     TOO_LONG = "line too long"
+    PARTS_DISAGREE = "text and HTML disagree"
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
     assert spec is not None
     before = [p for p in found.parts if p.end <= first.start]
     if spec.takes_text and not spec.affirmative:
-        return _with_text(found, lines, first, before, spec)
+        return _with_text(found, lines, first, before, spec, vocabulary)
     kinds = list(dict.fromkeys(v.spec.verb for v in verbs if v.spec is not None))
     if len(kinds) > 1:
         both = " and ".join(kinds) if len(kinds) == 2 else ", ".join(kinds)
@@ -171,13 +172,27 @@ def _split_field(
 
 
 def _with_text(
-    found: _Line, lines: list[str], first: Piece, before: list[Piece], spec: VerbSpec
+    found: _Line,
+    lines: list[str],
+    first: Piece,
+    before: list[Piece],
+    spec: VerbSpec,
+    vocabulary: Vocabulary,
 ) -> Decision | Unclear:
     """A negative verb with its reason: what precedes it must still be only a greeting."""
     bad = [p for p in before if p.kind not in _QUIET]
     if bad:
         return _not_plain(found, spec, first, bad)
     rest = found.text[first.end :]
+    taken_back = _first_phrase([t.word for t in tokens(rest)], _phrase_set(vocabulary.retractions))
+    if taken_back:
+        return _unclear(
+            found,
+            UnclearKind.TAKEN_BACK_BELOW,
+            f"'{taken_back}' may take back {spec.verb}, so it was not recorded: "
+            f"{_quote(found.raw)}. Reply with {spec.verb} and your reason, or with the "
+            "decision you mean.",
+        )
     reason = trailing_text(rest, lines[found.index + 1 :])
     return _decision(found, spec.verb, reason, fields_of(lines[found.index + 1 :]), "verb")
 
@@ -259,9 +274,28 @@ def _decision_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
             return _Line(index, raw, "", [])
         text = normalize_line(raw)
         parts = pieces(text, vocabulary)
-        if parts and not all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts):
+        addressing = all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts)
+        if parts and not addressing and not _salutation(text, parts, vocabulary):
             return _Line(index, raw.strip(), text, parts)
     return None
+
+
+def _salutation(text: str, parts: list[Piece], vocabulary: Vocabulary) -> bool:
+    """A line that only addresses someone by name ("Shirley,"), names and all unknown.
+
+    One to three capitalised words and a comma; none of them may be a word the
+    grammar knows, so "Wait," or "Maybe," is never skipped.
+    """
+    if not text.endswith(",") or not 1 <= len(parts) <= 3:
+        return False
+    known = _phrase_set(vocabulary.conditions + vocabulary.doubts + vocabulary.retractions)
+    return all(
+        p.kind in (Kind.UNKNOWN, Kind.NAME, Kind.GREETING)
+        and p.text.isalpha()
+        and p.text.istitle()
+        and (p.text.lower(),) not in known
+        for p in parts
+    )
 
 
 def _decision(found: _Line, verb: str, text: str, fields: dict[str, str], rule: str) -> Decision:

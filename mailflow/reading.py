@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailflow import decide
+from mailflow.mail import reply_text
 from mailflow.workflow.definition import Workflow
 
 
@@ -29,6 +30,42 @@ def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.
     fitting |= {c.verb for c in wf.commands}
     narrow = decide.read(text, _agreeing(vocabulary, fitting))
     return narrow if isinstance(narrow, decide.Decision) else wide
+
+
+def read_message(
+    wf: Workflow, stage: str, text: str, html_text: str | None
+) -> decide.Decision | decide.Unclear:
+    """Read the new text of the text part and, when there is one, of the HTML part.
+
+    A client shows one of the two; which one depends on the reader's settings. When
+    they do not read the same — a decision in one and none or another in the other —
+    the reply is asked back rather than trusting either.
+    """
+    primary = read_reply(wf, stage, reply_text.new_text(text))
+    if html_text is None:
+        return primary
+    other = read_reply(wf, stage, reply_text.new_text(html_text))
+    if _same_reading(primary, other):
+        return primary
+    return decide.Unclear(
+        "The plain-text and formatted versions of your mail do not say the same: "
+        f"one reads {_said(primary)}, the other {_said(other)}.",
+        primary.line or other.line,
+        decide.UnclearKind.PARTS_DISAGREE,
+        primary.normalized,
+    )
+
+
+def _same_reading(a: decide.Decision | decide.Unclear, b: decide.Decision | decide.Unclear) -> bool:
+    if isinstance(a, decide.Decision) and isinstance(b, decide.Decision):
+        return a.verb == b.verb
+    return isinstance(a, decide.Unclear) and isinstance(b, decide.Unclear)
+
+
+def _said(reading: decide.Decision | decide.Unclear) -> str:
+    if isinstance(reading, decide.Decision):
+        return f"{reading.verb} ({reading.line!r})"
+    return f"no clear decision ({reading.line!r})" if reading.line else "no clear decision"
 
 
 def _agreeing(vocabulary: decide.Vocabulary, fitting: set[str]) -> decide.Vocabulary:

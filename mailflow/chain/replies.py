@@ -12,7 +12,7 @@ from mailflow import authorize, confirm
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.decide import Decision, Unclear
 from mailflow.mail import reply_text
-from mailflow.reading import read_reply
+from mailflow.reading import read_message, read_reply
 from mailflow.security import answers, forwarded, policy
 from mailflow.workflow.reasons import Question, Refusal
 
@@ -39,7 +39,7 @@ def stranger(ctx: Context) -> Ruling | None:
 def reading(ctx: Context) -> Ruling | None:
     """(step) Read the decision from the new text only, in the light of the CR's stage."""
     ctx.text = reply_text.new_text(ctx.msg.text)
-    ctx.reading = read_reply(ctx.app.workflow, ctx.the_cr.stage, ctx.text)
+    ctx.reading = read_message(ctx.app.workflow, ctx.the_cr.stage, ctx.msg.text, ctx.msg.html_text)
     return None
 
 

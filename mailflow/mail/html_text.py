@@ -1,4 +1,7 @@
-"""HTML body → plain text, with quoted history marked so that reply_text can strip it.
+"""HTML body → plain text as a reader sees it, with quoted history marked for reply_text.
+
+Only text a mail client shows is kept: what is hidden by style (html_visibility)
+never reaches the reader, and neither do head, style, script and comments.
 
 Many clients (Outlook on phones, Gmail with rich text, Apple Mail) send HTML-only
 replies. Reading the decision needs plain lines, and the quoted history must stay
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+from mailflow.mail.html_visibility import Look, child_look
 
 # Elements whose content is never text a person reads.
 _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "xml"})
@@ -35,6 +40,9 @@ _QUOTE_IDS = frozenset({"divrplyfwdmsg", "appendonsend", "olk_src_body_section",
 _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "col", "area", "base", "wbr"})
 
 
+_PAGE = Look()
+
+
 class _TextBuilder(HTMLParser):
     """Collects text lines; tracks quote depth so quoted lines can be marked."""
 
@@ -43,12 +51,15 @@ class _TextBuilder(HTMLParser):
         self.lines: list[tuple[bool, str]] = []  # (quoted, text)
         self._current: list[str] = []
         self._skip_depth = 0
-        self._stack: list[tuple[str, bool]] = []  # (tag, opened a quote)
+        self._stack: list[tuple[str, bool, Look]] = []  # (tag, opened a quote, its look)
         self._quote_depth = 0
         self._rest_quoted = False  # Outlook: everything after the marker is history
         self._line_quoted = False
 
     # -- helpers -------------------------------------------------------------
+    def _look(self) -> Look:
+        return self._stack[-1][2] if self._stack else _PAGE
+
     def _quoted_now(self) -> bool:
         return self._rest_quoted or self._quote_depth > 0
 
@@ -74,7 +85,7 @@ class _TextBuilder(HTMLParser):
             self._rest_quoted = True
         opens_quote = tag == "blockquote" or bool(classes & _QUOTE_CLASSES)
         if tag not in _VOID:
-            self._stack.append((tag, opens_quote))
+            self._stack.append((tag, opens_quote, child_look(self._look(), tag, attr)))
             if opens_quote:
                 self._quote_depth += 1
 
@@ -92,14 +103,14 @@ class _TextBuilder(HTMLParser):
         # Pop up to the matching tag: real-world HTML often leaves tags unclosed.
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index][0] == tag:
-                for _, opened in self._stack[index:]:
+                for _, opened, _look in self._stack[index:]:
                     if opened:
                         self._quote_depth -= 1
                 del self._stack[index:]
                 break
 
     def handle_data(self, data: str) -> None:
-        if self._skip_depth:
+        if self._skip_depth or not self._look().shown:
             return
         if self._quoted_now():
             self._line_quoted = True

@@ -42,6 +42,9 @@ class Inbound:
     text: str
     html: str | None
     attachments: tuple[Attachment, ...] = field(default=())
+    # The HTML part as a reader sees it, when the mail also has a text part: the
+    # decision must read the same in both, or it is asked back.
+    html_text: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a header, matched case-insensitively."""
@@ -87,8 +90,11 @@ def _inbound(raw: bytes, message: Message) -> Inbound:
     parts = walk_parts(message)
     text = "\n".join(parts.texts)
     html = "\n".join(parts.htmls) if parts.htmls else None
+    html_text = None
     if not text.strip() and html:
         text = html_to_text(html)
+    elif html:
+        html_text = normalize_newlines(html_to_text(html))
     return Inbound(
         raw=raw,
         message_id=normalize_message_id(_get(message, "Message-ID")),
@@ -105,6 +111,7 @@ def _inbound(raw: bytes, message: Message) -> Inbound:
         text=normalize_newlines(text),
         html=html,
         attachments=tuple(Attachment(n, t, d) for n, t, d in parts.attachments),
+        html_text=html_text,
     )
 
 

@@ -261,12 +261,13 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         harmless=lower("harmless"),
         remarks=lower("remarks"),
         conditions=lower("conditions"),
+        retractions=lower("retractions"),
         doubts=lower("doubts"),
         field_names=frozenset(field_names - {""}),
     )
 
 
-_READING_LISTS = ("greetings", "harmless", "remarks", "conditions", "doubts")
+_READING_LISTS = ("greetings", "harmless", "remarks", "conditions", "retractions", "doubts")
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:

@@ -37,6 +37,7 @@ class Vocabulary:
     harmless: tuple[str, ...] = ()  # words that add nothing beside a verb ("yes", "hereby")
     remarks: tuple[str, ...] = ()  # remarks that may follow a verb ("no issues")
     conditions: tuple[str, ...] = ()  # words that take a yes back ("but", "unless")
+    retractions: tuple[str, ...] = ()  # words that take back a reason's verb ("no wait")
     doubts: tuple[str, ...] = ()  # words that make everyday words unsure ("maybe")
     field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
     names: frozenset[str] = frozenset()  # people's names, lower-case (from the directory)
