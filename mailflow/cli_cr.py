@@ -62,6 +62,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     proof.add_argument("--out", required=True, help="a new folder to write the evidence to")
     proof.add_argument("--zip", action="store_true", help="also pack the folder into DIR.zip")
     proof.set_defaults(func=cmd_cr_evidence)
+    from mailflow.cr_files import register as register_files
+
+    register_files(cr, common)
     for name, effect, text in (
         ("cancel", "end", "cancel a CR (needs --reason)"),
         ("hold", "hold", "put a CR on hold"),

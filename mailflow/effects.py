@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mailflow import documents
 from mailflow.app import App
+from mailflow.documents import StoredFile
 from mailflow.mail.context import cr_context
 from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
@@ -154,6 +156,9 @@ def queue_mail(
         return None
     ctx = cr_context(app, session, cr, mail.to_roles or (), placeholder)
     ctx.update(context or {})
+    files: list[StoredFile] = []
+    if cr is not None and mail.attach:
+        ctx["documents"], files = documents.for_request(app, session, cr, mail.attach)
     if reply_to is not None and mail.to_sender:
         in_reply_to = reply_to.message_id or None
         references: Sequence[str] = (*reply_to.references, reply_to.message_id)
@@ -178,6 +183,7 @@ def queue_mail(
             message_id=copy.message_id,
             reply_address=copy.reply_address,
             rendered=rendered,
+            attachments=[(f.filename, f.content_type, f.data) for f in files],
         )
         row = outbox.enqueue(
             session,

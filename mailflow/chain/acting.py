@@ -79,12 +79,14 @@ def workflow_engine(ctx: Context) -> Ruling:
     def carry(ctx: Context, ledger_id: int | None) -> None:
         session, msg, now, author = ctx.session, ctx.msg, ctx.now, ctx.author
         context = {"sender": msg.from_addr, "quoted": read.line}
+        if result.applied:
+            # Stored first: the next stage's request may carry the document just received.
+            store_attachments(session, cr, stage_before, msg, ledger_id, now)
         carry_out(app, session, cr, result, now=now, actor=author, said=said,
                   ledger_id=ledger_id, reply_to=msg, context=context)  # fmt: skip
         if not result.applied:
             return
         assert verdict is not None, "the policy rule runs before the engine"
-        store_attachments(session, cr, stage_before, msg, ledger_id, now)
         evidence.keep(session, cr, stage_before, read.verb, msg, author, ctx.attested_by,
                       verdict, now, ledger_id)  # fmt: skip
         if pending is not None:

@@ -113,10 +113,12 @@ class Composer:
         message_id: str | None = None,
         reply_address: str | None = None,
         rendered: tuple[str, str, str] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
     ) -> EmailMessage:
         """A finished message; the caller stores it in the outbox as it is.
 
-        `rendered` (subject, text, html) lets the copies of one mail share one rendering.
+        `rendered` (subject, text, html) lets the copies of one mail share one rendering;
+        `attachments` are (file name, content type, bytes), attached as they were stored.
         """
         subject, text, html = rendered or self.render(template, context)
         msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
@@ -142,4 +144,12 @@ class Composer:
             msg["X-Mailflow-CR"] = cr_id
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
+        for filename, content_type, data in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            if not subtype or maintype in ("multipart", "message"):
+                # Sent as bytes: a stored file goes out exactly as it arrived.
+                maintype, subtype = "application", "octet-stream"
+            msg.add_attachment(
+                data, maintype=maintype, subtype=subtype, filename=header_safe(filename, 200)
+            )
         return msg
