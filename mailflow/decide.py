@@ -13,6 +13,7 @@ looks at a bounded amount of it, in time linear in its length.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -133,23 +134,44 @@ def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
 def _affirmative(
     found: _Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
 ) -> Decision | Unclear:
-    """The closed rule: the verb, plus only words known to add nothing, plus known fields."""
-    parts, own_fields = _split_field(found, first, vocabulary)
+    """The closed rule for the verb's sentence; the belt for the sentences around it.
+
+    The sentence holding the verb may hold only words known to add nothing (and a
+    known field). Other sentences of the line and the lines below are remarks: they
+    may say anything except a condition, a negation or a figure.
+    """
+    start, end = _sentence(found.text, first)
+    inside = [p for p in found.parts if start <= p.start < end]
+    parts, own_fields = _split_field(found, first, vocabulary, inside)
     extra = [p for p in parts if p.kind is not Kind.VERB and not _adds_nothing(p)]
     if extra:
         return _not_plain(found, spec, first, extra)
-    below = _taken_back(lines[found.index + 1 :], vocabulary)
+    around = [found.text[:start], found.text[end:]]
+    below = _taken_back([*around, *lines[found.index + 1 :]], vocabulary)
     if below is not None:
         word, line = below
         return _unclear(
             found,
             UnclearKind.TAKEN_BACK_BELOW,
-            f"'{word}' in the line below ({_quote(line)}) may change or take back "
-            f"{spec.verb}, so it was not recorded. If {spec.verb} is your whole "
-            f"answer, reply with just {spec.verb}.",
+            f"'{word}' in {_quote(line)} may change or take back {spec.verb}, so it was "
+            f"not recorded. If {spec.verb} is your whole answer, reply with just {spec.verb}.",
         )
     fields = {**own_fields, **fields_of(lines[found.index + 1 :])}
     return _decision(found, spec.verb, "", fields, "closed grammar")
+
+
+_SENTENCE_END = re.compile(r"[.!]+\s+(?=\S)")
+
+
+def _sentence(text: str, verb: Piece) -> tuple[int, int]:
+    """Where the sentence holding the verb starts and ends on its line."""
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() <= verb.start:
+            start = match.end()
+        elif match.start() >= verb.end:
+            return start, match.start()
+    return start, len(text)
 
 
 def _adds_nothing(piece: Piece) -> bool:
@@ -159,16 +181,16 @@ def _adds_nothing(piece: Piece) -> bool:
 
 
 def _split_field(
-    found: _Line, first: Piece, vocabulary: Vocabulary
+    found: _Line, first: Piece, vocabulary: Vocabulary, parts: list[Piece]
 ) -> tuple[list[Piece], dict[str, str]]:
     """A known field after the verb on its line ("DONE - Effort: 5") is data, not words."""
     after = found.text[first.end :]
     key, colon, _ = after.partition(":")
     if not colon or " ".join(phrase_words(key)) not in vocabulary.field_names:
-        return found.parts, {}
+        return parts, {}
     key_start = first.end + len(key) - len(key.lstrip(" \t-–—,.;"))
     fields = fields_of([found.text[key_start:].strip()])
-    return [p for p in found.parts if p.start < key_start], fields
+    return [p for p in parts if p.start < key_start], fields
 
 
 def _with_text(
@@ -226,7 +248,7 @@ def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -
 
 def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str] | None:
     """A condition in the few lines under a yes ("Approved.\\nOnly for phase 1.")."""
-    watch = _phrase_set(vocabulary.conditions) | _phrase_set(
+    watch = _phrase_set(vocabulary.conditions + vocabulary.retractions) | _phrase_set(
         tuple(n for n in vocabulary.negations if n != "no")
     )
     seen = 0
@@ -240,10 +262,27 @@ def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str]
         if seen > _BELOW:
             break
         words = [t.word for t in tokens(text)]
-        hit = _first_phrase(words, watch) or next((w for w in words if w.endswith("n't")), None)
+        hit = (
+            _against(text, vocabulary)
+            or _first_phrase(words, watch)
+            or next((w for w in words if w.endswith("n't")), None)
+            or next((w for w in words if _FIGURE.search(w)), None)
+        )
         if hit:
             return hit, raw.strip()
     return None
+
+
+def _against(text: str, vocabulary: Vocabulary) -> str | None:
+    """A negative verb or its everyday words in a remark ("No.", "Rejected", "👎")."""
+    for piece in pieces(text, vocabulary):
+        if piece.kind in (Kind.VERB, Kind.LIKELY) and piece.spec and not piece.spec.affirmative:
+            return piece.text
+    return None
+
+
+# A figure in a remark (an amount, a date, a phase) may be a condition in disguise.
+_FIGURE = re.compile(r"\d|[$€£¥%]")
 
 
 def _field_key(text: str) -> str:

@@ -87,7 +87,7 @@ def phrase_words(phrase: str) -> tuple[str, ...]:
     return tuple(t.word for t in tokens(phrase))
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def _index(vocabulary: Vocabulary) -> dict[str, list[_Entry]]:
     entries: list[_Entry] = []
     for spec in vocabulary.verbs:

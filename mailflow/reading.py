@@ -20,12 +20,15 @@ def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.
     "Signed off, UAT complete" is clear where only SIGNED OFF fits: there, another
     affirmative verb's words only agree with it. But a line that also holds a negative
     verb ("Passed - but rejected by the customer") stays a question, whatever the stage.
+    The stage's own words ("to QA") may stand beside its verbs, and only there.
     """
+    current = wf.stage(stage)
     vocabulary = wf.vocabulary
+    if current is not None and current.words:
+        vocabulary = replace(vocabulary, harmless=vocabulary.harmless + current.words)
     wide = decide.read(text, vocabulary)
     if isinstance(wide, decide.Decision) or wide.kind is not decide.UnclearKind.BOTH:
         return wide
-    current = wf.stage(stage)
     fitting = {r.verb for r in current.replies} if current else set()
     fitting |= {c.verb for c in wf.commands}
     narrow = decide.read(text, _agreeing(vocabulary, fitting))

@@ -40,7 +40,7 @@ def test_go_live_words() -> None:
     [
         "not ok", "ok but wait", "looks good but…", "Looks good, but the cost is too high",
         "ok?", "Looks good?", "OK, I'll check with the team tomorrow", "Looks good if QA agrees",
-        "I don't think it looks good", "No problem, go ahead", "Looks good.\nBut wait for Bob.",
+        "I don't think it looks good", "Looks good.\nBut wait for Bob.",
         "Sounds good, let me check first", "maybe ok", "", "Hello", "Thanks for the mail",
     ],
 )  # fmt: skip

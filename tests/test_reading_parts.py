@@ -69,3 +69,24 @@ def test_text_and_html_that_agree_are_recorded(desk):
     desk.send(_reply(desk, cr_id, "Approved", "<div dir='ltr'>Approved</div>"))
     outcome, reason = _last_outcome(desk)
     assert outcome == "applied" and "APPROVED" in reason
+
+
+@pytest.mark.parametrize(
+    ("stage", "text", "verb"),
+    [
+        ("qa_deploy", "Deployed to QA", "DEPLOYED"),
+        ("production_deploy", "Deployed to production, no issues", "DEPLOYED"),
+        ("production_deploy", "Deployed to QA", None),
+        ("qa_deploy", "Deployed to production", None),
+        ("uat", "UAT passed, signed off", "SIGNED OFF"),
+        ("qa_testing", "Passed. Done.", "PASSED"),
+        ("qa_testing", "Passed - but rejected by the customer", None),
+    ],
+)
+def test_a_stages_own_words_stand_beside_its_verbs_and_only_there(stage, text, verb):
+    from mailflow.decide import Decision
+    from mailflow.reading import read_reply
+    from mailflow.workflow.definition import load_workflow
+
+    read = read_reply(load_workflow(), stage, text)
+    assert (read.verb if isinstance(read, Decision) else None) == verb, read

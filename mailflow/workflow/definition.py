@@ -59,6 +59,8 @@ class Stage:
     replies: tuple[Reply, ...]
     # stages whose received documents go with this stage's request mail
     attach: tuple[str, ...] = ()
+    # words naming what the stage is about, harmless beside its own verbs ("to QA")
+    words: tuple[str, ...] = ()
 
     def reply(self, verb: str) -> Reply | None:
         return next((r for r in self.replies if r.verb == verb), None)
@@ -301,6 +303,7 @@ def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
         remind_hours=float(raw.get("remind_hours", 0) or 0),
         replies=tuple(replies),
         attach=_strings(raw.get("attach")),
+        words=tuple(w.lower() for w in _strings(raw.get("words"))),
     )
 
 
