@@ -19,6 +19,7 @@ from mailflow.security.settings import (
     limit_settings,
     security_settings,
 )
+from mailflow.transport.settings import ImapSettings, SmtpSettings
 from mailflow.workflow.conventions import DATE_ORDERS
 from mailflow.workflow.numbers import DEFAULT_FORMAT, NUMBER_FORMATS
 
@@ -159,8 +160,6 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     maildir_root = base / str(_section(source, "maildir", bad).get("path", data_dir / "mail"))
     imap = None
     if source_kind == "imap":
-        from mailflow.transport.imap import ImapSettings
-
         imap = _transport(source.get("imap"), ImapSettings, "source.imap", bad)
     elif source_kind != "maildir":
         bad("source.kind", f"is {source_kind!r}; expected 'maildir' or 'imap'")
@@ -169,8 +168,6 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     sink_kind = str(sink.get("kind", "maildir"))
     smtp = None
     if sink_kind == "smtp":
-        from mailflow.transport.smtp import SmtpSettings
-
         smtp = _transport(sink.get("smtp"), SmtpSettings, "sink.smtp", bad)
     elif sink_kind != "maildir":
         bad("sink.kind", f"is {sink_kind!r}; expected 'maildir' or 'smtp'")

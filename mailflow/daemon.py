@@ -27,7 +27,7 @@ from mailflow.security import ratelimit
 from mailflow.store import outbox
 from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
-from mailflow.transport.base import Sink, Source
+from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
 from mailflow.workflow import engine
 
 log = logging.getLogger(__name__)
@@ -250,21 +250,21 @@ class Daemon:
 
     def _beat(self, **facts: Any) -> None:
         """Record the watcher's pulse; a failing database must not stop the loop."""
-        state = getattr(self.source, "state", None)
+        state = self.source.state if isinstance(self.source, Stateful) else None
         try:
             with self.app.db.transaction() as session:
                 beat(
                     session,
                     self.source_name,
                     self.clock(),
-                    state=state() if callable(state) else None,
+                    state=dict(state()) if state is not None else None,
                     **facts,
                 )
         except Exception:  # noqa: BLE001
             log.exception("could not record the heartbeat")
 
     def _wait(self, seconds: float) -> None:
-        waiter = getattr(self.source, "wait", None)
+        waiter = self.source.wait if isinstance(self.source, Waiting) else None
         if waiter is not None and seconds > 0:
             try:
                 arrived = waiter(seconds)
@@ -273,8 +273,8 @@ class Daemon:
                 self._beat(error=f"{type(exc).__name__}: {exc}")
                 time.sleep(min(seconds, 1.0))
                 return
-            health = getattr(self.source, "health", None)
-            checked = health().last_check if callable(health) else None
+            source = self.source
+            checked = source.health().last_check if isinstance(source, HealthReporting) else None
             if checked is not None:
                 self._beat(checked=checked)
             if arrived:

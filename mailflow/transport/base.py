@@ -1,10 +1,17 @@
-"""The two interfaces every transport implements, so the daemon never knows which one it has."""
+"""The interfaces transports implement, so the daemon never knows which one it has.
+
+Every source is a `Source`; a source that can do more declares it by implementing
+`Waiting` (it can block until mail arrives), `Stateful` (it has a position worth
+recording in the heartbeat) or `HealthReporting` (it knows when its mailbox last
+answered). The daemon asks with isinstance against these declared interfaces.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Outcome = Literal["processed", "quarantine"]
 
@@ -29,6 +36,36 @@ class Source(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Waiting(Protocol):
+    """A source that can wait for new mail instead of being polled on a timer."""
+
+    def wait(self, timeout: float) -> bool:
+        """Block until mail may be there (True) or `timeout` seconds pass (False)."""
+        ...
+
+
+@runtime_checkable
+class Stateful(Protocol):
+    """A source whose reading position is recorded with each heartbeat."""
+
+    def state(self) -> Mapping[str, Any]: ...
+
+
+class Health(Protocol):
+    """What a source knows about its mailbox's health; `last_check` is the last good answer."""
+
+    @property
+    def last_check(self) -> datetime | None: ...
+
+
+@runtime_checkable
+class HealthReporting(Protocol):
+    """A source that can say when its mailbox last answered."""
+
+    def health(self) -> Health: ...
 
 
 class Sink(Protocol):

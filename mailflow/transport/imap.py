@@ -22,8 +22,9 @@ from imapclient.exceptions import IMAPClientError
 
 from mailflow.errors import SourceError
 from mailflow.transport.base import Outcome, RawMessage
-from mailflow.transport.imap_connect import CONNECTION_ERRORS, ImapSettings
+from mailflow.transport.imap_connect import CONNECTION_ERRORS
 from mailflow.transport.imap_session import ImapHealth, ImapSession, MailboxUnreachable
+from mailflow.transport.settings import ImapSettings as ImapSettings
 
 __all__ = ["ImapHealth", "ImapSettings", "ImapSource"]
 

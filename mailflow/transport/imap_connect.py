@@ -10,18 +10,13 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import ssl
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
-from mailflow.errors import ConfigError, SourceError
+from mailflow.errors import SourceError
 from mailflow.transport.oauth import TokenError, access_token
-
-Security = Literal["tls", "starttls", "plain"]
-Auth = Literal["password", "xoauth2", "oauthbearer"]
+from mailflow.transport.settings import ImapSettings as ImapSettings
 
 # What a lost or unreachable server looks like; anything else is a real answer from it.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib.IMAP4.abort)
@@ -29,55 +24,6 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib
 
 class TemporaryLoginFailure(ConnectionError):
     """The server could not check credentials right now ([UNAVAILABLE]); worth retrying."""
-
-
-@dataclass(frozen=True)
-class ImapSettings:
-    """Where the mailbox is and how to log in; `port` defaults to 993 for tls, else 143."""
-
-    host: str
-    username: str
-    password: str = ""
-    port: int | None = None
-    security: Security = "tls"
-    auth: Auth = "password"
-    token_command: str | None = None
-    token_file: Path | str | None = None
-    ca_file: Path | str | None = None
-    inbox: str = "INBOX"
-    processed: str = "Processed"
-    quarantine: str = "Quarantine"
-    idle: bool = True
-    poll_seconds: float = 30.0
-    idle_renew_seconds: float = 25 * 60
-    timeout_seconds: float = 30.0
-    batch_size: int = 100
-    backoff_initial_seconds: float = 1.0
-    backoff_max_seconds: float = 60.0
-    retry_seconds: float = 300.0
-
-    def __post_init__(self) -> None:
-        problems = []
-        if self.security not in ("tls", "starttls", "plain"):
-            problems.append(f"imap security must be tls, starttls or plain, not {self.security!r}")
-        if self.auth not in ("password", "xoauth2", "oauthbearer"):
-            problems.append(f"imap auth must be password, xoauth2 or oauthbearer: {self.auth!r}")
-        if self.auth != "password" and not (self.token_command or self.token_file):
-            problems.append(f"imap auth {self.auth} needs token_command or token_file")
-        if self.batch_size < 1:
-            problems.append("imap batch_size must be at least 1")
-        if len({self.inbox, self.processed, self.quarantine}) != 3:
-            problems.append("imap inbox, processed and quarantine must be different folders")
-        if problems:
-            raise ConfigError(problems)
-
-    @property
-    def effective_port(self) -> int:
-        return self.port or (993 if self.security == "tls" else 143)
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.effective_port}"
 
 
 def read_token(settings: ImapSettings) -> str:

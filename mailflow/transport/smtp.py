@@ -13,14 +13,11 @@ import contextlib
 import smtplib
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
 
-from mailflow.errors import ConfigError, PermanentSendError, TransientSendError
+from mailflow.errors import PermanentSendError, TransientSendError
 from mailflow.transport.oauth import TokenError, access_token, xoauth2
-
-_DEFAULT_PORTS = {"tls": 465, "starttls": 587, "plain": 25}
+from mailflow.transport.settings import SMTP_DEFAULT_PORTS as _DEFAULT_PORTS
+from mailflow.transport.settings import SmtpSettings as SmtpSettings
 
 
 class RecipientsRefused(PermanentSendError):
@@ -32,37 +29,6 @@ class RecipientsRefused(PermanentSendError):
         super().__init__(message)
         self.refused = dict(refused)
         self.accepted = list(accepted)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where to hand mail over; `envelope_from` is used when a caller passes no sender."""
-
-    host: str
-    port: int | None = None
-    security: Literal["tls", "starttls", "plain"] = "starttls"
-    username: str = ""
-    password: str = field(default="", repr=False)
-    timeout_seconds: float = 30.0
-    envelope_from: str = ""
-    ca_file: Path | str | None = None
-    auth: Literal["password", "xoauth2"] = "password"
-    token_command: str | None = None
-    token_file: Path | str | None = None
-
-    def __post_init__(self) -> None:
-        if self.security not in _DEFAULT_PORTS:
-            raise ConfigError(f"smtp security must be tls, starttls or plain: {self.security!r}")
-        if self.auth not in ("password", "xoauth2"):
-            raise ConfigError(f"smtp auth must be password or xoauth2: {self.auth!r}")
-        if self.auth == "xoauth2" and not (
-            self.username and (self.token_command or self.token_file)
-        ):
-            raise ConfigError("smtp auth xoauth2 needs username and token_command or token_file")
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port or _DEFAULT_PORTS[self.security]}"
 
 
 class SmtpSink:
