@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from mailflow.app import App
+from mailflow.config import Account
 from mailflow.effects import carry_out
 from mailflow.errors import MailflowError
 from mailflow.mail.compose import header_safe
@@ -103,16 +104,7 @@ def open_cr(
     # One line: a title is shown in subjects and bodies, where a line break could pose
     # as a header to the reader (the Subject itself is made header-safe again).
     title = header_safe(_PREFIX.sub("", title), 300) or "(no title)"
-    stage = app.workflow.stage(app.workflow.start)
-    assert stage is not None
-    opening = stage.replies[0]
-    actor = engine.Actor(opened_by, app.directory.roles_of(opened_by, account))
-    said = engine.Said(
-        opening.verb, fields={"title": title, "description": description, "customer": acct.name}
-    )
-    result = engine.start(app.workflow, actor, said, now, currency=acct.currency)
-    if not result.applied:
-        raise MailflowError(f"{opened_by} may not open a CR for {acct.name}: {result.detail}")
+    said, result = _opening(app, acct, opened_by, title, description, now)
     cr = ChangeRequest(
         id=next_cr_id(session, now),
         account=account,
@@ -130,17 +122,24 @@ def open_cr(
     # The opener hears of the new CR from the caller (notice/opened, or the command line),
     # not from the engine's generic acknowledgement.
     effects = tuple(e for e in result.effects if not (isinstance(e, engine.Mail) and e.to_sender))
-    carry_out(
-        app,
-        session,
-        cr,
-        dataclasses.replace(result, effects=effects),
-        now=now,
-        actor=opened_by,
-        said=said,
-        ledger_id=ledger_id,
-    )
+    quiet = dataclasses.replace(result, effects=effects)
+    carry_out(app, session, cr, quiet, now=now, actor=opened_by, said=said, ledger_id=ledger_id)
     return cr
+
+
+def _opening(
+    app: App, acct: Account, opened_by: str, title: str, description: str, now: datetime
+) -> tuple[engine.Said, engine.Result]:
+    """The workflow's opening reply, as the engine takes it; refused openers are errors."""
+    stage = app.workflow.stage(app.workflow.start)
+    assert stage is not None
+    actor = engine.Actor(opened_by, app.directory.roles_of(opened_by, acct.key))
+    fields = {"title": title, "description": description, "customer": acct.name}
+    said = engine.Said(stage.replies[0].verb, fields=fields)
+    result = engine.start(app.workflow, actor, said, now, currency=acct.currency)
+    if not result.applied:
+        raise MailflowError(f"{opened_by} may not open a CR for {acct.name}: {result.detail}")
+    return said, result
 
 
 def description_of(text: str) -> str:

@@ -78,59 +78,25 @@ def check(
     policy, why = policy_for(app, cr, acting, verb)
     rule = f"{policy} ({why})"
     auth = authresults.evaluate(proof, app.settings.security.trusted_authserv_ids)
-    seen = auth.seen
     if not acting or policy == SENDER:
-        return Verdict(
-            True,
-            policy,
-            f"{rule}: {author} holds the role",
-            token_check="not needed",
-            auth_results=seen,
-        )
+        held = f"{rule}: {author} holds the role"
+        return Verdict(True, policy, held, token_check="not needed", auth_results=auth.seen)
     ring = tokens.keyring(app.settings)
     instance = tokens.stage_instance(cr.stage, cr.entered_at)
-    token = tokens.check_reply(
-        session, ring, proof, app.settings.shared_inbox, cr.id, instance, now
-    )
+    inbox = app.settings.shared_inbox
+    token = tokens.check_reply(session, ring, proof, inbox, cr.id, instance, now)
+
+    def verdict(allowed: bool, said: str, reason: str = "", detail: str = "") -> Verdict:
+        return Verdict(allowed, policy, said, reason, detail, token.detail, auth.seen)
+
     if not token.valid:
-        return Verdict(
-            False,
-            policy,
-            rule,
-            "no_valid_token",
-            token.detail,
-            token_check=token.detail,
-            auth_results=seen,
-        )
+        return verdict(False, rule, "no_valid_token", token.detail)
     if policy == TOKEN:
-        return Verdict(
-            True, policy, f"{rule}: {token.detail}", token_check=token.detail, auth_results=seen
-        )
+        return verdict(True, f"{rule}: {token.detail}")
     assert policy == AUTHENTICATED
     if forwarded_by:
-        return Verdict(
-            False,
-            policy,
-            rule,
-            "not_authenticated",
-            "a forwarded copy cannot show the author's own server authentication",
-            token_check=token.detail,
-            auth_results=seen,
-        )
+        why_not = "a forwarded copy cannot show the author's own server authentication"
+        return verdict(False, rule, "not_authenticated", why_not)
     if not auth.passed:
-        return Verdict(
-            False,
-            policy,
-            rule,
-            "not_authenticated",
-            auth.detail,
-            token_check=token.detail,
-            auth_results=auth.seen,
-        )
-    return Verdict(
-        True,
-        policy,
-        f"{rule}: {token.detail}; {auth.detail}",
-        token_check=token.detail,
-        auth_results=auth.seen,
-    )
+        return verdict(False, rule, "not_authenticated", auth.detail)
+    return verdict(True, f"{rule}: {token.detail}; {auth.detail}")
