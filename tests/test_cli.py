@@ -200,8 +200,13 @@ def test_status_turns_unhealthy_when_the_mailbox_is_not_checked(config, capsys):
 
     app = build_app(config)
     with app.db.transaction() as session:
-        beat(session, "imap://approvals@mail.example/INBOX", datetime.now(UTC),
-             checked=datetime.now(UTC) - timedelta(minutes=10), error="timed out")
+        beat(
+            session,
+            "imap://approvals@mail.example/INBOX",
+            datetime.now(UTC),
+            checked=datetime.now(UTC) - timedelta(minutes=10),
+            error="timed out",
+        )
     app.close()
     assert main(["status", "--config", str(config)]) == 1
     out = capsys.readouterr().out
@@ -213,18 +218,23 @@ def test_check_accepts_the_readme_microsoft_365_example(config, capsys):
     readme = (ROOT / "README.md").read_text()
     block = readme.split("Microsoft 365 (basic authentication is off")[1].split("```toml")[1]
     block = block.split("```")[0]
-    text = config.read_text().replace('kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n'
-                                      '[source.maildir]', 1)
-    text = text.replace('[sink]\n# "maildir": outgoing mail is written to <data_dir>/mail/sent; '
-                        '"smtp": a real server.\nkind = "maildir"', '[sink]\nkind = "smtp"')
+    text = config.read_text().replace(
+        'kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n[source.maildir]', 1
+    )
+    text = text.replace(
+        '[sink]\n# "maildir": outgoing mail is written to <data_dir>/mail/sent; '
+        '"smtp": a real server.\nkind = "maildir"',
+        '[sink]\nkind = "smtp"',
+    )
     config.write_text(text + "\n" + block)
     assert main(["check", "--config", str(config)]) == 0, capsys.readouterr().err
     assert "source imap, sink smtp" in capsys.readouterr().out
 
 
 def test_check_names_unknown_transport_keys(config, capsys):
-    text = config.read_text().replace('kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n'
-                                      '[source.maildir]', 1)
+    text = config.read_text().replace(
+        'kind = "maildir"\n\n[source.maildir]', 'kind = "imap"\n\n[source.maildir]', 1
+    )
     config.write_text(text + '\n[source.imap]\nhost = "h"\nusername = "u"\nhostname = "x"\n')
     assert main(["check", "--config", str(config)]) == 2
     assert "source.imap.hostname is not a known setting" in capsys.readouterr().err
@@ -235,14 +245,33 @@ def test_cr_set_corrects_typed_fields_and_records_the_change(config, capsys):
 
     due = date.today() + timedelta(days=60)
     c = ["--config", str(config)]
-    assert main(["cr", "new", *c, "--account", "acme", "--title", "Export",
-                 "--by", "priya@ft.example"]) == 0
+    assert (
+        main(
+            ["cr", "new", *c, "--account", "acme", "--title", "Export", "--by", "priya@ft.example"]
+        )
+        == 0
+    )
     cr_id = f"CR-{datetime.now(UTC).year}-0001"
-    assert main(["cr", "set", cr_id, "Cost=$9,000", f"due={due:%d %b %Y}",
-                 *c, "--by", "priya@ft.example"]) == 0
+    assert (
+        main(
+            [
+                "cr",
+                "set",
+                cr_id,
+                "Cost=$9,000",
+                f"due={due:%d %b %Y}",
+                *c,
+                "--by",
+                "priya@ft.example",
+            ]
+        )
+        == 0
+    )
     assert "Cost corrected" in capsys.readouterr().out
-    assert main(["cr", "set", cr_id, "Cost=USD 8,500", "Due=soon", *c,
-                 "--by", "priya@ft.example"]) == 1
+    assert (
+        main(["cr", "set", cr_id, "Cost=USD 8,500", "Due=soon", *c, "--by", "priya@ft.example"])
+        == 1
+    )
     err = capsys.readouterr().err
     assert "nothing changed" in err and "Due: 'soon' is not a date" in err
     assert main(["cr", "set", cr_id, "Cost=1", *c, "--by", "dana@acme.example"]) == 1
@@ -256,18 +285,21 @@ def test_cr_set_corrects_typed_fields_and_records_the_change(config, capsys):
     assert "correction   priya@ft.example: Cost: (none) → USD 9,000.00" in shown
 
 
-@pytest.mark.parametrize(("value", "said"), [
-    ("Effort=12abc", "contains 'abc' among the digits"),
-    ("Effort=1e309", "contains 'e' among the digits"),
-    ("Effort=2 weeks", "counted in person-days, and 'weeks' is not"),
-    ("Effort=1,5", "did you mean 1.5 person-days or 15 person-days?"),
-    ("Cost=4.800,00", "did you mean USD 4,800.00 or USD 4.80?"),
-    ("Cost=€4,800", "is in EUR, but this account is billed in USD"),
-    ("Due=03/04/2030", "can be read as day/month or as month/day"),
-    ("Due=2001-01-01", "is in the past"),
-    ("Jira=INT-482", "not in this account's Jira projects (ACME)"),
-    ("Engineer=bob@ft.example", "not one of the configured integration engineers"),
-])
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("Effort=12abc", "contains 'abc' among the digits"),
+        ("Effort=1e309", "contains 'e' among the digits"),
+        ("Effort=2 weeks", "counted in person-days, and 'weeks' is not"),
+        ("Effort=1,5", "did you mean 1.5 person-days or 15 person-days?"),
+        ("Cost=4.800,00", "did you mean USD 4,800.00 or USD 4.80?"),
+        ("Cost=€4,800", "is in EUR, but this account is billed in USD"),
+        ("Due=03/04/2030", "can be read as day/month or as month/day"),
+        ("Due=2001-01-01", "is in the past"),
+        ("Jira=INT-482", "not in this account's Jira projects (ACME)"),
+        ("Engineer=bob@ft.example", "not one of the configured integration engineers"),
+    ],
+)
 def test_cr_set_refuses_what_a_reply_may_not_say(config, capsys, value, said):
     """The command line reads figures by the same rules as mail: whole, or not at all."""
     from datetime import UTC, datetime
@@ -290,10 +322,16 @@ def test_cr_report_counts_stages_and_overdue(config, capsys):
 
     c = ["--config", str(config)]
     for title in ("One", "Two", "Three"):
-        assert main(["cr", "new", *c, "--account", "acme", "--title", title,
-                     "--by", "priya@ft.example"]) == 0
-    assert main(["cr", "cancel", "CR-2026-0003", *c, "--by", "priya@ft.example",
-                 "--reason", "dup"]) == 0
+        assert (
+            main(
+                ["cr", "new", *c, "--account", "acme", "--title", title, "--by", "priya@ft.example"]
+            )
+            == 0
+        )
+    assert (
+        main(["cr", "cancel", "CR-2026-0003", *c, "--by", "priya@ft.example", "--reason", "dup"])
+        == 0
+    )
     app = build_app(config)
     with app.db.transaction() as session:
         old = session.get(ChangeRequest, "CR-2026-0001")

@@ -13,18 +13,27 @@ import pytest
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
-MAIL = (b"From: Priya Nair <priya@ft.example>\nTo: approvals@ft.example\n"
-        b"Subject: Export column\nMessage-ID: <sig-%d@ft.example>\n\nCustomer: acme\n\nPlease.\n")
+MAIL = (
+    b"From: Priya Nair <priya@ft.example>\nTo: approvals@ft.example\n"
+    b"Subject: Export column\nMessage-ID: <sig-%d@ft.example>\n\nCustomer: acme\n\nPlease.\n"
+)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_the_service_stops_cleanly_after_the_current_message(tmp_path: Path, signum) -> None:
     config = tmp_path / "mailflow.toml"
-    config.write_text(EXAMPLE_CONFIG.read_text().replace(
-        'data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"').replace(
-        "poll_seconds = 30", "poll_seconds = 1"))
-    proc = subprocess.Popen([sys.executable, "-m", "mailflow", "run", "--config", str(config)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    config.write_text(
+        EXAMPLE_CONFIG.read_text()
+        .replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"')
+        .replace("poll_seconds = 30", "poll_seconds = 1")
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailflow", "run", "--config", str(config)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         inbox_root = tmp_path / "data" / "mail"
         deadline = time.monotonic() + 20

@@ -37,8 +37,9 @@ def on(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B} {day.year}"
 
 
-@pytest.mark.parametrize("raw", ["4,800", "4800.00", "USD 4,800", "$4,800.00", "4,800 USD",
-                                 "usd 4800", "4800"])
+@pytest.mark.parametrize(
+    "raw", ["4,800", "4800.00", "USD 4,800", "$4,800.00", "4,800 USD", "usd 4800", "4800"]
+)
 def test_plain_amounts_are_read_whole(raw):
     assert read("cost", raw).value == {"amount": "4800.00", "currency": "USD"}
     assert shown("cost", raw) == "USD 4,800.00"
@@ -56,44 +57,59 @@ def test_an_account_that_writes_1234_56_reads_its_own_form():
     assert refusal("cost", "4800.00", EURO_STYLE).readings[0] == "USD 4.800,00"
 
 
-@pytest.mark.parametrize(("raw", "readings"), [
-    ("4.800", ("USD 4.80", "USD 4,800.00")),
-    ("4.8k", ("USD 4,800.00",)),
-    ("$4.8k", ("USD 4,800.00",)),
-])
+@pytest.mark.parametrize(
+    ("raw", "readings"),
+    [
+        ("4.800", ("USD 4.80", "USD 4,800.00")),
+        ("4.8k", ("USD 4,800.00",)),
+        ("$4.8k", ("USD 4,800.00",)),
+    ],
+)
 def test_forms_a_careful_person_could_read_two_ways_are_asked_back(raw, readings):
     assert refusal("cost", raw).readings == readings
 
 
-@pytest.mark.parametrize(("raw", "said"), [
-    ("4,8OO", "contains 'O' among the digits"),
-    ("€4,800", "is in EUR, but this account is billed in USD"),
-    ("$9,600 + VAT 20%", "more than an amount in it ('+ VAT 20%')"),
-    ("about $4,800", "more than an amount in it ('about $')"),
-    ("-4800", "more than an amount in it ('-')"),
-    ("4800.005", "more than two digits after the decimal mark"),
-    ("EUR 4,800 USD", "names two currencies"),
-    ("four thousand", "has no number in it"),
-])
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("4,8OO", "contains 'O' among the digits"),
+        ("€4,800", "is in EUR, but this account is billed in USD"),
+        ("$9,600 + VAT 20%", "more than an amount in it ('+ VAT 20%')"),
+        ("about $4,800", "more than an amount in it ('about $')"),
+        ("-4800", "more than an amount in it ('-')"),
+        ("4800.005", "more than two digits after the decimal mark"),
+        ("EUR 4,800 USD", "names two currencies"),
+        ("four thousand", "has no number in it"),
+    ],
+)
 def test_money_that_cannot_be_read_whole_is_refused_with_the_reason(raw, said):
     problem = refusal("cost", raw)
     assert said in str(problem) and not problem.readings
 
 
-@pytest.mark.parametrize(("raw", "value"), [
-    ("12", "12"), ("12 person-days", "12"), ("12 days", "12"), ("1.5", "1.5"),
-])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("12", "12"),
+        ("12 person-days", "12"),
+        ("12 days", "12"),
+        ("1.5", "1.5"),
+    ],
+)
 def test_effort_in_person_days(raw, value):
     assert read("effort", raw).value == value
 
 
-@pytest.mark.parametrize(("raw", "said"), [
-    ("2 weeks", "counted in person-days, and 'weeks' is not"),
-    ("12k", "contains 'k' among the digits"),
-    ("12abc", "contains 'abc'"),
-    ("1e309", "contains 'e'"),
-    ("about 12", "words before the number"),
-])
+@pytest.mark.parametrize(
+    ("raw", "said"),
+    [
+        ("2 weeks", "counted in person-days, and 'weeks' is not"),
+        ("12k", "contains 'k' among the digits"),
+        ("12abc", "contains 'abc'"),
+        ("1e309", "contains 'e'"),
+        ("about 12", "words before the number"),
+    ],
+)
 def test_effort_in_other_units_or_with_letters_is_refused(raw, said):
     assert said in str(refusal("effort", raw))
 
@@ -112,8 +128,12 @@ def test_weeks_are_converted_only_by_a_configured_rule_and_the_conversion_is_sho
 
 def test_dates_in_iso_and_written_out_months_are_shown_with_their_weekday():
     day = TODAY + timedelta(days=40)
-    for raw in (day.isoformat(), f"{day.day} {day:%B %Y}", f"{day:%b} {day.day}, {day.year}",
-                f"{day:%A} {day.day} {day:%B %Y}"):
+    for raw in (
+        day.isoformat(),
+        f"{day.day} {day:%B %Y}",
+        f"{day:%b} {day.day}, {day.year}",
+        f"{day:%A} {day.day} {day:%B %Y}",
+    ):
         assert read("due", raw).value == day.isoformat(), raw
         assert shown("due", raw) == on(day)
 

@@ -40,8 +40,9 @@ class OAuthHandler:
 def oauth_server() -> Iterator[tuple[OAuthHandler, int]]:
     handler = OAuthHandler()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, auth_require_tls=False,
-                            auth_required=True)
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, auth_require_tls=False, auth_required=True
+    )
     controller.start()
     try:
         yield handler, port
@@ -58,8 +59,15 @@ def test_xoauth2_login_reads_the_token_afresh(tmp_path: Path, oauth_server) -> N
     handler, port = oauth_server
     token = tmp_path / "token"
     token.write_text("tok-1\n")
-    settings = SmtpSettings(host="127.0.0.1", port=port, security="plain", auth="xoauth2",
-                            username="approvals@ft.example", token_file=token, timeout_seconds=5)
+    settings = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        security="plain",
+        auth="xoauth2",
+        username="approvals@ft.example",
+        token_file=token,
+        timeout_seconds=5,
+    )
     sink = SmtpSink(settings)
     sink.send("approvals@ft.example", ["dana@acme.example"], MAIL)
     sink.close()
@@ -76,8 +84,14 @@ def test_xoauth2_login_reads_the_token_afresh(tmp_path: Path, oauth_server) -> N
 
 def test_xoauth2_token_from_a_command(oauth_server) -> None:
     handler, port = oauth_server
-    settings = SmtpSettings(host="127.0.0.1", port=port, security="plain", auth="xoauth2",
-                            username="approvals@ft.example", token_command="echo tok-1")
+    settings = SmtpSettings(
+        host="127.0.0.1",
+        port=port,
+        security="plain",
+        auth="xoauth2",
+        username="approvals@ft.example",
+        token_command="echo tok-1",
+    )
     sink = SmtpSink(settings)
     sink.send("approvals@ft.example", ["dana@acme.example"], MAIL)
     sink.close()

@@ -61,7 +61,7 @@ def check_reply(
         try:
             read = read_value(spec, raw, conv, now.date())
         except FieldError as exc:
-            context = {"readings": [f"{spec.label}: {r}" for r in exc.readings]}
+            context: dict[str, Any] = {"readings": [f"{spec.label}: {r}" for r in exc.readings]}
             return Checked(("bad_field", str(exc), context))
         values[name] = read.value
         shown = show(read.value, spec, conv)

@@ -36,8 +36,10 @@ def test_go_ahead_is_asked_back_and_confirm_records_it(desk):
     assert desk.stage(cr_id) == "customer_approval"
     assert desk.templates_sent()[-1] == ("explain/confirm", ["dana@acme.example"])
     question = desk.last_mail_to("dana@acme.example", cr_id)
-    assert "APPROVED" in question["Subject"] and "CONFIRM" in question.get_body(
-        ("plain",)).get_content()
+    assert (
+        "APPROVED" in question["Subject"]
+        and "CONFIRM" in question.get_body(("plain",)).get_content()
+    )
     assert desk.events(cr_id, {"question"})
     desk.say("dana@acme.example", cr_id, "CONFIRM")
     assert desk.stage(cr_id) == "jira_tracking"
@@ -63,8 +65,15 @@ def test_the_question_lapses_when_the_stage_moves_on(desk):
     assert desk.templates_sent()[-1][0] in ("explain/not_expected", "explain/wrong_sender")
 
 
-@pytest.mark.parametrize("text", ["ok but wait for finance", "Looks good? not sure yet",
-                                  "not ok", "I don't think it's fine with me"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok but wait for finance",
+        "Looks good? not sure yet",
+        "not ok",
+        "I don't think it's fine with me",
+    ],
+)
 def test_hedged_or_negated_words_are_a_plain_question(desk, text):
     cr_id = _to_customer_approval(desk)
     desk.say("dana@acme.example", cr_id, text)

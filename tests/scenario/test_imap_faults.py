@@ -30,15 +30,30 @@ class Rig:
         self.now = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         settings = load_settings(EXAMPLE_CONFIG)
         settings = dataclasses.replace(
-            settings, data_dir=folder, database_url=f"sqlite:///{folder / 'mailflow.db'}",
-            source_kind="imap", imap=account.settings(**imap), sink_kind="smtp",
-            smtp=SmtpSettings(host=smtp.host, port=smtp.port, security="plain",
-                              timeout_seconds=3, envelope_from=settings.shared_inbox))
+            settings,
+            data_dir=folder,
+            database_url=f"sqlite:///{folder / 'mailflow.db'}",
+            source_kind="imap",
+            imap=account.settings(**imap),
+            sink_kind="smtp",
+            smtp=SmtpSettings(
+                host=smtp.host,
+                port=smtp.port,
+                security="plain",
+                timeout_seconds=3,
+                envelope_from=settings.shared_inbox,
+            ),
+        )
         self.app = app_from_settings(settings)
         self.account, self.smtp = account, smtp
         self.source = ImapSource(settings.imap)
-        self.daemon = Daemon(self.app, self.source, SmtpSink(settings.smtp),
-                             clock=lambda: self.now, source_name="rig")
+        self.daemon = Daemon(
+            self.app,
+            self.source,
+            SmtpSink(settings.smtp),
+            clock=lambda: self.now,
+            source_name="rig",
+        )
         self.appended: list[bytes] = []
 
     def close(self):
@@ -131,8 +146,9 @@ def test_smtp_refusing_then_failing_then_down_and_back(rig):
     rig.assert_exactly_once()
 
 
-def test_uidvalidity_change_after_a_crash_between_commit_and_move(tmp_path, imap_account,
-                                                                  smtp_server, monkeypatch):
+def test_uidvalidity_change_after_a_crash_between_commit_and_move(
+    tmp_path, imap_account, smtp_server, monkeypatch
+):
     rig = Rig(tmp_path, imap_account, smtp_server, inbox="Requests")
     try:
         rig.deliver("priya@ft.example", "Customer: acme\n\nNew export column", kind="new")

@@ -38,16 +38,22 @@ class Service:
             source_kind="imap",
             imap=account.settings(**imap),
             sink_kind="smtp",
-            smtp=SmtpSettings(host=smtp.host, port=smtp.port, security="plain",
-                              timeout_seconds=5, envelope_from=settings.shared_inbox),
+            smtp=SmtpSettings(
+                host=smtp.host,
+                port=smtp.port,
+                security="plain",
+                timeout_seconds=5,
+                envelope_from=settings.shared_inbox,
+            ),
             # In IDLE mode only a push can wake the daemon quickly: its own poll is slow.
             poll_seconds=60 if imap.get("idle") else 1,
         )
         self.app: App = app_from_settings(settings)
         self.account, self.smtp = account, smtp
         self.source = ImapSource(settings.imap)
-        self.daemon = Daemon(self.app, self.source, SmtpSink(settings.smtp),
-                             source_name="imap-test")
+        self.daemon = Daemon(
+            self.app, self.source, SmtpSink(settings.smtp), source_name="imap-test"
+        )
         self.thread = threading.Thread(target=self.daemon.run, daemon=True)
         self.appended = 0
 
@@ -73,15 +79,18 @@ class Service:
                 return
             time.sleep(0.05)
         last = [(e.outcome, e.reason) for e in self.ledger()[-3:]]
-        raise AssertionError(f"timed out waiting for {what}; {self.appended} appended, "
-                             f"last outcomes {last}, {len(self.smtp.received)} mails received")
+        raise AssertionError(
+            f"timed out waiting for {what}; {self.appended} appended, "
+            f"last outcomes {last}, {len(self.smtp.received)} mails received"
+        )
 
     def settled(self) -> bool:
         """Every appended message has its outcome and nothing is left to send."""
         with self.app.db.session() as s:
             handled = s.exec(select(func.count()).select_from(LedgerEntry)).one()
-            pending = s.exec(select(func.count()).select_from(OutboxRow)
-                             .where(OutboxRow.status == "pending")).one()
+            pending = s.exec(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+            ).one()
         return handled >= self.appended and pending == 0
 
     def latest_to(self, address: str) -> EmailMessage | None:
@@ -107,11 +116,13 @@ class Service:
 
 @pytest.mark.parametrize("mode", ["idle", "poll"])
 def test_the_whole_lifecycle_over_imap_and_smtp(tmp_path, imap_account, smtp_server, mode):
-    with Service(tmp_path, imap_account, smtp_server, idle=mode == "idle",
-                 poll_seconds=0.2) as svc:
+    with Service(tmp_path, imap_account, smtp_server, idle=mode == "idle", poll_seconds=0.2) as svc:
         for sender, body, attachment, kind in SCRIPT:
-            parent = None if kind == "new" else (svc.latest_to(sender)
-                                                 or svc.latest_to("priya@ft.example"))
+            parent = (
+                None
+                if kind == "new"
+                else (svc.latest_to(sender) or svc.latest_to("priya@ft.example"))
+            )
             svc.deliver(cast_message(svc.app, sender, body, attachment, kind, parent))
             svc.wait_for(svc.settled, f"{sender}: {body[:30]!r} to be handled")
         cr = svc.cr()
@@ -125,27 +136,31 @@ def test_the_whole_lifecycle_over_imap_and_smtp(tmp_path, imap_account, smtp_ser
         assert len(smtp_server.received) == len(outbox), "each mail delivered exactly once"
         svc.wait_for(lambda: imap_account.uids() == [], "the inbox to be emptied")
         assert len(imap_account.uids("Processed")) == len(SCRIPT)
-    first_request = email.message_from_bytes(smtp_server.received[0].data,
-                                             policy=default_policy)
+    first_request = email.message_from_bytes(smtp_server.received[0].data, policy=default_policy)
     for got in smtp_server.received:
         msg = email.message_from_bytes(got.data, policy=default_policy)
         assert f"[{cr.id}]" in msg["Subject"]
         assert msg["Message-ID"] and msg["Auto-Submitted"] == "auto-generated"
         assert msg["In-Reply-To"], "every mail threads into the CR's conversation"
         assert got.mail_from == "approvals@ft.example"
-    exec_request = next(email.message_from_bytes(g.data, policy=default_policy)
-                        for g in smtp_server.received
-                        if b"X-Mailflow-Template: request/executive_approval" in g.data)
+    exec_request = next(
+        email.message_from_bytes(g.data, policy=default_policy)
+        for g in smtp_server.received
+        if b"X-Mailflow-Template: request/executive_approval" in g.data
+    )
     assert "amardeep@ft.example" in exec_request["To"]
     assert {"sumesh@ft.example", "mohit@ft.example"} <= set(
-        a.strip() for a in str(exec_request["Cc"]).split(","))
+        a.strip() for a in str(exec_request["Cc"]).split(",")
+    )
     assert first_request["In-Reply-To"] == cr.thread_root
 
 
 def test_a_burst_of_mail_is_handled_exactly_once(tmp_path, imap_account, smtp_server):
     with Service(tmp_path, imap_account, smtp_server, idle=True) as svc:
-        msgs = [cast_message(svc.app, "someone@acme.example", f"question {n}", "", "new", None)
-                for n in range(20)]
+        msgs = [
+            cast_message(svc.app, "someone@acme.example", f"question {n}", "", "new", None)
+            for n in range(20)
+        ]
         for msg in msgs:
             msg.replace_header("Subject", f"Question {msg['Message-ID']}")
         svc.account.append(m.as_bytes() for m in msgs)
