@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mailflow.decide_lines import fields_of, trailing_text
-from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.decide_normalize import mixed_script_words, normalize_line, reorders
 from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
@@ -97,6 +97,13 @@ def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
             UnclearKind.TOO_LONG,
             f"The first line is longer than {LINE_CAP:,} characters, so no decision "
             "was read from it.",
+        )
+    if reorders(found.raw):
+        return _unclear(
+            found,
+            UnclearKind.DISGUISED,
+            "The line holds characters that change the order in which it is shown, so it "
+            f"cannot be read safely: {_quote(found.raw)}",
         )
     mixed = mixed_script_words(found.text)
     if mixed:
@@ -253,7 +260,11 @@ def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str]
     )
     seen = 0
     for raw in following:
-        text = normalize_line(raw[:LINE_CAP])
+        if len(raw) > LINE_CAP:
+            return "a very long line", raw[:LINE_CAP]
+        if reorders(raw):
+            return "characters that reorder the line", raw.strip()
+        text = normalize_line(raw)
         if not text:
             continue
         if fields_of([text]) and _field_key(text) in vocabulary.field_names:
@@ -263,7 +274,9 @@ def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str]
             break
         words = [t.word for t in tokens(text)]
         hit = (
-            _against(text, vocabulary)
+            ("?" if "?" in text else None)
+            or next(iter(mixed_script_words(text)), None)
+            or _against(text, vocabulary)
             or _first_phrase(words, watch)
             or next((w for w in words if w.endswith("n't")), None)
             or next((w for w in words if _FIGURE.search(w)), None)
@@ -274,10 +287,17 @@ def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str]
 
 
 def _against(text: str, vocabulary: Vocabulary) -> str | None:
-    """A negative verb or its everyday words in a remark ("No.", "Rejected", "👎")."""
-    for piece in pieces(text, vocabulary):
-        if piece.kind in (Kind.VERB, Kind.LIKELY) and piece.spec and not piece.spec.affirmative:
+    """A decision word in a remark that is not itself a plain yes: a negative verb or its
+    everyday words ("No.", "Rejected", "👎"), or a yes in other hands ("About to approve")."""
+    found = pieces(text, vocabulary)
+    for piece in found:
+        if piece.kind is Kind.LIKELY and piece.spec and not piece.spec.affirmative:
             return piece.text
+    verb = next((p for p in found if p.kind is Kind.VERB and p.spec), None)
+    if verb is not None and not isinstance(read(text, vocabulary), Decision):
+        return verb.text
+    if verb is not None and verb.spec and not verb.spec.affirmative:
+        return verb.text
     return None
 
 

@@ -57,6 +57,18 @@ def normalize_line(line: str) -> str:
     return text.strip()
 
 
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def reorders(line: str) -> bool:
+    """Whether bidi controls make the line display in another order than it is stored.
+
+    Removing them would read "ton" where the reader sees "not", so such a line is
+    never read at all.
+    """
+    return bool(_BIDI.search(line))
+
+
 def mixed_script_words(line: str) -> list[str]:
     """Words whose letters come from more than one alphabet ("NОT" with a Cyrillic О)."""
     found = []

@@ -11,6 +11,7 @@ from mailflow import decide
 from mailflow.app import with_names
 from mailflow.config import load_settings
 from mailflow.mail.html_text import html_to_text
+from mailflow.mail.reply_text import new_text
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.vocabulary import Vocabulary
 
@@ -45,7 +46,7 @@ def load_cases(path: Path = SUITE) -> list[Case]:
             raise ValueError(f"{path}:{number}: expected 'OUTCOME | text' under a '## category'")
         text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else "\n", source)
         if category.startswith("html"):
-            text = html_to_text(text)
+            text = new_text(html_to_text(text))
         cases.append(Case(category, expected.strip(), source, text))
     return cases
 

@@ -112,7 +112,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     assert last.outcome == "quarantined" and "disk on fire" in last.reason
     assert len(list((desk.root / "quarantine").glob("*/*"))) == 1
     monkeypatch.setattr(effects_module, "queue_mail", real)
-    desk.say("integration@ft.example", cr_id, "IS CR — resent")
+    desk.say("integration@ft.example", cr_id, "IS CR\nResent.")
     assert desk.stage(cr_id) == "in_principle", "the loop goes on after a failure"
 
 
