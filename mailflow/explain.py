@@ -47,6 +47,16 @@ per line, with a "file" key added. Its keys:
                      → "APPROVED") when no decision word was found, else null
     fields           {"key": "value"} lines found in new_text
     attachments      the attachment file names
+    read_line        the decision line normalised as a reader sees it (entities
+                     decoded, Unicode folded, invisible characters and emphasis
+                     markers removed); "" when there is none
+    rule             what decided: "closed grammar" (a yes made of its verb and
+                     harmless words only), "verb" (a negative or text verb), or
+                     why it is a question ("more than the decision", "a negation",
+                     "mixed alphabets", "taken back below", …)
+    html_reads       for a mail with both a text and an HTML part, what the HTML
+                     part reads as (a verb or "unclear"); null otherwise. When it
+                     differs from the text part, the reply is asked back.
 """
 
 from __future__ import annotations
@@ -66,7 +76,7 @@ KEYS = (
     "error", "message_id", "subject", "cr", "cr_known", "thread", "route", "sender",
     "sender_name", "automated", "automated_reason", "reply_text", "decision",
     "decision_text", "decision_line", "unclear", "unclear_reason", "likely", "fields",
-    "attachments", "new_text",
+    "attachments", "new_text", "read_line", "rule", "html_reads",
 )  # fmt: skip
 
 
@@ -81,6 +91,8 @@ def empty_result() -> dict[str, Any]:
         new_text="",
         decision_text="",
         decision_line="",
+        read_line="",
+        rule="",
         unclear=False,
         fields={},
         attachments=[],
@@ -151,11 +163,16 @@ def _fill(
         result["automated"], result["automated_reason"] = kind.kind, kind.reason
         return
     read = decide.read(text, vocabulary)
+    result["read_line"] = read.normalized
+    if msg.html_text is not None:
+        other = decide.read(new_text(msg.html_text), vocabulary)
+        result["html_reads"] = other.verb if isinstance(other, decide.Decision) else "unclear"
     if isinstance(read, decide.Decision):
         result.update(
             decision=read.verb,
             decision_text=read.text,
             decision_line=read.line,
+            rule=read.rule,
             fields=dict(read.fields),
         )
         return
@@ -163,6 +180,7 @@ def _fill(
         unclear=True,
         unclear_reason=read.reason,
         decision_line=read.line,
+        rule=read.kind.value,
         likely=decide.likely(text, vocabulary),
         fields=fields_of(text.split("\n")),
     )
@@ -190,13 +208,20 @@ def describe(result: dict[str, Any]) -> str:
     if result["new_text"] != result["reply_text"]:
         lines.append("read from: (only what was typed above quoted or forwarded history)")
         lines.extend(f"  | {line}" for line in (result["new_text"] or "(nothing)").split("\n"))
+    if result["read_line"] and result["read_line"] != result["decision_line"]:
+        lines.append(f"read as:   {result['read_line']!r} (normalised as a reader sees it)")
     if result["decision"]:
         extra = f" — {result['decision_text']}" if result["decision_text"] else ""
         lines.append(f"decision:  {result['decision']}{extra}")
+        lines.append(f"rule:      {result['rule']}")
     elif result["unclear"]:
         lines.append(f"unclear:   {result['unclear_reason']}")
+        lines.append(f"rule:      {result['rule']}")
         if result["likely"]:
             lines.append(f"likely:    {result['likely']} (mailflow would ask to confirm)")
+    reads = result["html_reads"]
+    if reads is not None and reads != (result["decision"] or "unclear"):
+        lines.append(f"html part: reads {reads}: the two versions disagree, so it is asked back")
     for key, value in result["fields"].items():
         lines.append(f"field:     {key}: {value}")
     for name in result["attachments"]:

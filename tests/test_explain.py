@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,23 @@ def test_text_output_says_what_decisions_are_read_from() -> None:
     out = describe(result)
     assert "  | > APPROVED" in out and "read from:" in out and "(nothing)" in out
     assert "read from:" not in describe(explain(mail("APPROVED\n\n> Please reply")))
+
+
+def test_explain_shows_the_normalised_line_and_the_rule_that_decided() -> None:
+    plain = explain(mail("Approved, thanks"))
+    assert (plain["decision"], plain["rule"]) == ("APPROVED", "closed grammar")
+    hidden = explain(mail("n\u200bot approved"))
+    assert hidden["decision"] is None and hidden["read_line"] == "not approved"
+    assert hidden["rule"] == "a negation"
+    text = describe(explain(mail("Approved, but only for phase 1")))
+    assert "rule:      more than the decision" in text
+
+
+def test_explain_reports_a_text_and_html_disagreement() -> None:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "dana@acme.example", "approvals@ft.example", "RE: x"
+    msg.set_content("Approved")
+    msg.add_alternative("<p>Approved, but only for phase 1</p>", subtype="html")
+    result = explain(msg.as_bytes())
+    assert result["decision"] == "APPROVED" and result["html_reads"] == "unclear"
+    assert "the two versions disagree" in describe(result)
