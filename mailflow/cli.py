@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     show = wf.add_parser("show", parents=[common], help="print stages and transitions")
     show.add_argument("--mermaid", action="store_true", help="print a Mermaid state diagram")
     show.set_defaults(func=cmd_workflow_show)
+    words = wf.add_parser(
+        "words", parents=[common], help="the words replies are read with: phrases and lists"
+    )
+    words.set_defaults(func=cmd_workflow_words)
 
     from mailflow.cli_cr import register
 
@@ -185,6 +189,13 @@ def cmd_workflow_show(args: argparse.Namespace) -> int:
         if args.mermaid
         else report.workflow_text(app.workflow)
     )
+    return 0
+
+
+def cmd_workflow_words(args: argparse.Namespace) -> int:
+    from mailflow.vocabulary_view import words_text
+
+    print(words_text(_app(args).workflow))
     return 0
 
 

@@ -167,3 +167,13 @@ def test_explain_reports_a_text_and_html_disagreement() -> None:
     result = explain(msg.as_bytes())
     assert result["decision"] == "APPROVED" and result["html_reads"] == "unclear"
     assert "the two versions disagree" in describe(result)
+
+
+def test_workflow_words_lists_the_closed_lists_and_the_peoples_names(capsys, tmp_path) -> None:
+    config = tmp_path / "mailflow.toml"
+    config.write_text(EXAMPLE_CONFIG.read_text())
+    assert main(["workflow", "words", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "APPROVED (yes, closed rule)" in out and '"go ahead"' in out
+    assert "[harmless]" in out and '"hereby"' in out and "[conditions]" in out
+    assert '"priya"' in out.split("names of configured people")[1]
