@@ -88,3 +88,40 @@ def test_a_likely_rejection_keeps_the_words_as_its_reason(desk):
     cr = desk.cr(cr_id)
     assert cr.stage == "costing"
     assert "we will not go ahead" in cr.fields["customer_approval.rejected"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Confirmed, but only after legal has seen it",
+        "I think I confirmed this already, could you check",
+        "Confirmed?",
+        "Not confirmed",
+    ],
+)
+def test_a_confirm_that_is_not_a_plain_confirm_records_nothing(desk, text):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, "Go ahead")
+    desk.say("dana@acme.example", cr_id, text)
+    assert desk.stage(cr_id) == "customer_approval"
+    assert desk.templates_sent()[-1] == ("explain/unclear", ["dana@acme.example"])
+    answer = desk.last_mail_to("dana@acme.example", cr_id)
+    assert "nothing has been recorded" in answer.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize("text", ["No objection", "Let's do it", "Looks fine to me"])
+def test_approvals_in_other_words_are_asked_back_as_approved(desk, text):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, text)
+    assert desk.stage(cr_id) == "customer_approval"
+    question = desk.last_mail_to("dana@acme.example", cr_id)
+    assert "APPROVED" in question["Subject"]
+
+
+@pytest.mark.parametrize("text", ["Approval denied", "We'll pass", "Not going ahead"])
+def test_rejections_in_other_words_are_asked_back_as_rejected(desk, text):
+    cr_id = _to_customer_approval(desk)
+    desk.say("dana@acme.example", cr_id, text)
+    assert desk.stage(cr_id) == "customer_approval"
+    question = desk.last_mail_to("dana@acme.example", cr_id)
+    assert "REJECTED" in question["Subject"]
