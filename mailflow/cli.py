@@ -91,8 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     words.set_defaults(func=cmd_workflow_words)
 
     from mailflow.cli_cr import register
+    from mailflow.cli_ops import register as register_ops
 
     register(sub, common)
+    register_ops(sub, common)
 
     demo = sub.add_parser(
         "demo",

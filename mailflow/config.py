@@ -78,6 +78,8 @@ class Settings:
     jira_senders: tuple[str, ...] = ()
     # a stored document larger than this is named in a request, not attached
     max_attach_bytes: int = 10 * 1024 * 1024
+    # a message whose handling fails this many times (across restarts) is quarantined
+    quarantine_after_attempts: int = 3
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -175,7 +177,13 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     daemon = _section(data, "daemon", bad)
     _unknown(
         daemon,
-        {"poll_seconds", "reminder_check_minutes", "escalate_after", "unhealthy_after_seconds"},
+        {
+            "poll_seconds",
+            "reminder_check_minutes",
+            "escalate_after",
+            "unhealthy_after_seconds",
+            "quarantine_after_attempts",
+        },
         "daemon",
         bad,
     )
@@ -183,6 +191,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     poll = _number(daemon, "poll_seconds", 30, "daemon", bad)
     reminder_check = _number(daemon, "reminder_check_minutes", 15, "daemon", bad)
     escalate_after = int(_number(daemon, "escalate_after", 2, "daemon", bad))
+    quarantine_after = int(_number(daemon, "quarantine_after_attempts", 3, "daemon", bad))
 
     intake = _section(data, "intake", bad)
     _unknown(intake, {"jira_senders"}, "intake", bad)
@@ -223,6 +232,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         limits=limits,
         jira_senders=jira_senders,
         max_attach_bytes=max_attach,
+        quarantine_after_attempts=max(1, quarantine_after),
     )
 
 

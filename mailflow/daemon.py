@@ -1,7 +1,9 @@
 """The service loop: read the mailbox, deliver the outbox, send reminders, stop cleanly.
 
 A message is filed away at its source only after its transaction committed; if filing
-fails the message is read again later and the ledger turns it into a no-op.
+fails the message is read again later and the ledger turns it into a no-op. A transient
+fault of the store ends the pass and the mailbox is read again after a growing pause
+(1 s doubling to the poll interval); the message waits, unfiled, at its source.
 """
 
 from __future__ import annotations
@@ -22,9 +24,16 @@ from sqlmodel import col, select
 from mailflow import pipeline
 from mailflow.app import App
 from mailflow.effects import carry_out, state_of
-from mailflow.errors import MailflowError, PermanentSendError, TransientSendError
+from mailflow.errors import (
+    HandleLater,
+    MailflowError,
+    PermanentSendError,
+    TransientError,
+    TransientSendError,
+)
 from mailflow.security import ratelimit
 from mailflow.store import outbox
+from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
 from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
@@ -62,6 +71,9 @@ class Daemon:
         self.source_name = source_name or type(source).__name__
         self.stopping = False
         self.counts = Counts()
+        self._backoff = 0.0
+        self._blocked_until = 0.0  # after a transient fault: no reading before this
+        self._resume_at = 0.0  # a read to retry what was left in the mailbox
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -80,10 +92,21 @@ class Daemon:
 
     def _process(self) -> int:
         done = 0
+        if time.monotonic() < self._blocked_until:
+            return 0
         for raw in self.source.fetch():
             if self.stopping:
                 break
-            handled = pipeline.handle(self.app, raw, self.clock())
+            try:
+                handled = pipeline.handle(self.app, raw, self.clock())
+            except HandleLater as exc:
+                log.warning("%s: %s; it stays in the mailbox", raw.key, exc)
+                self._resume_at = self._resume_at or time.monotonic() + self._retry_pause()
+                continue
+            except TransientError as exc:
+                self._back_off(exc)
+                break
+            self._backoff = 0.0
             self.source.ack(raw.key, handled.folder)  # type: ignore[arg-type]
             done += 1
             self.counts.handled += 1
@@ -98,6 +121,18 @@ class Daemon:
             if self.on_message is not None:
                 self.on_message(handled)
         return done
+
+    def _retry_pause(self) -> float:
+        """1 s, doubling up to the poll interval while failures go on."""
+        ceiling = max(1.0, float(self.app.settings.poll_seconds or 30))
+        self._backoff = min(ceiling, self._backoff * 2 if self._backoff else 1.0)
+        return self._backoff
+
+    def _back_off(self, exc: TransientError) -> None:
+        """Pause reading until the pause is over; the message waits, unfiled, at its source."""
+        self._blocked_until = self._resume_at = time.monotonic() + self._retry_pause()
+        log.warning("%s; reading again in %.0f s", exc, self._backoff)
+        self._beat(error=str(exc))
 
     def deliver_outbox(self, limit: int = 200) -> int:
         """Send what is due; each row's result is committed on its own."""
@@ -201,10 +236,15 @@ class Daemon:
     def _guarded(self, job: Callable[[], int]) -> None:
         try:
             job()
+        except TransientError as exc:
+            log.warning("%s: %s; will try again", job.__name__, exc)
         except MailflowError as exc:
             log.error("%s: %s", job.__name__, exc)
-        except Exception:  # noqa: BLE001 - the loop must outlive any one failure
-            log.exception("%s failed; will try again", job.__name__)
+        except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
+            if is_transient(exc):
+                log.warning("%s: %s; will try again", job.__name__, describe(exc))
+            else:
+                log.exception("%s failed; will try again", job.__name__)
 
     def run(self, once: bool = False) -> None:
         """Process until stopped (SIGTERM / SIGINT), or one cycle with once=True."""
@@ -237,9 +277,17 @@ class Daemon:
         )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
         while not self.stopping:
-            self._wait(min(jobs.idle_seconds or 1.0, 5.0))
-            if not self.stopping:
-                jobs.run_pending()
+            self._wait(min(jobs.idle_seconds or 1.0, 5.0, self._until_retry()))
+            if self.stopping:
+                break
+            if self._resume_at and time.monotonic() >= self._resume_at:
+                self._resume_at = 0.0
+                self._guarded(self.inbox_then_outbox)
+            jobs.run_pending()
+
+    def _until_retry(self) -> float:
+        """Seconds until a backed-off mailbox read is due (a large number when none is)."""
+        return max(0.0, self._resume_at - time.monotonic()) if self._resume_at else 3600.0
 
     def inbox_then_outbox(self) -> int:
         """Handle waiting mail and send what it caused at once, not at the next outbox tick."""

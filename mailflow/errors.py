@@ -37,3 +37,12 @@ class TransientSendError(MailflowError):
 
 class PermanentSendError(MailflowError):
     """Delivery was refused for good (5xx); recorded on the CR and reported to ops."""
+
+
+class TransientError(MailflowError):
+    """The store or a server failed in a way that is not the message's fault (locked, down,
+    out of space, connection lost): the work is left where it is and tried again later."""
+
+
+class HandleLater(MailflowError):
+    """Handling a message failed but it has not used up its attempts; it stays at its source."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from mailflow import effects as effects_module
+from mailflow.daemon import Daemon
 from mailflow.store.tables import ChangeRequest, Decision
 from tests.helpers import Desk
 
@@ -93,6 +97,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     cr_id = desk.open_cr()
     outbox_before = len(desk.outbox())
     events_before = len(desk.events(cr_id))
+    entries_before = len(desk.ledger())
     real = effects_module.queue_mail
     calls = {"n": 0}
 
@@ -108,12 +113,47 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     assert desk.stage(cr_id) == "triage", "the stage change was rolled back"
     assert len(desk.outbox()) == outbox_before and len(desk.events(cr_id)) == events_before
     assert not [d for d in _decisions(desk) if d.verb == "IS CR"]
+    assert len(desk.ledger()) == entries_before, "no outcome yet: it is tried again"
+    assert len(list((desk.root / "inbox").glob("*/*"))) == 1
+    attempts = desk.app.settings.quarantine_after_attempts
+    for _ in range(attempts - 1):  # a new daemon each time: the count survives restarts
+        calls["n"] = 0
+        Daemon(desk.app, desk.source, desk.sink, clock=desk.clock).run(once=True)
     last = desk.ledger()[-1]
     assert last.outcome == "quarantined" and "disk on fire" in last.reason
     assert len(list((desk.root / "quarantine").glob("*/*"))) == 1
+    assert list((desk.root / "inbox").glob("*/*")) == []
     monkeypatch.setattr(effects_module, "queue_mail", real)
     desk.say("integration@ft.example", cr_id, "IS CR\nResent.")
     assert desk.stage(cr_id) == "in_principle", "the loop goes on after a failure"
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        sqlite3.OperationalError("database is locked"),
+        sqlite3.OperationalError("database or disk is full"),
+        sqlite3.OperationalError("unable to open database file"),
+    ],
+    ids=["locked", "full", "unreachable"],
+)
+def test_a_fault_of_the_database_is_retried_never_quarantined(desk, monkeypatch, fault):
+    cr_id = desk.open_cr()
+    real = effects_module.queue_mail
+
+    def database_fails(*args, **kwargs):
+        raise OperationalError("INSERT INTO outbox", {}, fault)
+
+    monkeypatch.setattr(effects_module, "queue_mail", database_fails)
+    for _ in range(desk.app.settings.quarantine_after_attempts + 2):
+        desk.say("integration@ft.example", cr_id, "IS CR") if _ == 0 else desk.daemon.cycle()
+        desk.daemon._blocked_until = 0.0  # the test does not wait out the pause
+    assert [e.outcome for e in desk.ledger()].count("quarantined") == 0
+    assert len(list((desk.root / "inbox").glob("*/*"))) == 1, "the mail waits at its source"
+    monkeypatch.setattr(effects_module, "queue_mail", real)
+    desk.daemon.run(once=True)
+    assert desk.stage(cr_id) == "in_principle"
+    assert list((desk.root / "inbox").glob("*/*")) == []
 
 
 def test_bytes_that_are_not_mail_are_quarantined(desk):

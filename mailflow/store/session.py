@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from mailflow.errors import MailflowError
-from mailflow.store import heartbeat, tables  # noqa: F401  (registers the tables)
+from mailflow.store import attempts, heartbeat, tables  # noqa: F401  (registers the tables)
 from mailflow.store.upgrade import add_missing_columns
 
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"

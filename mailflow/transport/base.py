@@ -68,6 +68,13 @@ class HealthReporting(Protocol):
     def health(self) -> Health: ...
 
 
+@runtime_checkable
+class Releasing(Protocol):
+    """A source that can take a quarantined message back into its inbox."""
+
+    def put_back(self, key: str, data: bytes) -> None: ...
+
+
 class Sink(Protocol):
     """Somewhere finished messages are delivered."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from email.parser import BytesHeaderParser
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -150,6 +151,30 @@ class ImapSource:
         self._session.run("ack", file_it)
         self._open.discard(uid)
 
+    def put_back(self, key: str, data: bytes) -> None:
+        """Hand a quarantined message back: APPEND it to the inbox, drop the quarantined copy.
+
+        The copy is found by its exact bytes' Message-ID header when it has one; without
+        one it stays in the quarantine folder for a person to remove.
+        """
+        del key  # the UID was the inbox's; the message has another one in quarantine now
+        message_id = _message_id(data)
+
+        def append(client: IMAPClient) -> None:
+            client.append(self.settings.inbox, data)
+            if not message_id:
+                return
+            client.select_folder(self.settings.quarantine)
+            try:
+                found = client.search(["HEADER", "Message-ID", message_id])
+                if found:
+                    client.delete_messages(found)
+                    client.expunge()
+            finally:
+                client.select_folder(self.settings.inbox)
+
+        self._session.run("put back", append)
+
     def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
         if self._can_move:
             client.move([uid], folder)
@@ -271,3 +296,7 @@ class ImapSource:
     def close(self) -> None:
         """Log out; a connection that is already dead is just dropped."""
         self._session.close()
+
+
+def _message_id(data: bytes) -> str:
+    return str(BytesHeaderParser().parsebytes(data).get("Message-ID", "")).strip()

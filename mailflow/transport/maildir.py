@@ -133,6 +133,16 @@ class MaildirSource:
         except FileNotFoundError:
             logger.warning("Maildir message %s vanished while it was being filed", key)
 
+    def put_back(self, key: str, data: bytes) -> None:
+        """Hand a quarantined message back: move it to the inbox (or add it when it is gone)."""
+        quarantine = self._targets["quarantine"]
+        for sub in ("cur", "new"):
+            for path in (quarantine / sub).glob(f"{key}*"):
+                if self._key_of(path.name) == key:
+                    os.rename(path, self.inbox / "new" / key)
+                    return
+        deliver(self.root, data, self.inbox.name)
+
     def close(self) -> None:
         """Nothing to release: every call opens and closes what it touches."""
 

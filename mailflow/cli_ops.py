@@ -1,0 +1,76 @@
+"""Commands for operating the service: the quarantine and the database schema."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
+from typing import Any
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `quarantine list|show|release` and `db upgrade|status` to the command line."""
+    q = sub.add_parser("quarantine", help="messages that could not be handled").add_subparsers(
+        metavar="ACTION"
+    )
+    q.add_parser("list", parents=[common], help="quarantined messages").set_defaults(
+        func=cmd_quarantine_list
+    )
+    show = q.add_parser("show", parents=[common], help="one message: why, and its headers")
+    show.add_argument("id", type=int, help="the number `quarantine list` shows")
+    show.set_defaults(func=cmd_quarantine_show)
+    release = q.add_parser(
+        "release", parents=[common], help="hand a message back to the inbox, to be handled anew"
+    )
+    release.add_argument("id", type=int, help="the number `quarantine list` shows")
+    release.set_defaults(func=cmd_quarantine_release)
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
+    from mailflow.quarantine import waiting
+
+    app = build_app(args.config)
+    with app.db.session() as session:
+        rows = waiting(session)
+    for row in rows:
+        print(
+            f"{row.id:>6}  {row.received_at:%Y-%m-%d %H:%M}  {row.sender or '-':<28.28} "
+            f"{row.subject[:40]:<40}  {row.reason.splitlines()[0][:80] if row.reason else ''}"
+        )
+    print(f"{len(rows)} quarantined message(s)")
+    return 0
+
+
+def cmd_quarantine_show(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
+    from mailflow.quarantine import entry
+
+    app = build_app(args.config)
+    with app.db.session() as session:
+        row = entry(session, args.id)
+    print(f"id: {row.id}\nreceived: {row.received_at:%Y-%m-%d %H:%M:%S} UTC")
+    print(f"from: {row.sender}\nsubject: {row.subject}\nMessage-ID: {row.message_id}")
+    print(f"reason: {row.reason}\nrules: {row.rules or '-'}")
+    if row.raw:
+        headers = BytesHeaderParser().parsebytes(row.raw)
+        print(f"size: {len(row.raw)} bytes\n")
+        for name, value in headers.items():
+            print(f"{name}: {value}")
+    return 0
+
+
+def cmd_quarantine_release(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
+    from mailflow.quarantine import release
+    from mailflow.transport.factory import open_source
+
+    app = build_app(args.config)
+    source = open_source(app.settings)
+    try:
+        with app.db.transaction() as session:
+            row = release(session, source, args.id, datetime.now(UTC))
+    finally:
+        source.close()
+    print(f"message {row.id} is back in the inbox; the service handles it as a new message")
+    return 0
