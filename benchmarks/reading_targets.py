@@ -10,7 +10,9 @@ Targets (the README quotes them):
   other-words approvals         at least 85% of 'other-words-approve' asked back as ?APPROVED
   quoted decisions (corpus)     must be 0
   auto-replies detected         100% of the corpus's auto-replies and bounces
-  reading a 25 MB line          under 1 s (new text + decision + likely), text and HTML
+  reading a 25 MB line          under 1 s (new text + decision + likely), text and HTML;
+                                parsing the mail first is printed beside it (an HTML part
+                                is rendered up to its first 512,000 characters)
 CORPUS defaults to ../shared/corpus; without it the corpus rows say so.
 """
 
@@ -100,13 +102,15 @@ def worst_case() -> list[tuple[str, str, str]]:
     }
     rows = []
     for name, raw in bodies.items():
-        msg = parse(raw.encode())
         start = time.perf_counter()
+        msg = parse(raw.encode())
+        parsed = time.perf_counter()
         text = new_text(msg.text)
         decide.read(text, words)
         decide.likely(text, words)
-        seconds = time.perf_counter() - start
-        rows.append((f"reading a {name}", f"{seconds:.3f} s", "< 1 s"))
+        done = time.perf_counter()
+        rows.append((f"reading a {name}", f"{done - parsed:.3f} s", "< 1 s"))
+        rows.append(("  parsing it first (MIME, HTML)", f"{parsed - start:.3f} s", ""))
     return rows
 
 

@@ -41,6 +41,10 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "col", "area", "b
 
 
 _PAGE = Look()
+# Characters of an HTML part rendered to text. A reply's own words come first and
+# Python's HTML parser reads about 1 MB a second, so a cap keeps a hostile part
+# from stalling the service; what lies beyond is quoted history at most.
+HTML_CAP = 512_000
 
 
 class _TextBuilder(HTMLParser):
@@ -124,12 +128,14 @@ class _TextBuilder(HTMLParser):
 def html_to_text(html: str) -> str:
     """Render HTML as plain lines; quoted history comes out as "> " lines.
 
+    Only the first HTML_CAP characters are rendered.
+
     Never raises on malformed markup: html.parser is lenient, and anything it
     still trips over yields the text collected so far.
     """
     builder = _TextBuilder()
     try:
-        builder.feed(html)
+        builder.feed(html[:HTML_CAP])
         builder.close()
     except Exception:  # noqa: BLE001 - malformed markup must not stop reading the mail
         builder._newline()

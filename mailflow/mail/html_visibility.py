@@ -11,7 +11,7 @@ background and shown on a dark one.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Color = tuple[int, int, int]
 
@@ -24,6 +24,7 @@ _NAMED: dict[str, Color] = {
     "ivory": (255, 255, 240), "whitesmoke": (245, 245, 245), "ghostwhite": (248, 248, 255),
     "navy": (0, 0, 128), "maroon": (128, 0, 0), "orange": (255, 165, 0),
 }  # fmt: skip
+_STYLING = frozenset({"style", "color", "bgcolor", "hidden"})
 _CLOSE = 24  # per channel: colours this close cannot be told apart on screen
 _FAR_OFF = -500.0  # px: text pushed this far off the page is not seen
 
@@ -35,15 +36,18 @@ class Look:
     hidden: bool = False  # hidden by structure or style; no descendant shows again
     color: Color | None = BLACK  # None: transparent
     background: Color | None = WHITE
+    # whether text here is seen: not hidden, and not coloured like its page
+    shown: bool = field(init=False)
 
-    @property
-    def shown(self) -> bool:
-        """Whether text here is seen: not hidden, and not coloured like its page."""
-        return not self.hidden and self.color is not None and not _same(self.color, self.background)
+    def __post_init__(self) -> None:
+        seen = not self.hidden and self.color is not None
+        object.__setattr__(self, "shown", seen and not _same(self.color, self.background))
 
 
 def child_look(parent: Look, tag: str, attrs: dict[str, str]) -> Look:
     """The look of an element, given its parent's and its own attributes."""
+    if not parent.hidden and not (attrs.keys() & _STYLING) and tag != "input":
+        return parent
     if parent.hidden or "hidden" in attrs or (tag == "input" and attrs.get("type") == "hidden"):
         return Look(True, parent.color, parent.background)
     style = _style(attrs.get("style", ""))
