@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mailflow.cli import _parser, main
 from tests.helpers import EXAMPLE_CONFIG, ROOT
+
+
+def cr_id(number: int) -> str:
+    """The id the command line gives the n-th CR opened today (the year comes from the clock)."""
+    return f"CR-{datetime.now(UTC).year}-{number:04d}"
 
 
 def _commands(parser, prefix=()):
@@ -96,26 +102,23 @@ def test_cr_commands_for_a_csm(config, capsys):
         )
         == 0
     )
-    assert "CR-2026-0001 opened" in capsys.readouterr().out
+    assert f"{cr_id(1)} opened" in capsys.readouterr().out
     assert main(["cr", "list", *c]) == 0
     listing = capsys.readouterr().out
     assert "Nightly export" in listing and "Triage" in listing
-    assert main(["cr", "hold", "CR-2026-0001", *c, "--by", "priya@ft.example"]) == 0
+    assert main(["cr", "hold", cr_id(1), *c, "--by", "priya@ft.example"]) == 0
     assert "(on hold)" in capsys.readouterr().out
-    assert main(["cr", "hold", "CR-2026-0001", *c, "--by", "priya@ft.example"]) == 1
+    assert main(["cr", "hold", cr_id(1), *c, "--by", "priya@ft.example"]) == 1
     assert "already on hold" in capsys.readouterr().err
-    assert main(["cr", "resume", "CR-2026-0001", *c, "--by", "amardeep@ft.example"]) == 0
-    assert (
-        main(["cr", "cancel", "CR-2026-0001", *c, "--by", "dana@acme.example", "--reason", "x"])
-        == 1
-    )
+    assert main(["cr", "resume", cr_id(1), *c, "--by", "amardeep@ft.example"]) == 0
+    assert main(["cr", "cancel", cr_id(1), *c, "--by", "dana@acme.example", "--reason", "x"]) == 1
     assert "only" in capsys.readouterr().err
     assert (
         main(
             [
                 "cr",
                 "cancel",
-                "CR-2026-0001",
+                cr_id(1),
                 *c,
                 "--by",
                 "priya@ft.example",
@@ -129,7 +132,7 @@ def test_cr_commands_for_a_csm(config, capsys):
     assert "no change requests" in capsys.readouterr().out
     assert main(["cr", "list", "--all", *c]) == 0
     assert "Cancelled" in capsys.readouterr().out
-    assert main(["cr", "show", "cr-2026-0001", *c]) == 0
+    assert main(["cr", "show", cr_id(1).lower(), *c]) == 0
     shown = capsys.readouterr().out
     for text in (
         "Nightly export",
@@ -140,8 +143,8 @@ def test_cr_commands_for_a_csm(config, capsys):
         "request/triage → integration@ft.example",
     ):
         assert text in shown
-    assert main(["cr", "show", "CR-2026-0404", *c]) == 3
-    assert capsys.readouterr().err.strip() == "mailflow: no change request CR-2026-0404"
+    assert main(["cr", "show", cr_id(404), *c]) == 3
+    assert capsys.readouterr().err.strip() == f"mailflow: no change request {cr_id(404)}"
 
 
 def test_cr_new_refuses_non_csms_and_unknown_people(config, capsys):
@@ -328,13 +331,10 @@ def test_cr_report_counts_stages_and_overdue(config, capsys):
             )
             == 0
         )
-    assert (
-        main(["cr", "cancel", "CR-2026-0003", *c, "--by", "priya@ft.example", "--reason", "dup"])
-        == 0
-    )
+    assert main(["cr", "cancel", cr_id(3), *c, "--by", "priya@ft.example", "--reason", "dup"]) == 0
     app = build_app(config)
     with app.db.transaction() as session:
-        old = session.get(ChangeRequest, "CR-2026-0001")
+        old = session.get(ChangeRequest, cr_id(1))
         old.entered_at = datetime.now(UTC) - timedelta(days=3)
         session.add(old)
     app.close()
@@ -343,5 +343,5 @@ def test_cr_report_counts_stages_and_overdue(config, capsys):
     out = capsys.readouterr().out
     assert "Triage: is this a change request?" in out
     assert "Cancelled 1" in out
-    assert "Overdue" in out and "CR-2026-0001" in out.split("Overdue")[1]
-    assert "CR-2026-0002" not in out.split("Overdue")[1]
+    assert "Overdue" in out and cr_id(1) in out.split("Overdue")[1]
+    assert cr_id(2) not in out.split("Overdue")[1]

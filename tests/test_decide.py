@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -200,6 +202,17 @@ def test_decision_words_in_quoted_text_do_not_count() -> None:
         assert not isinstance(result, Decision), (body, result)
 
 
+HEDGES = ("but", "however", "unless", "if", "maybe", "perhaps", "probably", "except")
+# Free words around the phrase: whole hedges and other words as well as stray letters, so
+# the tail can itself carry a hedge, which a tail of a few fixed letters never could.
+TAILS = st.lists(
+    st.one_of(
+        st.sampled_from([*HEDGES, "thanks", "now", "ok", "the", "cost"]),
+        st.text(alphabet=string.ascii_letters + ",.!", max_size=8),
+    ),
+    max_size=4,
+).map(lambda words: "".join(f" {w}" for w in words))
+
 _affirmative_words = ("approv", "done", "complet", "deploy", "pass", "sign", "is cr", "is a cr")
 
 
@@ -217,9 +230,21 @@ def test_text_without_an_affirmative_phrase_never_affirms(text: str) -> None:
 @given(
     st.sampled_from(["not", "don't", "do not", "can't", "never", "won't", "unable to"]),
     st.sampled_from(["approved", "approve", "done", "signed off", "passed", "deployed"]),
-    st.text(alphabet="abc ,.!", max_size=20),
+    TAILS,
 )
 def test_any_negated_affirmative_is_unclear(negation: str, phrase: str, tail: str) -> None:
     for text in (f"{negation} {phrase}{tail}", f"I {negation} {phrase}", f"{phrase} - {negation}"):
         result = read(text, VOCAB)
         assert isinstance(result, Unclear), (text, result)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["Approved", "APPROVED", "Done", "Signed off", "Passed"]),
+    st.sampled_from(HEDGES),
+    TAILS,
+)
+def test_a_hedged_affirmative_never_affirms(phrase: str, hedge: str, tail: str) -> None:
+    for text in (f"{phrase} {hedge}{tail}", f"{phrase}, {hedge} {tail}", f"{hedge} {phrase}"):
+        result = read(text, VOCAB)
+        assert not (isinstance(result, Decision) and result.verb in AFFIRMATIVE), (text, result)
