@@ -19,6 +19,7 @@ from mailflow.security.settings import (
     limit_settings,
     security_settings,
 )
+from mailflow.schedule_settings import ScheduleSettings, schedule_settings
 from mailflow.transport.settings import ImapSettings, SmtpSettings
 from mailflow.workflow.conventions import DATE_ORDERS
 from mailflow.workflow.numbers import DEFAULT_FORMAT, NUMBER_FORMATS
@@ -78,6 +79,8 @@ class Settings:
     jira_senders: tuple[str, ...] = ()
     # a stored document larger than this is named in a request, not attached
     max_attach_bytes: int = 10 * 1024 * 1024
+    # business days for reminder timing, and the weekly digests ([schedule])
+    schedule: ScheduleSettings = ScheduleSettings()
     # a message whose handling fails this many times (across restarts) is quarantined
     quarantine_after_attempts: int = 3
 
@@ -206,6 +209,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     people = tuple(_people(data.get("people", []), {a.key for a in accounts}, bad))
     security = security_settings(data.get("security"), bad)
     limits = limit_settings(data.get("limits"), bad)
+    schedule = schedule_settings(data.get("schedule"), bad)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -232,6 +236,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         limits=limits,
         jira_senders=jira_senders,
         max_attach_bytes=max_attach,
+        schedule=schedule,
         quarantine_after_attempts=max(1, quarantine_after),
     )
 

@@ -290,11 +290,15 @@ def _against(text: str, vocabulary: Vocabulary) -> str | None:
     """A decision word in a remark that is not itself a plain yes: a negative verb or its
     everyday words ("No.", "Rejected", "👎"), or a yes in other hands ("About to approve")."""
     found = pieces(text, vocabulary)
+    clean = isinstance(read(text, vocabulary), Decision)
+    stem = next((t.word for t in tokens(text) if t.word.startswith(vocabulary.stems)), None)
+    if stem is not None and not clean:
+        return stem
     for piece in found:
         if piece.kind is Kind.LIKELY and piece.spec and not piece.spec.affirmative:
             return piece.text
     verb = next((p for p in found if p.kind is Kind.VERB and p.spec), None)
-    if verb is not None and not isinstance(read(text, vocabulary), Decision):
+    if verb is not None and not clean:
         return verb.text
     if verb is not None and verb.spec and not verb.spec.affirmative:
         return verb.text

@@ -18,6 +18,7 @@ _LISTS = (
     ("conditions", "words that take a yes back when they follow it"),
     ("retractions", "words that take a reason's decision back"),
     ("doubts", "words that make everyday words too unsure to ask about"),
+    ("stems", "beginnings of words about the decision itself, asked back in a remark"),
     ("negations", "negations"),
 )
 

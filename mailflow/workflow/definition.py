@@ -269,10 +269,13 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
     )
 
 
-_READING_LISTS = ("greetings", "harmless", "remarks", "conditions", "retractions", "doubts")
+_READING_LISTS = (
+    "greetings", "harmless", "remarks", "conditions", "retractions", "doubts", "stems",
+)  # fmt: skip
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
+        stems=lower("stems"),
     if not isinstance(raw, dict) or "name" not in raw:
         problems.add(f"stages[{index}]", "must be a table with a name")
         raw = {"name": f"#{index}"} if not isinstance(raw, dict) else {"name": f"#{index}", **raw}

@@ -39,5 +39,6 @@ class Vocabulary:
     conditions: tuple[str, ...] = ()  # words that take a yes back ("but", "unless")
     retractions: tuple[str, ...] = ()  # words that take back a reason's verb ("no wait")
     doubts: tuple[str, ...] = ()  # words that make everyday words unsure ("maybe")
+    stems: tuple[str, ...] = ()  # beginnings of words about the decision itself ("approv")
     field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
     names: frozenset[str] = frozenset()  # people's names, lower-case (from the directory)
