@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mailflow.config import Settings, check_people_roles, load_settings
+from mailflow.config_checks import role_problems
 from mailflow.directory import Directory
 from mailflow.errors import ConfigError
 from mailflow.mail.compose import Composer
@@ -54,6 +55,7 @@ def app_from_settings(settings: Settings) -> App:
     )
     workflow = load_workflow(settings.workflow_path, composer.exists)
     problems = check_people_roles(settings, {r.name: r.scope for r in workflow.roles.values()})
+    problems += role_problems(settings, workflow)
     if problems:
         raise ConfigError(problems)
     workflow = replace(workflow, vocabulary=with_names(workflow.vocabulary, settings))

@@ -11,7 +11,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from mailflow import config_schema
+from mailflow.config_checks import meaning, merge
 from mailflow.errors import ConfigError
+from mailflow.schedule_settings import ScheduleSettings, schedule_settings
 from mailflow.security.settings import (
     LimitSettings,
     SecuritySettings,
@@ -19,7 +22,6 @@ from mailflow.security.settings import (
     limit_settings,
     security_settings,
 )
-from mailflow.schedule_settings import ScheduleSettings, schedule_settings
 from mailflow.transport.settings import ImapSettings, SmtpSettings
 from mailflow.workflow.conventions import DATE_ORDERS
 from mailflow.workflow.numbers import DEFAULT_FORMAT, NUMBER_FORMATS
@@ -210,6 +212,12 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     security = security_settings(data.get("security"), bad)
     limits = limit_settings(data.get("limits"), bad)
     schedule = schedule_settings(data.get("schedule"), bad)
+    problems = merge(config_schema.problems(data, where), problems)
+    existing = {
+        "mailflow.workflow": (base / str(workflow)) if workflow else None,
+        "mailflow.templates": (base / str(templates)) if templates else None,
+    }
+    problems += meaning(data_dir, maildir_root, url, shared_inbox, people, where, existing)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -278,8 +286,17 @@ def _transport(table: Any, cls: Any, where: str, bad: Any) -> Any:
             values[key] = value
         else:
             bad(f"{where}.{key}", f"is not a known setting (known: {', '.join(sorted(names))})")
+    shape = config_schema.fields_problems(cls, values)
+    for key, message in shape:
+        bad(f"{where}.{key}", message)
+    if shape:
+        return None
     try:
         return cls(**values)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            bad(where, problem)
+        return None
     except (TypeError, ValueError) as exc:
         bad(where, f"is incomplete or wrong: {exc}")
         return None

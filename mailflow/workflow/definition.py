@@ -99,6 +99,11 @@ class Workflow:
     informed: tuple[str, ...] = ()
     escalate_to: tuple[str, ...] = ()
     correctors: tuple[str, ...] = ()
+    # who runs the conversation around a CR (see change_request.toml: the people around a CR)
+    thread_owners: tuple[str, ...] = ()
+    external: tuple[str, ...] = ()
+    confirm_by_mail: tuple[str, ...] = ()
+    escalate_instead: tuple[str, ...] = ()
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -187,6 +192,10 @@ def build_workflow(
         informed=_strings(data.get("informed")),
         escalate_to=_strings(data.get("escalate_to")),
         correctors=_strings(data.get("correctors")),
+        thread_owners=_strings(data.get("thread_owners")),
+        external=_strings(data.get("external")),
+        confirm_by_mail=_strings(data.get("confirm_by_mail")),
+        escalate_instead=_strings(data.get("escalate_instead")),
     )
     check(workflow, problems.add, template_exists)
     problems.raise_if_any()
