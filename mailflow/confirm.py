@@ -73,12 +73,14 @@ def waiting(session: Session, cr: ChangeRequest, actor: str) -> Confirmation | N
     return next((r for r in rows if _same_moment(r.stage_entered_at, cr.entered_at)), None)
 
 
-def note_question(session: Session, pending: Confirmation) -> None:
+def note_question(
+    session: Session, pending: Confirmation, template: str = Question.LIKELY.template
+) -> None:
     """Tie the question to the mail that asked it, the newest question mail to its reader."""
     rows = session.exec(
         select(OutboxRow)
         .where(OutboxRow.cr_id == pending.cr_id)
-        .where(OutboxRow.template == Question.LIKELY.template)
+        .where(OutboxRow.template == template)
         .order_by(col(OutboxRow.id).desc())
     ).all()
     asked = next((r for r in rows if pending.actor in r.recipients), None)

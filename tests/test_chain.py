@@ -33,6 +33,7 @@ def test_the_rules_are_asked_in_this_order():
         "reading",
         "confirmation",
         "forwarded",
+        "owner_note",
         "likely",
         "unclear",
         "unproven",
@@ -46,7 +47,7 @@ def test_every_rule_has_a_unique_name_and_says_what_it_does():
     assert len(set(names)) == len(names)
     assert all(rule.purpose for rule in RULES)
     lines = describe()
-    assert len(lines) == len(RULES) and lines[-1].startswith("19. engine")
+    assert len(lines) == len(RULES) and lines[-1].startswith("20. engine")
 
 
 def test_the_ledger_names_the_rule_that_ruled(desk):
@@ -92,7 +93,10 @@ def test_a_confirm_that_does_not_reply_to_the_question_records_nothing(desk):
     msg["In-Reply-To"] = msg["References"] = request.message_id
     desk.send(msg)
     assert desk.stage(cr_id) == "customer_approval"
-    assert desk.templates_sent()[-1] == ("explain/not_expected", ["dana@acme.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/not_expected",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     assert desk.ledger()[-1].outcome == "answered"
     # Her CONFIRM in reply to the question itself records the decision.
     desk.say("dana@acme.example", cr_id, "CONFIRM")
@@ -136,10 +140,10 @@ def test_explain_rules_shows_which_rule_would_hit_without_recording(desk, tmp_pa
     before = len(desk.ledger())
     assert print_rules(desk.app, [str(path)], desk.clock()) == 0
     out = capsys.readouterr().out
-    assert " 1. duplicate" in out and "19. engine" in out
+    assert " 1. duplicate" in out and "20. engine" in out
     assert "11. stranger: HIT → ignored: not_authorized" in out or (
         "11. stranger: HIT → answered: not_authorized" in out
     )
     assert " 8. not_an_opener: not asked (new request only)" in out
-    assert "19. engine: not reached" in out
+    assert "20. engine: not reached" in out
     assert len(desk.ledger()) == before

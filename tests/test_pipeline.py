@@ -193,7 +193,10 @@ def test_approved_only_in_the_quoted_request_is_not_a_decision(desk):
     desk.say("integration@ft.example", cr_id, "IS CR")
     desk.say("dana@acme.example", cr_id, "Let me look at this next week.")
     assert desk.stage(cr_id) == "in_principle"
-    assert desk.templates_sent()[-1] == ("explain/unclear", ["dana@acme.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/unclear",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     assert not [d for d in _decisions(desk) if d.verb == "APPROVED"]
 
 
@@ -212,7 +215,10 @@ def test_wrong_sender_is_refused_and_recorded(desk):
     cr_id = desk.open_cr()
     desk.say("dana@acme.example", cr_id, "IS CR")
     assert desk.stage(cr_id) == "triage"
-    assert desk.templates_sent()[-1] == ("explain/wrong_sender", ["dana@acme.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/wrong_sender",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     assert "wrong_sender" in desk.events(cr_id, {"refusal"})[-1].detail
 
 
@@ -229,16 +235,28 @@ def test_missing_field_and_already_decided_are_explained(desk):
     cr_id = desk.open_cr()
     desk.say("integration@ft.example", cr_id, "IS CR")
     desk.say("integration@ft.example", cr_id, "IS CR")
-    assert desk.templates_sent()[-1] == ("explain/not_expected", ["integration@ft.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/not_expected",
+        ["integration@ft.example", "priya@ft.example"],
+    )
     desk.say("dana@acme.example", cr_id, "Approved")
     desk.say("dana@acme.example", cr_id, "Approved")
-    assert desk.templates_sent()[-1] == ("explain/already_decided", ["dana@acme.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/already_decided",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     desk.say("amardeep@ft.example", cr_id, "approve")
     desk.say("priya@ft.example", cr_id, "DONE", attachment="cr.docx")
     desk.say("integration@ft.example", cr_id, "DONE\nApproach: new column\nEffort: about twelve")
-    assert desk.templates_sent()[-1] == ("explain/bad_field", ["integration@ft.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/bad_field",
+        ["integration@ft.example", "priya@ft.example"],
+    )
     desk.say("integration@ft.example", cr_id, "DONE\nApproach: new column")
-    assert desk.templates_sent()[-1] == ("explain/missing_field", ["integration@ft.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/missing_field",
+        ["integration@ft.example", "priya@ft.example"],
+    )
     assert desk.stage(cr_id) == "impact_analysis"
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from mailflow import progress
+from mailflow.chain import thread
 from mailflow.chain.context import Context, Ruling, answered, applied
 from mailflow.chain.replies import refusal
 from mailflow.effects import carry_out, state_of
 from mailflow.mail.parse import Attachment
 from mailflow.security import answers, evidence, policy
+from mailflow.security.tokens import Mismatch
 from mailflow.store.attachments import is_tnef, store_attachments
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Refusal
@@ -28,7 +31,18 @@ def unproven(ctx: Context) -> Ruling | None:
     ctx.verdict = verdict
     if verdict.allowed:
         return None
+    if verdict.mismatch in thread.THREAD_MISMATCHES and thread.confirmable(
+        ctx.app, cr, ctx.roles, said.verb
+    ):
+        proven = thread.authenticated(ctx.app, proof, verdict, ctx.attested_by)
+        if proven is not None:
+            ctx.verdict = proven
+            return None
+        how = "forwarded" if ctx.attested_by else "not a reply to a request sent to them"
+        return thread.ask_author(ctx, said, ctx.author, how)
     code, stage = Refusal(verdict.reason), cr.stage
+    if verdict.mismatch == Mismatch.EARLIER_STAGE:
+        code = Refusal.OLD_REQUEST
 
     def refuse(ctx: Context, ledger_id: int | None) -> None:
         msg, now = ctx.msg, ctx.now
@@ -44,7 +58,10 @@ def unproven(ctx: Context) -> Ruling | None:
             now,
             ledger_id,
         )
-        answers.refuse(ctx.app, ctx.session, msg, cr, ledger_id, code, verdict.detail, now)
+        context = progress.where_now(ctx.session, ctx.app, cr, now)
+        answers.refuse(
+            ctx.app, ctx.session, msg, cr, ledger_id, code, verdict.detail, now, context=context
+        )
 
     return answered(answers.refused(code, verdict.detail), cr.id, refuse)
 
@@ -79,6 +96,8 @@ def workflow_engine(ctx: Context) -> Ruling:
     def carry(ctx: Context, ledger_id: int | None) -> None:
         session, msg, now, author = ctx.session, ctx.msg, ctx.now, ctx.author
         context = {"sender": msg.from_addr, "quoted": read.line}
+        if result.refusal in (Refusal.ALREADY_DECIDED, Refusal.NOT_EXPECTED):
+            context |= progress.same_before(session, app, cr, author, read.verb)
         if result.applied:
             # Stored first: the next stage's request may carry the document just received.
             store_attachments(session, cr, stage_before, msg, ledger_id, now)

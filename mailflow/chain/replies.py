@@ -9,6 +9,7 @@ original comes whole; a doubtful reply is asked back, never guessed.
 from __future__ import annotations
 
 from mailflow import authorize, confirm
+from mailflow.chain import thread
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.decide import Decision, Unclear
 from mailflow.mail import reply_text
@@ -69,10 +70,16 @@ def forwarded_decision(ctx: Context) -> Ruling | None:
     if not isinstance(read, Decision):
         return None
     accept = app.settings.security.accept_forwarded
+    author_roles = app.directory.roles_of(forward.author, cr.account, cr.assignee)
+    relayed = bool(ctx.roles & set(app.workflow.thread_owners))
     if not accept or forward.original is None:
+        if relayed and thread.confirmable(app, cr, author_roles, read.verb):
+            ctx.attested_by = msg.from_addr
+            how = f"forwarded by {msg.from_addr}"
+            return thread.ask_author(ctx, read, forward.author, how)
         return refusal(ctx, Refusal.FORWARDED, forwarded.refusal(forward, msg.from_addr, accept))
     ctx.author, ctx.proof, ctx.attested_by = forward.author, forward.original, msg.from_addr
-    ctx.roles = app.directory.roles_of(forward.author, cr.account, cr.assignee)
+    ctx.roles = author_roles
     ctx.reading, ctx.acting = read, policy.acting_roles(app, cr, ctx.roles, read.verb)
     return None
 

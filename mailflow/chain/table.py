@@ -7,7 +7,7 @@ for the rules after it. Every refusal in the ledger names the rule that made it
 
 from __future__ import annotations
 
-from mailflow.chain import acting, arrival, replies, requests
+from mailflow.chain import acting, arrival, replies, requests, thread
 from mailflow.chain.context import Rule, Scope
 
 RULES: tuple[Rule, ...] = (
@@ -25,6 +25,7 @@ RULES: tuple[Rule, ...] = (
     Rule("reading", Scope.REPLY, replies.reading),
     Rule("confirmation", Scope.REPLY, replies.confirmation),
     Rule("forwarded", Scope.REPLY, replies.forwarded_decision),
+    Rule("owner_note", Scope.REPLY, thread.owner_note),
     Rule("likely", Scope.REPLY, replies.likely),
     Rule("unclear", Scope.REPLY, replies.unclear),
     Rule("unproven", Scope.REPLY, acting.unproven),

@@ -8,7 +8,9 @@ so that it is; a message over a size limit gets told which limit.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -85,7 +87,7 @@ def refuse(
     now: datetime,
     quoted: str = "",
     kind: str = "refusal",
-    context: dict[str, str] | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> None:
     """A participant's reply that is not acted on: recorded, explained, the CR unchanged."""
     result = engine.Result(
@@ -93,7 +95,10 @@ def refuse(
         (
             engine.Audit(kind, f"{msg.from_addr}: {code}: {detail}"),
             engine.Mail(
-                code.template, to_sender=True, context={"detail": detail, **(context or {})}
+                code.template,
+                to_sender=True,
+                cc_roles=app.workflow.thread_owners,
+                context={"detail": detail, **(context or {})},
             ),
         ),
         refusal=code,

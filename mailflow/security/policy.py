@@ -9,7 +9,7 @@ among the roles the sender acts in applies; a read-only STATUS? needs only `send
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ class Verdict:
     detail: str = ""
     token_check: str = ""
     auth_results: list[dict[str, Any]] = field(default_factory=list)
+    # why the token did not prove the reply (None: it did, or it was not needed)
+    mismatch: tokens.Mismatch | None = None
 
 
 def acting_roles(app: App, cr: ChangeRequest, roles: frozenset[str], verb: str) -> frozenset[str]:
@@ -90,7 +92,8 @@ def check(
         return Verdict(allowed, policy, said, reason, detail, token.detail, auth.seen)
 
     if not token.valid:
-        return verdict(False, rule, "no_valid_token", token.detail)
+        refused = verdict(False, rule, "no_valid_token", token.detail)
+        return replace(refused, mismatch=token.mismatch)
     if policy == TOKEN:
         return verdict(True, f"{rule}: {token.detail}")
     assert policy == AUTHENTICATED

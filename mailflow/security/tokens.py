@@ -21,6 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,6 +53,17 @@ class Keyring:
         return key_id(self.current)
 
 
+class Mismatch(StrEnum):
+    """Why a reply's token did not prove it: what the chain answers depends on which."""
+
+    ABSENT = "absent"  # no token at all: a new mail, or a reply to someone else's mail
+    OTHER_RECIPIENT = "other_recipient"  # a copy sent to someone else (a reply-all)
+    EARLIER_STAGE = "earlier_stage"  # a request already decided or looped back
+    OTHER_CR = "other_cr"
+    FORGED = "forged"  # not issued by mailflow, altered, or signed with an unknown key
+    EXPIRED = "expired"
+
+
 @dataclass(frozen=True)
 class TokenCheck:
     """The result of looking for a valid token on a reply; `detail` goes to the audit trail."""
@@ -59,6 +71,7 @@ class TokenCheck:
     valid: bool
     detail: str
     kid: str = ""
+    mismatch: Mismatch | None = None
 
 
 def key_id(key: bytes) -> str:
@@ -169,7 +182,8 @@ def check_reply(
     """The best result over every token the reply carries, explained for the audit trail."""
     found = found_in(msg, inbox)
     if not found:
-        return TokenCheck(False, "no reply token (not a reply to a mail mailflow sent you)")
+        absent = "no reply token (not a reply to a mail mailflow sent you)"
+        return TokenCheck(False, absent, mismatch=Mismatch.ABSENT)
     until = previous_key_until(session, ring, now)
     results = []
     for token, where in found:
@@ -178,7 +192,8 @@ def check_reply(
             return TokenCheck(True, f"valid token for {msg.from_addr} ({where})", result.kid)
         results.append((token, where, result))
     token, where, first = results[0]
-    return TokenCheck(False, f"{where}: {_diagnose(session, token, cr_id, msg, first)}", first.kid)
+    mismatch, why = _diagnose(session, token, cr_id, msg, first)
+    return TokenCheck(False, f"{where}: {why}", first.kid, mismatch)
 
 
 def note_key_use(session: Session, kid: str, now: datetime) -> datetime:
@@ -201,20 +216,24 @@ def previous_key_until(session: Session, ring: Keyring, now: datetime) -> dateti
     return note_key_use(session, ring.kid, now) + timedelta(days=ring.grace_days)
 
 
-def _diagnose(session: Session, token: str, cr_id: str, msg: Inbound, result: TokenCheck) -> str:
+def _diagnose(
+    session: Session, token: str, cr_id: str, msg: Inbound, result: TokenCheck
+) -> tuple[Mismatch, str]:
     """Say whose token it was, from the mail that carried it, so the refusal is specific."""
     if result.detail != "does not match this change request, stage and sender":
-        return f"token {result.detail}"
+        expired = result.detail == "expired"
+        return (Mismatch.EXPIRED if expired else Mismatch.FORGED), f"token {result.detail}"
     row = session.exec(
         select(OutboxRow).where(col(OutboxRow.message_id).contains(token)).limit(1)
     ).first()
     if row is None:
-        return "token not issued by mailflow (forged or altered)"
+        return Mismatch.FORGED, "token not issued by mailflow (forged or altered)"
     if row.cr_id != cr_id:
-        return f"token of another change request ({row.cr_id})"
+        return Mismatch.OTHER_CR, f"token of another change request ({row.cr_id})"
     if msg.from_addr not in row.recipients:
-        return f"token issued to {', '.join(row.recipients)}, not to {msg.from_addr}"
-    return "token of an earlier stage (decided or replayed)"
+        to = ", ".join(row.recipients)
+        return Mismatch.OTHER_RECIPIENT, f"token issued to {to}, not to {msg.from_addr}"
+    return Mismatch.EARLIER_STAGE, "token of an earlier stage (decided or replayed)"
 
 
 def _key_for(

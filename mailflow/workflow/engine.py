@@ -108,7 +108,12 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     reply = stage.reply(said.verb)
     if reply is None:
         return _refuse(
-            wf, state, actor, Refusal.NOT_EXPECTED, f"can't {said.verb} at stage {stage.title!r}"
+            wf,
+            state,
+            actor,
+            Refusal.NOT_EXPECTED,
+            f'"{said.verb}" is not one of the replies the stage "{stage.title}" takes',
+            {"verb": said.verb},
         )
     acting = actor.roles & set(stage.actors)
     if not acting:
@@ -224,6 +229,17 @@ def remind(wf: Workflow, state: CRState, now: datetime, escalate_after: int) -> 
     return Result(state, (Audit("escalation", f"escalated to {wf.roles[target].title}"), mail))
 
 
+def owed(wf: Workflow, state: CRState) -> tuple[str, ...]:
+    """The actor roles that still owe a reply: at an all-of stage, those not yet recorded."""
+    stage = wf.stage(state.stage)
+    if stage is None or wf.is_end(state.stage):
+        return ()
+    if stage.act != "all":
+        return stage.actors
+    answered = {role for role, _verb in state.votes}
+    return tuple(r for r in stage.actors if r not in answered)
+
+
 def expected_replies(wf: Workflow, stage_name: str) -> list[str]:
     """The replies a stage accepts, written as a person would type them."""
     stage = wf.stage(stage_name)
@@ -329,6 +345,8 @@ def _refuse(
     mail = Mail(
         reason.template,
         to_sender=True,
+        # the people who run the conversation hear of every reply that was not acted on
+        cc_roles=wf.thread_owners,
         context={
             "detail": detail,
             "expected": expected_replies(wf, state.stage),

@@ -31,6 +31,8 @@ class Refusal(StrEnum):
     TOO_LARGE = "too_large"
     UNCLEAR = "unclear"
     UNREADABLE_ATTACHMENT = "unreadable_attachment"
+    # a reply to a request that was already decided: told where the CR is now
+    OLD_REQUEST = "old_request"
     # the sender is not proven: all explained by explain/not_verified
     NOT_VERIFIED = "not_verified"
     NO_VALID_TOKEN = "no_valid_token"
@@ -54,7 +56,13 @@ class Question(StrEnum):
     """A reply that is asked back rather than refused."""
 
     LIKELY = "likely"  # read as a decision in other words: "reply CONFIRM to record it"
+    # a clear decision that does not come as a reply to its author's own request (a reply-all
+    # on the CSM's thread, a new mail, a forward): its author is asked to CONFIRM it once
+    CONFIRM_AUTHOR = "confirm_author"
 
     @property
     def template(self) -> str:
-        return {Question.LIKELY: "explain/confirm"}[self]
+        return {
+            Question.LIKELY: "explain/confirm",
+            Question.CONFIRM_AUTHOR: "explain/confirm_author",
+        }[self]

@@ -54,6 +54,10 @@ def check(wf: Workflow, bad: Report, template_exists: Callable[[str], bool] | No
         ("informed", wf.informed),
         ("escalate_to", wf.escalate_to),
         ("correctors", wf.correctors),
+        ("thread_owners", wf.thread_owners),
+        ("external", wf.external),
+        ("confirm_by_mail", wf.confirm_by_mail),
+        ("escalate_instead", wf.escalate_instead),
     ):
         for role_name in names:
             if role_name not in wf.roles:

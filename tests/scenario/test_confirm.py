@@ -34,7 +34,10 @@ def test_go_ahead_is_asked_back_and_confirm_records_it(desk):
     cr_id = _to_customer_approval(desk)
     desk.say("dana@acme.example", cr_id, "Go ahead, thanks!")
     assert desk.stage(cr_id) == "customer_approval"
-    assert desk.templates_sent()[-1] == ("explain/confirm", ["dana@acme.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/confirm",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     question = desk.last_mail_to("dana@acme.example", cr_id)
     assert (
         "APPROVED" in question["Subject"]
@@ -77,13 +80,19 @@ def test_the_question_lapses_when_the_stage_moves_on(desk):
 def test_hedged_or_negated_words_are_a_plain_question(desk, text):
     cr_id = _to_customer_approval(desk)
     desk.say("dana@acme.example", cr_id, text)
-    assert desk.templates_sent()[-1] == ("explain/unclear", ["dana@acme.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/unclear",
+        ["dana@acme.example", "priya@ft.example"],
+    )
 
 
 def test_a_likely_rejection_keeps_the_words_as_its_reason(desk):
     cr_id = _to_customer_approval(desk)
     desk.say("dana@acme.example", cr_id, "No thanks, we will not go ahead at this price")
-    assert desk.templates_sent()[-1] == ("explain/confirm", ["dana@acme.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/confirm",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     desk.say("dana@acme.example", cr_id, "confirm")
     cr = desk.cr(cr_id)
     assert cr.stage == "costing"
@@ -104,7 +113,10 @@ def test_a_confirm_that_is_not_a_plain_confirm_records_nothing(desk, text):
     desk.say("dana@acme.example", cr_id, "Go ahead")
     desk.say("dana@acme.example", cr_id, text)
     assert desk.stage(cr_id) == "customer_approval"
-    assert desk.templates_sent()[-1] == ("explain/unclear", ["dana@acme.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/unclear",
+        ["dana@acme.example", "priya@ft.example"],
+    )
     answer = desk.last_mail_to("dana@acme.example", cr_id)
     assert "nothing has been recorded" in answer.get_body(("plain",)).get_content()
 

@@ -71,7 +71,10 @@ def test_a_held_cr_is_not_chased_and_a_decision_resets_the_clock(desk):
     desk.daemon.run(once=True)
     assert desk.templates_sent(start) == []
     desk.say("amardeep@ft.example", cr_id, "APPROVED")
-    assert desk.templates_sent()[-1] == ("explain/on_hold", ["amardeep@ft.example", "priya@ft.example"])
+    assert desk.templates_sent()[-1] == (
+        "explain/on_hold",
+        ["amardeep@ft.example", "priya@ft.example"],
+    )
     desk.say("priya@ft.example", cr_id, "RESUME")
     desk.say("amardeep@ft.example", cr_id, "APPROVED")
     assert desk.stage(cr_id) == "customer_approval"

@@ -189,8 +189,20 @@ def assert_stranger(out: Outcome, address: str) -> None:
     assert b"In principle" not in answer and b"Triage" not in answer
 
 
+CSM = "priya@ft.example"
+
+
+def told(address: str) -> list[str]:
+    """Who hears of a refused reply: its sender, and the account's CSM copied."""
+    return [address] if address == CSM else [address, CSM]
+
+
 def assert_unverified(
-    out: Outcome, address: str, detail: str, code: str = "no_valid_token"
+    out: Outcome,
+    address: str,
+    detail: str,
+    code: str = "no_valid_token",
+    template: str = "explain/not_verified",
 ) -> None:
     """Refused by the policy: the CR unchanged, the reason recorded, the real address told."""
     assert not out.moved, "the CR moved"
@@ -199,8 +211,17 @@ def assert_unverified(
     assert len(out.refusals) == 1 and f"{address}: {code}: " in out.refusals[0]
     assert detail in out.refusals[0], out.refusals[0]
     explained = [a for a in out.answers if a[0].startswith("explain/")]
-    assert explained == [("explain/not_verified", [address])]
+    assert explained == [(template, told(address))]
     assert [e.outcome for e in out.evidence] == ["refused"]
+
+
+def assert_asked_to_confirm(out: Outcome, author: str, verb: str) -> None:
+    """Neither refused nor recorded: the author asked once to CONFIRM, the CSM copied."""
+    assert not out.moved, "the CR moved"
+    assert out.ledger.outcome == "answered"
+    assert out.ledger.reason.startswith(f"asked to confirm: {verb} from {author}")
+    assert out.answers == [("explain/confirm_author", told(author))]
+    assert not out.refusals and not out.evidence
 
 
 def assert_engine_refusal(out: Outcome, address: str, reason: str) -> None:
@@ -208,4 +229,4 @@ def assert_engine_refusal(out: Outcome, address: str, reason: str) -> None:
     assert not out.moved, "the CR moved"
     assert out.ledger.outcome == "answered"
     assert any(f"{address}: {reason}" in r for r in out.refusals), out.refusals
-    assert out.answers == [(f"explain/{reason}", [address])]
+    assert out.answers == [(f"explain/{reason}", told(address))]

@@ -16,7 +16,7 @@ from mailflow.intake import open_cr
 from mailflow.security import ratelimit
 from mailflow.store.tables import AttachmentLink, OutboxRow
 from tests.helpers import EXAMPLE_CONFIG, Desk
-from tests.security.kit import adjust, attack, fill, html_of, text_of, walk_to
+from tests.security.kit import adjust, attack, fill, html_of, text_of, told, walk_to
 
 
 def _headers_clean(data: bytes) -> None:
@@ -43,7 +43,7 @@ def test_crlf_in_a_subject_cannot_add_headers(desk):
 def test_crlf_in_reply_text_cannot_add_headers(desk):
     cr = walk_to(desk, "in_principle")
     out = attack(desk, cr, "crlf-injection-in-reply-text.eml")
-    assert not out.moved and out.answers == [("explain/unclear", ["dana@acme.example"])]
+    assert not out.moved and out.answers == [("explain/unclear", told("dana@acme.example"))]
     for data in out.answer_data:
         _headers_clean(data)
 

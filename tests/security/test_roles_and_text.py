@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from tests.helpers import Desk
-from tests.security.kit import adjust, assert_engine_refusal, assert_stranger, attack, walk_to
+from tests.security.kit import (
+    adjust,
+    assert_asked_to_confirm,
+    assert_engine_refusal,
+    assert_stranger,
+    attack,
+    fill,
+    walk_to,
+)
 
 
 def test_management_copied_on_the_executive_approval_cannot_approve(desk):
@@ -37,20 +45,28 @@ def test_an_approval_below_the_signature_is_not_a_decision(desk):
     assert_engine_refusal(out, "dana@acme.example", "unclear")
 
 
-def test_a_forwarded_approval_is_refused_by_default(desk):
+def test_a_forwarded_approval_is_confirmed_with_its_author(desk):
     cr = walk_to(desk, "in_principle")
     out = attack(desk, cr, "forwarded-approval-by-csm.eml")
-    assert not out.moved
-    assert out.ledger.reason.startswith("refused: forwarded: the decision of dana@acme.example")
-    assert "priya@ft.example: forwarded:" in out.refusals[0]
-    assert out.answers == [("explain/not_verified", ["priya@ft.example"])]
+    assert_asked_to_confirm(out, "dana@acme.example", "APPROVED")
+    assert "forwarded by priya@ft.example" in out.ledger.reason
 
 
-def test_an_inline_forwarded_approval_is_refused(desk):
+def test_an_inline_forwarded_approval_is_confirmed_with_its_author(desk):
     cr = walk_to(desk, "in_principle")
     out = attack(desk, cr, "forwarded-inline-approval-by-csm.eml")
-    assert not out.moved
-    assert "forwarded by priya@ft.example" in out.refusals[0]
+    assert_asked_to_confirm(out, "dana@acme.example", "APPROVED")
+
+
+def test_a_colleague_forwarding_the_executives_approval_is_refused(desk):
+    """Only the CSM's relay of a customer's decision is confirmed; other forwards are refused."""
+    cr = walk_to(desk, "in_principle")
+    data = fill(desk, cr, "forwarded-inline-approval-by-csm.eml")
+    data = data.replace(b"Dana Whitfield <dana@acme.example>", b"Amardeep <amardeep@ft.example>")
+    data = data.replace(b"From: Priya Nair <priya@ft.example>", b"From: <integration@ft.example>")
+    desk.send(data)
+    assert desk.stage(cr) == "in_principle"
+    assert desk.ledger()[-1].reason.startswith("refused: forwarded: the decision of amardeep")
 
 
 def test_a_forward_by_someone_without_a_role_is_a_strangers_mail(desk):
@@ -64,9 +80,7 @@ def test_accepted_forwards_are_evidence_attested_by_the_forwarder(tmp_path):
     try:
         cr = walk_to(desk, "in_principle")
         inline = attack(desk, cr, "forwarded-inline-approval-by-csm.eml")
-        assert (
-            not inline.moved and "only a forward with the original attached" in inline.refusals[0]
-        )
+        assert_asked_to_confirm(inline, "dana@acme.example", "APPROVED")
         out = attack(desk, cr, "forwarded-approval-by-csm.eml")
         assert out.moved and out.ledger.outcome == "applied"
         assert out.ledger.reason.endswith("forwarded by priya@ft.example")

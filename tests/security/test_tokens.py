@@ -8,6 +8,7 @@ from mailflow.security import tokens
 from tests.helpers import Desk
 from tests.security.kit import (
     adjust,
+    assert_asked_to_confirm,
     assert_engine_refusal,
     assert_unverified,
     attack,
@@ -25,10 +26,10 @@ def test_a_token_issued_to_someone_else_is_refused(desk):
     )
 
 
-def test_the_csms_copy_does_not_let_the_customer_approve(desk):
+def test_the_csms_copy_does_not_let_the_customer_approve_but_asks_her_to_confirm(desk):
     cr = walk_to(desk, "in_principle")
     out = attack(desk, cr, "token-of-csm-used-by-customer.eml")
-    assert_unverified(out, "dana@acme.example", "token issued to priya@ft.example")
+    assert_asked_to_confirm(out, "dana@acme.example", "APPROVED")
 
 
 def test_a_token_from_an_earlier_stage_is_refused(desk):
@@ -36,7 +37,9 @@ def test_a_token_from_an_earlier_stage_is_refused(desk):
     triage_copy = msgid_to(desk, "priya@ft.example", cr)
     desk.say("integration@ft.example", cr, "IS CR")
     out = attack(desk, cr, "token-of-other-stage.eml", OLD_MSGID=triage_copy)
-    assert_unverified(out, "priya@ft.example", "token of an earlier stage")
+    assert_unverified(
+        out, "priya@ft.example", "token of an earlier stage", "old_request", "explain/old_request"
+    )
     assert not desk.cr(cr).held
 
 
@@ -57,7 +60,13 @@ def test_a_replayed_approval_after_the_stage_was_decided_and_looped_back(desk):
     desk.say("priya@ft.example", cr, "DONE\nCost: 8000")
     assert desk.stage(cr) == "executive_approval", "the same stage, a new instance"
     out = attack(desk, cr, "replayed-token-after-decision.eml", OLD_MSGID=first_request)
-    assert_unverified(out, "amardeep@ft.example", "token of an earlier stage (decided or replayed)")
+    assert_unverified(
+        out,
+        "amardeep@ft.example",
+        "token of an earlier stage (decided or replayed)",
+        "old_request",
+        "explain/old_request",
+    )
 
 
 def test_the_same_approval_sent_twice_counts_once(desk):
