@@ -179,6 +179,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
     with app.db.session() as session:
         print(deferred_summary(session, _now()))
+    failed = dict(mail).get("failed", 0)
+    if failed:
+        verdict.healthy = False
+        verdict.lines.append(
+            f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
+            "timeline (mailflow cr show) as delivery_failed"
+        )
     for line in verdict.lines:
         print(line)
     return 0 if verdict.healthy else 1

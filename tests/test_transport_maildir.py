@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,15 @@ def test_sink_disk_fault_is_transient(tmp_path: Path) -> None:
     (tmp_path / "sent" / "tmp").write_text("not a directory")
     with pytest.raises(TransientSendError):
         sink.send("a@example.org", ["b@example.org"], message(1))
+
+
+def test_sink_never_delivers_one_message_id_twice(tmp_path: Path) -> None:
+    sink = MaildirSink(tmp_path)
+    sink.send("a@example.org", ["b@example.org"], message(3))
+    sink.send("a@example.org", ["b@example.org"], message(3))
+    [name] = files(tmp_path / "sent")
+    os.rename(tmp_path / "sent" / "new" / name, tmp_path / "sent" / "cur" / f"{name}:2,S")
+    sink.send("a@example.org", ["b@example.org"], message(3))
+    assert files(tmp_path / "sent") == [f"{name}:2,S"], "read and filed: still not resent"
+    sink.send("a@example.org", ["b@example.org"], message(4))
+    assert len(files(tmp_path / "sent")) == 2

@@ -8,11 +8,13 @@ the inbox (re-read later, a no-op thanks to the ledger) or in its destination, n
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mailbox
 import os
 import re
 from collections.abc import Iterator, Sequence
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from mailflow.errors import SourceError, TransientSendError
@@ -22,6 +24,11 @@ logger = logging.getLogger(__name__)
 
 _SUBDIRS = ("tmp", "new", "cur")
 _UNIQUE_TIME = re.compile(r"^(\d+)(?:\.M(\d+))?(?:P\d+)?(?:Q(\d+))?")
+
+
+def _message_id_of(data: bytes) -> str:
+    """The Message-ID header of raw bytes, read from the headers only."""
+    return str(BytesHeaderParser().parsebytes(data, headersonly=True).get("Message-ID", "")).strip()
 
 
 def ensure_folder(root: Path, folder: str) -> Path:
@@ -167,9 +174,35 @@ class MaildirSink:
             + b"X-Envelope-To: " + ", ".join(recipients).encode() + newline
         )  # fmt: skip
         try:
-            deliver(self.root, envelope + data, self.folder)
+            self._deliver_once(envelope + data, _message_id_of(data))
         except OSError as exc:
             raise TransientSendError(f"cannot write to Maildir {self.path}: {exc}") from exc
+
+    def _deliver_once(self, data: bytes, message_id: str) -> None:
+        """Store under a name made from the Message-ID, so a resend after a crash is a no-op.
+
+        The file is written in tmp/ and hard-linked into new/: link(2) refuses an existing
+        name, so of two deliveries of one Message-ID exactly one lands, even concurrently.
+        A message without a Message-ID gets an ordinary unique name.
+        """
+        if not message_id:
+            deliver(self.root, data, self.folder)
+            return
+        name = "mid-" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
+        if (self.path / "new" / name).exists() or any((self.path / "cur").glob(f"{name}*")):
+            logger.info("Maildir %s already holds %s; not delivered again", self.path, message_id)
+            return
+        tmp = self.path / "tmp" / f"{name}.{os.getpid()}"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, self.path / "new" / name)
+        except FileExistsError:
+            logger.info("Maildir %s already holds %s; not delivered again", self.path, message_id)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def close(self) -> None:
         """Nothing to release."""
