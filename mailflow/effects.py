@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from mailflow import documents
 from mailflow.app import App
+from mailflow.cr_view import cr_context
 from mailflow.documents import StoredFile
-from mailflow.mail.context import cr_context
 from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
 from mailflow.store import outbox

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.mail.context import opening_fields
+from mailflow.cr_view import opening_fields
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest, Decision, LedgerEntry
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
@@ -47,7 +47,7 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
     facts = [
         (wf.fields[k].label, show(v, wf.fields[k], conv))
         for k, v in cr.fields.items()
-        if k in wf.fields and k not in opening_fields(app)
+        if k in wf.fields and k not in opening_fields(wf)
     ]
     if facts:
         out += ["", "Fields:"] + [f"  {k}: {v}" for k, v in facts]
