@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -83,59 +83,81 @@ def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
 
     The caller has already removed quoted history and signatures
     (reply_text.new_text). Only the first line that is more than a greeting can
-    carry the verb; "Key: value" lines anywhere in the text become fields.
+    carry the verb; "Key: value" lines anywhere in the text become fields. The
+    line is first put to the checks of _LINE_CHECKS, in order; then its first verb
+    says which grammar reads it.
     """
     lines = _lines(text)
     found = _decision_line(lines, vocabulary)
     if found is None:
-        return Unclear(
-            "The reply has no new text above the quoted message.", "", UnclearKind.NO_TEXT
-        )
-    if len(found.raw) > LINE_CAP:
-        return _unclear(
-            found,
-            UnclearKind.TOO_LONG,
-            f"The first line is longer than {LINE_CAP:,} characters, so no decision "
-            "was read from it.",
-        )
-    if reorders(found.raw):
-        return _unclear(
-            found,
-            UnclearKind.DISGUISED,
-            "The line holds characters that change the order in which it is shown, so it "
-            f"cannot be read safely: {_quote(found.raw)}",
-        )
-    mixed = mixed_script_words(found.text)
-    if mixed:
-        return _unclear(
-            found,
-            UnclearKind.DISGUISED,
-            f"'{mixed[0]}' mixes letters of different alphabets, so the line cannot be "
-            f"read safely: {_quote(found.raw)}",
-        )
+        no_text = "The reply has no new text above the quoted message."
+        return Unclear(no_text, "", UnclearKind.NO_TEXT)
+    for check in _LINE_CHECKS:
+        unclear = check(found)
+        if unclear is not None:
+            return unclear
     verbs = [p for p in found.parts if p.kind is Kind.VERB and p.spec is not None]
-    if not verbs:
-        return _unclear(
-            found, UnclearKind.NO_DECISION, f"No decision word was found in: {_quote(found.raw)}"
-        )
-    first = verbs[0]
-    spec = first.spec
+    first, spec = verbs[0], verbs[0].spec
     assert spec is not None
-    before = [p for p in found.parts if p.end <= first.start]
     if spec.takes_text and not spec.affirmative:
-        return _with_text(found, lines, first, before, spec, vocabulary)
+        return _with_text(found, lines, first, spec, vocabulary)
     kinds = list(dict.fromkeys(v.spec.verb for v in verbs if v.spec is not None))
     if len(kinds) > 1:
         both = " and ".join(kinds) if len(kinds) == 2 else ", ".join(kinds)
         return _unclear(found, UnclearKind.BOTH, f"Both {both} were found in: {_quote(found.raw)}")
     if not spec.affirmative:
-        bad = [p for p in before if p.kind not in _QUIET]
-        if bad:
-            return _not_plain(found, spec, first, bad)
-        rest = found.text[first.end :]
-        fields = {**fields_of([rest.strip(" \t:-–—,.;")]), **fields_of(lines[found.index + 1 :])}
-        return _decision(found, spec.verb, "", fields, "verb")
+        return _plain_verb(found, lines, first, spec)
     return _affirmative(found, lines, first, spec, vocabulary)
+
+
+def _too_long(found: _Line) -> Unclear | None:
+    if len(found.raw) <= LINE_CAP:
+        return None
+    why = f"The first line is longer than {LINE_CAP:,} characters, so no decision was read from it."
+    return _unclear(found, UnclearKind.TOO_LONG, why)
+
+
+def _reordered(found: _Line) -> Unclear | None:
+    if not reorders(found.raw):
+        return None
+    why = "The line holds characters that change the order in which it is shown, so it "
+    return _unclear(
+        found, UnclearKind.DISGUISED, f"{why}cannot be read safely: {_quote(found.raw)}"
+    )
+
+
+def _mixed_alphabets(found: _Line) -> Unclear | None:
+    mixed = mixed_script_words(found.text)
+    if not mixed:
+        return None
+    why = f"'{mixed[0]}' mixes letters of different alphabets, so the line cannot be read safely"
+    return _unclear(found, UnclearKind.DISGUISED, f"{why}: {_quote(found.raw)}")
+
+
+def _no_verb(found: _Line) -> Unclear | None:
+    if any(p.kind is Kind.VERB and p.spec is not None for p in found.parts):
+        return None
+    why = f"No decision word was found in: {_quote(found.raw)}"
+    return _unclear(found, UnclearKind.NO_DECISION, why)
+
+
+# What makes a decision line unreadable before any grammar applies, in order.
+_LINE_CHECKS: tuple[Callable[[_Line], Unclear | None], ...] = (
+    _too_long,
+    _reordered,
+    _mixed_alphabets,
+    _no_verb,
+)
+
+
+def _plain_verb(found: _Line, lines: list[str], first: Piece, spec: VerbSpec) -> Decision | Unclear:
+    """A verb that neither says yes nor takes a reason ("NOT CR", "RESUME")."""
+    bad = [p for p in found.parts if p.end <= first.start and p.kind not in _QUIET]
+    if bad:
+        return _not_plain(found, spec, first, bad)
+    rest = found.text[first.end :]
+    fields = {**fields_of([rest.strip(" \t:-–—,.;")]), **fields_of(lines[found.index + 1 :])}
+    return _decision(found, spec.verb, "", fields, "verb")
 
 
 def _affirmative(
@@ -201,15 +223,10 @@ def _split_field(
 
 
 def _with_text(
-    found: _Line,
-    lines: list[str],
-    first: Piece,
-    before: list[Piece],
-    spec: VerbSpec,
-    vocabulary: Vocabulary,
+    found: _Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
 ) -> Decision | Unclear:
     """A negative verb with its reason: what precedes it must still be only a greeting."""
-    bad = [p for p in before if p.kind not in _QUIET]
+    bad = [p for p in found.parts if p.end <= first.start and p.kind not in _QUIET]
     if bad:
         return _not_plain(found, spec, first, bad)
     rest = found.text[first.end :]
