@@ -32,6 +32,7 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pytest "$@"
 faked=$(compgen -G "/usr/lib/*/faketime/libfaketime.so.1" | head -n1)
 echo "again with the clock at 2027-01-04 (libfaketime)"
-# Monotonic clocks stay real: timeouts and sleeps behave; only the date moves.
-LD_PRELOAD="$faked" FAKETIME="@2027-01-04 09:00:00" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-  MAILFLOW_FAKED_CLOCK=1 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# "@": the clock starts at that moment and runs on at normal speed, so sleeps and
+# timeouts behave. (FAKETIME_DONT_FAKE_MONOTONIC breaks Python's time.sleep: EINVAL.)
+LD_PRELOAD="$faked" FAKETIME="@2027-01-04 09:00:00" MAILFLOW_FAKED_CLOCK=1 \
+  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -18,9 +18,8 @@ def desk(tmp_path, monkeypatch):
     config.write_text(
         EXAMPLE_CONFIG.read_text()
         .replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path}"')
-        .replace("unhealthy_after_seconds = 300", "unhealthy_after_seconds = 300\n"
-                 "quarantine_after_attempts = 1")
-    )  # fmt: skip
+        .replace("quarantine_after_attempts = 3", "quarantine_after_attempts = 1")
+    )
     monkeypatch.setenv("MAILFLOW_CONFIG", str(config))
     d = Desk(tmp_path, adjust=lambda s: dataclasses.replace(s, quarantine_after_attempts=1))
     yield d
