@@ -20,6 +20,7 @@ from types import MappingProxyType
 
 from mailflow.decide_lines import fields_of, trailing_text
 from mailflow.decide_normalize import mixed_script_words, normalize_line, reorders
+from mailflow.decide_remarks import first_phrase, phrase_set, taken_back
 from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
@@ -176,7 +177,7 @@ def _affirmative(
     if extra:
         return _not_plain(found, spec, first, extra)
     around = [found.text[:start], found.text[end:]]
-    below = _taken_back([*around, *lines[found.index + 1 :]], vocabulary)
+    below = taken_back([*around, *lines[found.index + 1 :]], vocabulary, _plain_yes)
     if below is not None:
         word, line = below
         return _unclear(
@@ -230,7 +231,7 @@ def _with_text(
     if bad:
         return _not_plain(found, spec, first, bad)
     rest = found.text[first.end :]
-    taken_back = _first_phrase([t.word for t in tokens(rest)], _phrase_set(vocabulary.retractions))
+    taken_back = first_phrase([t.word for t in tokens(rest)], phrase_set(vocabulary.retractions))
     if taken_back:
         return _unclear(
             found,
@@ -270,77 +271,8 @@ def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -
     )
 
 
-def _taken_back(following: list[str], vocabulary: Vocabulary) -> tuple[str, str] | None:
-    """A condition in the few lines under a yes ("Approved.\\nOnly for phase 1.")."""
-    watch = _phrase_set(vocabulary.conditions + vocabulary.retractions) | _phrase_set(
-        tuple(n for n in vocabulary.negations if n != "no")
-    )
-    seen = 0
-    for raw in following:
-        if len(raw) > LINE_CAP:
-            return "a very long line", raw[:LINE_CAP]
-        if reorders(raw):
-            return "characters that reorder the line", raw.strip()
-        text = normalize_line(raw)
-        if not text:
-            continue
-        if fields_of([text]) and _field_key(text) in vocabulary.field_names:
-            break
-        seen += 1
-        if seen > _BELOW:
-            break
-        words = [t.word for t in tokens(text)]
-        hit = (
-            ("?" if "?" in text else None)
-            or next(iter(mixed_script_words(text)), None)
-            or _against(text, vocabulary)
-            or _first_phrase(words, watch)
-            or next((w for w in words if w.endswith("n't")), None)
-            or next((w for w in words if _FIGURE.search(w)), None)
-        )
-        if hit:
-            return hit, raw.strip()
-    return None
-
-
-def _against(text: str, vocabulary: Vocabulary) -> str | None:
-    """A decision word in a remark that is not itself a plain yes: a negative verb or its
-    everyday words ("No.", "Rejected", "👎"), or a yes in other hands ("About to approve")."""
-    found = pieces(text, vocabulary)
-    clean = isinstance(read(text, vocabulary), Decision)
-    stem = next((t.word for t in tokens(text) if t.word.startswith(vocabulary.stems)), None)
-    if stem is not None and not clean:
-        return stem
-    for piece in found:
-        if piece.kind is Kind.LIKELY and piece.spec and not piece.spec.affirmative:
-            return piece.text
-    verb = next((p for p in found if p.kind is Kind.VERB and p.spec), None)
-    if verb is not None and not clean:
-        return verb.text
-    if verb is not None and verb.spec and not verb.spec.affirmative:
-        return verb.text
-    return None
-
-
-# A figure in a remark (an amount, a date, a phase) may be a condition in disguise.
-_FIGURE = re.compile(r"\d|[$€£¥%]")
-
-
-def _field_key(text: str) -> str:
-    return " ".join(phrase_words(text.split(":", 1)[0]))
-
-
-def _phrase_set(phrases: tuple[str, ...]) -> set[tuple[str, ...]]:
-    return {w for w in (phrase_words(p) for p in phrases) if w}
-
-
-def _first_phrase(words: list[str], phrases: set[tuple[str, ...]]) -> str | None:
-    longest = max((len(p) for p in phrases), default=0)
-    for i in range(len(words)):
-        for n in range(min(longest, len(words) - i), 0, -1):
-            if tuple(words[i : i + n]) in phrases:
-                return " ".join(words[i : i + n])
-    return None
+def _plain_yes(text: str, vocabulary: Vocabulary) -> bool:
+    return isinstance(read(text, vocabulary), Decision)
 
 
 def _lines(text: str) -> list[str]:
@@ -368,7 +300,7 @@ def _salutation(text: str, parts: list[Piece], vocabulary: Vocabulary) -> bool:
     """
     if not text.endswith(",") or not 1 <= len(parts) <= 3:
         return False
-    known = _phrase_set(vocabulary.conditions + vocabulary.doubts + vocabulary.retractions)
+    known = phrase_set(vocabulary.conditions + vocabulary.doubts + vocabulary.retractions)
     return all(
         p.kind in (Kind.UNKNOWN, Kind.NAME, Kind.GREETING)
         and p.text.isalpha()
@@ -391,41 +323,6 @@ def _quote(line: str) -> str:
     return f"'{shown}'"
 
 
-_LIKELY_SCOPE = 4  # lines below the first one that can still take the "ok" back
-
-
-def likely(text: str, vocabulary: Vocabulary) -> str | None:
-    """The verb a reply probably means in other words ("go ahead", "OK", "👍"), or None.
-
-    Real approvers rarely write the keyword, so these replies must not be
-    ignored; but they are not clear enough to record either. The caller asks
-    the sender to confirm. Any doubt gives None: a keyword on the line, everyday
-    words of two different verbs, a negation outside the everyday phrase, a
-    question mark, a condition or a doubt in the first lines.
-    """
-    if isinstance(read(text, vocabulary), Decision):
-        return None
-    lines = _lines(text)
-    found = _decision_line(lines, vocabulary)
-    if found is None or not found.text or mixed_script_words(found.text):
-        return None
-    parts = found.parts
-    meant = {p.spec.verb for p in parts if p.kind is Kind.LIKELY and p.spec is not None}
-    if len(meant) != 1 or any(p.kind in (Kind.VERB, Kind.QUESTION, Kind.NEGATION) for p in parts):
-        return None
-    verb = meant.pop()
-    doubtful = _phrase_set(vocabulary.conditions + vocabulary.doubts)
-    rest = [t.word for p in parts if p.kind is Kind.UNKNOWN for t in tokens(p.text)]
-    if _first_phrase(rest, doubtful) or any(w.endswith("n't") for w in rest):
-        return None
-    following = [line for line in lines[found.index + 1 :] if line.strip()][:_LIKELY_SCOPE]
-    for raw in following:
-        below = pieces(normalize_line(raw[:LINE_CAP]), vocabulary)
-        words = [t.word for p in below for t in tokens(p.text)]
-        if _first_phrase(words, doubtful) or any(
-            p.kind in (Kind.QUESTION, Kind.NEGATION)
-            or (p.kind in (Kind.VERB, Kind.LIKELY) and p.spec is not None and p.spec.verb != verb)
-            for p in below
-        ):
-            return None
-    return verb
+# likely() reads with read() and the line finder above, so it lives beside them in a
+# module of its own and is re-exported here, where callers look for it.
+from mailflow.decide_likely import likely  # noqa: E402
