@@ -32,7 +32,8 @@ class App:
         """Opened on first use, so that `check` and `workflow show` need no database."""
         with self._lock:
             if self._db is None:
-                self._db = Database(self.settings.database_url)
+                on_old = "upgrade" if self.settings.upgrade_on_start else "refuse"
+                self._db = Database(self.settings.database_url, on_old)
             return self._db
 
     def close(self) -> None:

@@ -92,9 +92,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from mailflow.cli_cr import register
     from mailflow.cli_ops import register as register_ops
+    from mailflow.cli_ops import register_db
 
     register(sub, common)
     register_ops(sub, common)
+    register_db(sub, common)
 
     demo = sub.add_parser(
         "demo",

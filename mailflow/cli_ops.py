@@ -26,6 +26,51 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     release.set_defaults(func=cmd_quarantine_release)
 
 
+def register_db(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `db upgrade` and `db revision`."""
+    db = sub.add_parser("db", help="the database schema").add_subparsers(metavar="ACTION")
+    db.add_parser(
+        "upgrade",
+        parents=[common],
+        help="bring the database schema up to this version (copies a SQLite file first)",
+    ).set_defaults(func=cmd_db_upgrade)
+    db.add_parser(
+        "revision", parents=[common], help="the database's schema revision and the one needed"
+    ).set_defaults(func=cmd_db_revision)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from mailflow.config import load_settings
+    from mailflow.store.session import Database
+
+    settings = load_settings(args.config)
+    db = Database(settings.database_url, on_old_schema="upgrade")
+    try:
+        if db.upgraded is None:
+            print("the database schema is already current")
+        else:
+            print(f"the database schema was upgraded from {db.upgraded[0]} to {db.upgraded[1]}")
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from mailflow.config import load_settings
+    from mailflow.store import schema
+    from mailflow.store.session import Database
+
+    settings = load_settings(args.config)
+    db = Database(settings.database_url, on_old_schema="leave")
+    try:
+        with db.engine.connect() as conn:
+            current = schema.revision(conn)
+        print(f"database: {current or 'empty'}; this mailflow needs: {schema.head()}")
+        return 0 if current == schema.head() else 1
+    finally:
+        db.dispose()
+
+
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     from mailflow.app import build_app
     from mailflow.quarantine import waiting

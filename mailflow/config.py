@@ -85,6 +85,8 @@ class Settings:
     schedule: ScheduleSettings = ScheduleSettings()
     # a message whose handling fails this many times (across restarts) is quarantined
     quarantine_after_attempts: int = 3
+    # an older database schema is upgraded at start (after a copy of a SQLite file)
+    upgrade_on_start: bool = False
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -157,7 +159,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     templates = main.get("templates")
 
     db = _section(data, "database", bad)
-    _unknown(db, {"url", "url_env"}, "database", bad)
+    _unknown(db, {"url", "url_env", "upgrade_on_start"}, "database", bad)
     url = env_or_value(db, "url", "database", bad) or f"sqlite:///{data_dir / 'mailflow.db'}"
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -246,6 +248,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         max_attach_bytes=max_attach,
         schedule=schedule,
         quarantine_after_attempts=max(1, quarantine_after),
+        upgrade_on_start=db.get("upgrade_on_start") is True,
     )
 
 

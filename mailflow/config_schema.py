@@ -40,6 +40,7 @@ class MainTable(_Table):
 class DatabaseTable(_Table):
     url: str | None = None
     url_env: str | None = None
+    upgrade_on_start: bool = False
 
 
 class MaildirTable(_Table):

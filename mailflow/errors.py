@@ -46,3 +46,9 @@ class TransientError(MailflowError):
 
 class HandleLater(MailflowError):
     """Handling a message failed but it has not used up its attempts; it stays at its source."""
+
+
+class SchemaOutdated(MailflowError):
+    """The database's schema is older than the code; `mailflow db upgrade` brings it up."""
+
+    exit_code = 4

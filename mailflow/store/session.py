@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
-from mailflow.errors import MailflowError
-from mailflow.store import attempts, heartbeat, tables  # noqa: F401  (registers the tables)
-from mailflow.store.upgrade import add_missing_columns
+from mailflow.errors import MailflowError, SchemaOutdated
+from mailflow.store import attempts, heartbeat, schema, tables  # noqa: F401  (registers the tables)
 
+log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
 
 
 class Database:
     """Owns the engine; `transaction()` is the one way code writes to the store."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, on_old_schema: str = "refuse") -> None:
+        """Open the store; `on_old_schema` says what to do with an older schema (see _prepare)."""
         self.url = url
+        self.upgraded: tuple[str, str] | None = None
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -35,10 +38,37 @@ class Database:
                 if self.engine.dialect.name == "postgresql":
                     # Daemons starting together would race to create the same tables.
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-                SQLModel.metadata.create_all(conn)
-                add_missing_columns(conn)
+                self.upgraded = self._prepare(conn, on_old_schema)
         except OperationalError as exc:
             raise MailflowError(f"cannot open the database {_redact(url)}: {exc.orig}") from None
+
+    def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
+        """Create a new database; check an existing one's schema revision.
+
+        An older schema is refused ("refuse", naming the command that upgrades it),
+        upgraded after a SQLite file is copied ("upgrade"), or left for the caller
+        ("leave", for `mailflow db upgrade` itself).
+        """
+        current = schema.revision(conn)
+        if current is None:
+            schema.create(conn)
+            return None
+        needed = schema.head()
+        if current == needed:
+            SQLModel.metadata.create_all(conn)  # tables added since, without a migration
+            return None
+        if on_old_schema == "leave":
+            return None
+        if on_old_schema == "upgrade":
+            saved = schema.backup_sqlite(self.engine, current)
+            if saved is not None:
+                log.info("database copied to %s before the upgrade", saved)
+            return schema.upgrade(conn)
+        raise SchemaOutdated(
+            f"the database {_redact(self.url)} has schema revision {current} and this mailflow "
+            f"needs {needed}: back it up, then run `mailflow db upgrade` (or set [database] "
+            "upgrade_on_start = true)"
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

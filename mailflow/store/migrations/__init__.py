@@ -1,0 +1,1 @@
+"""Alembic migrations of the mailflow database; see mailflow.store.schema for how they run."""

@@ -1,0 +1,19 @@
+"""Alembic's entry point: runs the migrations on the connection mailflow hands it.
+
+mailflow always passes an open connection (config.attributes["connection"]) inside its
+own transaction and lock, so there is no URL, no logging setup and no offline mode here.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,77 @@
+"""The database schema's version: what the code needs, what the database has, and the upgrade.
+
+Alembic keeps the history (mailflow/store/migrations). A new database is created from
+the tables directly and stamped with the newest revision; a database made before
+migrations existed (tables but no alembic_version) is taken to be the baseline (0001).
+An older schema is never used as it is: `mailflow db upgrade` upgrades it, or `run`
+does when `[database] upgrade_on_start` is set, after a copy of a SQLite file is saved.
+Tables added after a release without a migration of their own are created directly
+(create_all never alters an existing table), so a missing table is never an outage.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import SQLModel
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"
+
+
+def _config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def head() -> str:
+    """The revision this code needs."""
+    found = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert found is not None, "the migrations folder has no revisions"
+    return found
+
+
+def revision(conn: Connection) -> str | None:
+    """The database's revision; None for an empty database; BASELINE for one from before."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None:
+        return current
+    return BASELINE if inspect(conn).has_table("change_request") else None
+
+
+def create(conn: Connection) -> None:
+    """A new database: every table as the code defines it, stamped with the newest revision."""
+    SQLModel.metadata.create_all(conn)
+    command.stamp(_config(conn), head())
+
+
+def upgrade(conn: Connection) -> tuple[str, str]:
+    """Bring the database to the newest revision; returns (from, to)."""
+    before = revision(conn) or BASELINE
+    if MigrationContext.configure(conn).get_current_revision() is None:
+        command.stamp(_config(conn), BASELINE)
+    command.upgrade(_config(conn), "head")
+    SQLModel.metadata.create_all(conn)
+    return before, head()
+
+
+def backup_sqlite(engine: Engine, rev: str) -> Path | None:
+    """Copy a SQLite database next to itself before an upgrade; None for other databases."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return None
+    source = Path(engine.url.database)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = source.with_name(f"{source.name}.before-upgrade-from-{rev}-{stamp}")
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target

@@ -1,0 +1,144 @@
+"""A database written by the previous release is upgraded, then used, on SQLite and PostgreSQL.
+
+The previous release's own code (its files taken from git) plays its demo, a whole CR
+lifecycle, into the database, so every table holds rows it really wrote; the one table a
+lifecycle leaves empty gets a row by SQL. Then this code refuses it, `mailflow db upgrade`
+upgrades it, the schema matches the models exactly, and a new CR runs on it next to the
+old one.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import SQLModel
+
+from mailflow.cli import main
+from mailflow.errors import SchemaOutdated
+from mailflow.store import schema
+from mailflow.store.session import Database
+from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk
+from tests.pg import postgres_server, postgres_url  # noqa: F401
+
+PREVIOUS_RELEASE = "58c18bd"  # the last commit whose database had no schema revision
+
+
+# The previous release's demo always used a SQLite file in its data folder; this runs it
+# with the database URL under test instead.
+PLAY_DEMO = """
+import dataclasses, sys
+from mailflow import demo
+url, config, data = sys.argv[1:]
+plain = dataclasses.replace
+def to_url(obj, **changes):
+    if "database_url" in changes:
+        changes["database_url"] = url
+    return plain(obj, **changes)
+dataclasses.replace = to_url
+sys.exit(demo.play(config, data, quiet=True))
+"""
+
+
+def _previous_release(folder: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "archive", PREVIOUS_RELEASE], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def _config(folder: Path, url: str) -> Path:
+    path = folder / "mailflow.toml"
+    path.write_text(
+        EXAMPLE_CONFIG.read_text()
+        .replace('data_dir = "mailflow-data"', f'data_dir = "{folder / "data"}"')
+        .replace('# url_env = "MAILFLOW_DATABASE_URL"', f'url = "{url}"')
+    )
+    return path
+
+
+def _old_database(tmp_path: Path, url: str) -> Path:
+    old = _previous_release(tmp_path / "previous")
+    old_config = old / "mailflow.toml"
+    old_config.write_text(
+        (old / "config.example.toml")
+        .read_text()
+        .replace('# url_env = "MAILFLOW_DATABASE_URL"', f'url = "{url}"')
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PLAY_DEMO, url, str(old_config), str(tmp_path / "previous-data")],
+        cwd=old, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO rate_limit_note (scope, since, deferred, row_ids) "
+                "VALUES ('total', '2026-11-02 09:00:00', 3, '[1, 2, 3]')"
+            )
+        )
+        for table in inspect(conn).get_table_names():
+            count = conn.execute(text(f'SELECT count(*) FROM "{table}"')).scalar()
+            assert count, f"the previous release left {table} empty"
+    engine.dispose()
+    return _config(tmp_path, url)
+
+
+def _upgrade_and_use(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _old_database(tmp_path, url)
+    with pytest.raises(SchemaOutdated, match="mailflow db upgrade"):
+        Database(url)
+    assert main(["run", "--once", "--config", str(config)]) == SchemaOutdated.exit_code
+    assert "needs" in capsys.readouterr().err
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert f"upgraded from {schema.BASELINE} to {schema.head()}" in capsys.readouterr().out
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    engine.dispose()
+    desk = Desk(tmp_path / "desk", url)
+    try:
+        cr_id = desk.open_cr()
+        desk.say("integration@ft.example", cr_id, "IS CR")
+        assert desk.stage(cr_id) == "in_principle"
+    finally:
+        desk.close()
+    assert main(["cr", "list", "--all", "--config", str(config)]) == 0
+    listing = capsys.readouterr().out
+    assert listing.count("CR-") >= 2, listing
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert "already current" in capsys.readouterr().out
+
+
+def test_upgrade_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    _upgrade_and_use(tmp_path, url, capsys)
+    assert list(tmp_path.glob("old.db.before-upgrade-from-0001-*")), "a copy was kept"
+
+
+def test_upgrade_on_postgresql(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _upgrade_and_use(tmp_path, postgres_url, capsys)
+
+
+def test_run_upgrades_at_start_when_configured(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = _old_database(tmp_path, url)
+    config.write_text(
+        config.read_text().replace("upgrade_on_start = false", "upgrade_on_start = true")
+    )
+    assert main(["run", "--once", "--config", str(config)]) == 0
+    assert list(tmp_path.glob("old.db.before-upgrade-from-0001-*"))
