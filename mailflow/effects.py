@@ -7,6 +7,7 @@ so a crash leaves either all of it or none of it (DESIGN invariant 2).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from mailflow.documents import StoredFile
 from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
 from mailflow.store import outbox
-from mailflow.store.tables import AuditEvent, ChangeRequest, Decision
+from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
 
@@ -54,7 +55,23 @@ def carry_out(
 ) -> None:
     """Write the new state, the decision, the timeline and the outgoing mail of one result."""
     stage_before = cr.stage
-    state = result.state
+    _write_state(app, session, cr, result.state, now)
+    if result.applied and said is not None and app.workflow.command(said.verb) is None:
+        session.add(Decision(cr_id=cr.id, stage=stage_before, verb=said.verb, actor=actor,
+                             text=said.text, ledger_id=ledger_id, at=now))  # fmt: skip
+    for effect in result.effects:
+        if isinstance(effect, Audit):
+            audit(session, cr, effect.kind, effect.detail, now, actor=actor,
+                  ledger_id=ledger_id, stage=stage_before)  # fmt: skip
+    for effect in result.effects:
+        if isinstance(effect, Mail):
+            extra = {**(context or {}), **effect.context}
+            queue_mail(app, session, cr, effect, now=now, reply_to=reply_to, context=extra)
+
+
+def _write_state(
+    app: App, session: Session, cr: ChangeRequest, state: CRState, now: datetime
+) -> None:
     cr.stage, cr.held, cr.fields = state.stage, state.held, dict(state.fields)
     cr.votes = [list(v) for v in state.votes]
     cr.entered_at, cr.reminders, cr.reminded_at = (
@@ -68,41 +85,6 @@ def carry_out(
             cr.assignee = str(cr.fields[name])
     session.add(cr)
     session.flush()
-    if result.applied and said is not None and app.workflow.command(said.verb) is None:
-        session.add(
-            Decision(
-                cr_id=cr.id,
-                stage=stage_before,
-                verb=said.verb,
-                actor=actor,
-                text=said.text,
-                ledger_id=ledger_id,
-                at=now,
-            )
-        )
-    for effect in result.effects:
-        if isinstance(effect, Audit):
-            audit(
-                session,
-                cr,
-                effect.kind,
-                effect.detail,
-                now,
-                actor=actor,
-                ledger_id=ledger_id,
-                stage=stage_before,
-            )
-    for effect in result.effects:
-        if isinstance(effect, Mail):
-            queue_mail(
-                app,
-                session,
-                cr,
-                effect,
-                now=now,
-                reply_to=reply_to,
-                context={**(context or {}), **effect.context},
-            )
 
 
 def audit(
@@ -145,69 +127,87 @@ def queue_mail(
     to, cc = _recipients(app, cr, mail, reply_to)
     if not to:
         if cr is not None:
-            audit(
-                session,
-                cr,
-                "mail",
-                f"{mail.template}: nobody holds the role(s) "
-                f"{', '.join(mail.to_roles)}; nothing sent",
-                now,
-            )
+            nobody = f"{mail.template}: nobody holds the role(s) {', '.join(mail.to_roles)}"
+            audit(session, cr, "mail", f"{nobody}; nothing sent", now)
         return None
     ctx = cr_context(app, session, cr, mail.to_roles or (), placeholder)
     ctx.update(context or {})
     files: list[StoredFile] = []
     if cr is not None and mail.attach:
         ctx["documents"], files = documents.for_request(app, session, cr, mail.attach)
-    if reply_to is not None and mail.to_sender:
-        in_reply_to = reply_to.message_id or None
-        references: Sequence[str] = (*reply_to.references, reply_to.message_id)
-    else:
-        in_reply_to = cr.thread_root if cr and cr.thread_root else None
-        references = (in_reply_to,) if in_reply_to else ()
-    cr_id = cr.id if cr else None
-    replied_by = reply_to.from_addr if reply_to is not None else None
     message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
-    rendered = app.composer.render(mail.template, ctx)
+    rendered = app.composer.render(mail.template, ctx)  # one rendering for every copy
+    letter = _Letter(mail.template, ctx, rendered, to, cc, *_thread(cr, mail, reply_to), files)
     for copy in copies:
-        refs = outgoing.references_for(copy.address, replied_by, references)
-        msg = app.composer.build(
-            template=mail.template,
-            context=ctx,
-            cr_id=cr_id,
-            to=to,
-            cc=cc,
-            in_reply_to=in_reply_to if in_reply_to in refs else None,
-            references=refs,
-            now=now,
-            message_id=copy.message_id,
-            reply_address=copy.reply_address,
-            rendered=rendered,
-            attachments=[(f.filename, f.content_type, f.data) for f in files],
-        )
-        row = outbox.enqueue(
-            session,
-            message_id=copy.message_id,
-            envelope_from=app.settings.shared_inbox,
-            recipients=[copy.address],
-            data=msg.as_bytes(),
-            cr_id=cr_id,
-            template=mail.template,
-            now=now,
-        )
-        row.group_id = message_id
+        _enqueue(app, session, cr, letter, copy, reply_to, now).group_id = message_id
     if cr is not None:
         if not cr.thread_root:
             cr.thread_root = message_id
             session.add(cr)
-        audit(
-            session,
-            cr,
-            "mail",
-            f"{mail.template} → {', '.join(to)}" + (f" (cc {', '.join(cc)})" if cc else ""),
-            now,
-        )
+        copied = f" (cc {', '.join(cc)})" if cc else ""
+        audit(session, cr, "mail", f"{mail.template} → {', '.join(to)}{copied}", now)
     return message_id
+
+
+@dataclass(frozen=True)
+class _Letter:
+    """One logical mail, before it is cut into a copy per recipient."""
+
+    template: str
+    context: dict[str, Any]
+    rendered: tuple[str, str, str]  # subject, text, html
+    to: list[str]
+    cc: list[str]
+    in_reply_to: str | None
+    references: Sequence[str]
+    files: list[StoredFile]
+
+
+def _thread(
+    cr: ChangeRequest | None, mail: Mail, reply_to: Inbound | None
+) -> tuple[str | None, Sequence[str]]:
+    """In-Reply-To and References: the mail answered, else the CR's first mail."""
+    if reply_to is not None and mail.to_sender:
+        return reply_to.message_id or None, (*reply_to.references, reply_to.message_id)
+    root = cr.thread_root if cr and cr.thread_root else None
+    return root, (root,) if root else ()
+
+
+def _enqueue(
+    app: App,
+    session: Session,
+    cr: ChangeRequest | None,
+    letter: _Letter,
+    copy: outgoing.Copy,
+    reply_to: Inbound | None,
+    now: datetime,
+) -> OutboxRow:
+    replied_by = reply_to.from_addr if reply_to is not None else None
+    refs = outgoing.references_for(copy.address, replied_by, letter.references)
+    msg = app.composer.build(
+        template=letter.template,
+        context=letter.context,
+        cr_id=cr.id if cr else None,
+        to=letter.to,
+        cc=letter.cc,
+        in_reply_to=letter.in_reply_to if letter.in_reply_to in refs else None,
+        references=refs,
+        now=now,
+        message_id=copy.message_id,
+        reply_address=copy.reply_address,
+        rendered=letter.rendered,
+        attachments=[(f.filename, f.content_type, f.data) for f in letter.files],
+    )
+    return outbox.enqueue(
+        session,
+        message_id=copy.message_id,
+        envelope_from=app.settings.shared_inbox,
+        recipients=[copy.address],
+        data=msg.as_bytes(),
+        cr_id=cr.id if cr else None,
+        template=letter.template,
+        now=now,
+    )
 
 
 def _recipients(
