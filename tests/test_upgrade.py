@@ -120,6 +120,10 @@ def _upgrade_and_use(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str
     assert "already current" in capsys.readouterr().out
 
 
+def test_the_code_names_the_newest_migration() -> None:
+    assert schema.head() == schema.history_head()
+
+
 def test_upgrade_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _upgrade_and_use(tmp_path, url, capsys)
