@@ -2,9 +2,12 @@
 
 On a fresh checkout whose dependencies are not installed, it first makes a virtual
 environment in .venv, installs mailflow into it, and starts again from there, so that
-`python3 run.py` is all a new user types.
+`python3 run.py` is all a new user types. The install is stamped with a hash of
+pyproject.toml (version and dependency list): later starts go straight to .venv, and
+only a changed pyproject.toml installs again (pip would take seconds and the network).
 """
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -12,7 +15,24 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
-NEEDED = ("authres", "imapclient", "jinja2", "mailparser", "schedule", "sqlmodel")
+NEEDED = ("alembic", "authres", "imapclient", "jinja2", "mailparser", "schedule", "sqlmodel")
+STAMP = VENV / "mailflow-installed.sha256"
+
+
+def wanted() -> str:
+    """What an install must match: the hash of pyproject.toml."""
+    return hashlib.sha256((HERE / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def installed() -> bool:
+    try:
+        return STAMP.read_text().strip() == wanted()
+    except OSError:
+        return False
+
+
+def in_venv() -> bool:
+    return Path(sys.prefix).resolve() == VENV.resolve()
 
 
 def ready() -> bool:
@@ -46,14 +66,16 @@ def bootstrap() -> int:
             return 2
         print(f"mailflow: first run: installing into {VENV} …", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(HERE)], check=True)
+    if not installed():
+        subprocess.run([str(python), "-m", "pip", "install", "-q", str(HERE)], check=True)
+        STAMP.write_text(wanted() + "\n")
     os.environ["MAILFLOW_BOOTSTRAPPED"] = "1"
     os.execv(str(python), [str(python), str(HERE / "run.py"), *sys.argv[1:]])
     return 0
 
 
 if __name__ == "__main__":
-    if not ready():
+    if (in_venv() and not installed()) or (not in_venv() and not ready()):
         raise SystemExit(bootstrap())
     from mailflow.cli import main
 

@@ -255,15 +255,38 @@ class Daemon:
                 s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)
             }
         try:
+            log.info("%s", self._describe())
             self._beat(started=True)
             self.cycle()
             if not once:
                 self._serve()
+            else:
+                log.info("%s", self._summary())
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             if not once:
                 log.info("mailflow stopped")
+
+    def _describe(self) -> str:
+        """The start-up line: which configuration, mailbox, database and workflow."""
+        settings, url = self.app.settings, self.app.settings.database_url
+        database = url.split("@")[-1] if "@" in url else url
+        workflow = settings.workflow_path or "built-in"
+        return (
+            f"mailflow starting: config {settings.path or '(built in)'}, mailbox "
+            f"{self.source_name}, database {database}, workflow "
+            f"{self.app.workflow.name} ({workflow})"
+        )
+
+    def _summary(self) -> str:
+        """The one line `run --once` ends with."""
+        counts = self.counts
+        outcomes = ", ".join(f"{n} {k}" for k, n in sorted(counts.outcomes.items()))
+        return (
+            f"done: {counts.handled} message(s) handled ({outcomes or 'none waiting'}), "
+            f"{counts.sent} mail(s) sent, {counts.reminders} reminder(s)"
+        )
 
     def _serve(self) -> None:
         settings = self.app.settings
