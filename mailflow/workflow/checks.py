@@ -48,6 +48,18 @@ def check_reply(
     if reply.reason and not said_text:
         detail = f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'"
         return Checked(("missing_reason", detail, {}))
+    read = _read_fields(wf, conv, reply, said_fields, now)
+    if read.problem is not None:
+        return read
+    if reply.attachment and attachments == 0:
+        return Checked(("missing_attachment", f"{reply.verb} needs the document attached", {}))
+    return _plausible(wf, fields, conv, read, entered_at)
+
+
+def _read_fields(
+    wf: Workflow, conv: Conventions, reply: Reply, said_fields: dict[str, str], now: datetime
+) -> Checked:
+    """Each field the reply must or may carry, read whole, with its read-back line."""
     values: dict[str, Any] = {}
     recorded: list[str] = []
     for name in (*reply.fields, *reply.optional):
@@ -66,21 +78,24 @@ def check_reply(
         values[name] = read.value
         shown = show(read.value, spec, conv)
         recorded.append(f"{spec.label} {shown}" + (f" ({read.note})" if read.note else ""))
-    if reply.attachment and attachments == 0:
-        return Checked(("missing_attachment", f"{reply.verb} needs the document attached", {}))
-    merged = {**fields, **values}
-    remember: dict[str, Any] = {}
-    for name, value in values.items():
+    return Checked(values=values, recorded=tuple(recorded))
+
+
+def _plausible(
+    wf: Workflow, fields: dict[str, Any], conv: Conventions, read: Checked, entered_at: datetime
+) -> Checked:
+    """A figure far from its proposal is asked back once, with both figures."""
+    merged = {**fields, **read.values}
+    recorded = list(read.recorded)
+    for name, value in read.values.items():
         spec = wf.fields[name]
         offer = proposal(wf, merged, conv, spec)
         if offer is None or not isinstance(value, dict):
             continue
         recorded.append(f"proposed {offer.equation}")
-        amount = Decimal(value["amount"])
         note = {"value": value, "stage_entered": entered_at.isoformat()}
-        if not far_from(amount, offer.amount, conv.cost_check_factor):
-            continue
-        if fields.get(UNUSUAL.format(name)) == note:
+        far = far_from(Decimal(value["amount"]), offer.amount, conv.cost_check_factor)
+        if not far or fields.get(UNUSUAL.format(name)) == note:
             continue
         shown = show(value, spec, conv)
         factor = f"{conv.cost_check_factor.normalize():f}"
@@ -89,6 +104,5 @@ def check_reply(
             f"{offer.equation}"
         )
         context = {"confirm_by_repeating": True, "figure": f"{spec.label}: {shown}"}
-        remember[UNUSUAL.format(name)] = note
-        return Checked(("bad_field", detail, context), remember=remember)
-    return Checked(values=values, recorded=tuple(recorded))
+        return Checked(("bad_field", detail, context), remember={UNUSUAL.format(name): note})
+    return Checked(values=read.values, recorded=tuple(recorded))
