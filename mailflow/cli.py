@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -22,10 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from mailflow import logs
+
+    logs.setup(getattr(args, "log_format", "text"), args.verbose)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
@@ -50,11 +48,21 @@ def _parser() -> argparse.ArgumentParser:
         "./mailflow.toml, ./config.toml, ./config.example.toml)",
     )
     common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    common.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="log lines for people (text) or one JSON object per line (json)",
+    )
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="run the mail processor (the daemon)")
     run.add_argument("--once", action="store_true", help="process what is waiting, then exit")
     run.set_defaults(func=cmd_run)
+
+    from mailflow.web.command import register as register_web
+
+    register_web(sub, common)
 
     check = sub.add_parser(
         "check",
@@ -126,14 +134,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     from mailflow.transport.factory import open_sink, open_source, source_name
 
     app = _app(args)
+    from mailflow import logs
+    from mailflow.service import attach
+
+    logs.mask_secrets(logs.secrets_of(app.settings))
     name = source_name(app.settings)
     with app.db.session() as session:
         saved = session.get(Heartbeat, name)
         state = dict(saved.state) if saved else None
     source, sink = open_source(app.settings, state), open_sink(app.settings)
+    daemon = Daemon(app, source, sink, source_name=name)
+    detach = attach(daemon)
     try:
-        Daemon(app, source, sink, source_name=name).run(once=args.once)
+        daemon.run(once=args.once)
     finally:
+        detach()
         source.close()
         sink.close()
         app.close()
@@ -188,6 +203,10 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
             "timeline (mailflow cr show) as delivery_failed"
         )
+    from mailflow.canary import judge_canary
+
+    with app.db.session() as session:
+        judge_canary(session, _now(), app.settings.canary, verdict)
     for line in verdict.lines:
         print(line)
     return 0 if verdict.healthy else 1

@@ -14,6 +14,14 @@ from typing import Any
 from mailflow import config_schema
 from mailflow.config_checks import meaning, merge
 from mailflow.errors import ConfigError
+from mailflow.ops_settings import (
+    CanarySettings,
+    MetricsSettings,
+    WebSettings,
+    canary_settings,
+    metrics_settings,
+    web_settings,
+)
 from mailflow.schedule_settings import ScheduleSettings, schedule_settings
 from mailflow.security.settings import (
     LimitSettings,
@@ -81,12 +89,16 @@ class Settings:
     jira_senders: tuple[str, ...] = ()
     # a stored document larger than this is named in a request, not attached
     max_attach_bytes: int = 10 * 1024 * 1024
-    # business days for reminder timing, and the weekly digests ([schedule])
+    # the business days reminder timing counts ([schedule])
     schedule: ScheduleSettings = ScheduleSettings()
     # a message whose handling fails this many times (across restarts) is quarantined
     quarantine_after_attempts: int = 3
     # an older database schema is upgraded at start (after a copy of a SQLite file)
     upgrade_on_start: bool = False
+    # running it for real: the status page, the Prometheus endpoint, the round-trip canary
+    web: WebSettings = WebSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    canary: CanarySettings = CanarySettings()
 
     def person(self, email: str) -> Person | None:
         wanted = email.lower()
@@ -214,6 +226,9 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     security = security_settings(data.get("security"), bad)
     limits = limit_settings(data.get("limits"), bad)
     schedule = schedule_settings(data.get("schedule"), bad)
+    web = web_settings(data.get("web"), bad)
+    metrics = metrics_settings(data.get("metrics"), bad)
+    canary = canary_settings(data.get("canary"), bad)
     problems = merge(config_schema.problems(data, where), problems)
     existing = {
         "mailflow.workflow": (base / str(workflow)) if workflow else None,
@@ -249,6 +264,9 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         schedule=schedule,
         quarantine_after_attempts=max(1, quarantine_after),
         upgrade_on_start=db.get("upgrade_on_start") is True,
+        web=web,
+        metrics=metrics,
+        canary=canary,
     )
 
 

@@ -127,6 +127,10 @@ class ConfigFile(_Table):
     documents: DocumentsTable = Field(default_factory=DocumentsTable)
     intake: IntakeTable = Field(default_factory=IntakeTable)
     schedule: dict[str, Any] | None = None
+    # [web], [metrics] and [canary] are checked by mailflow.ops_settings
+    web: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    canary: dict[str, Any] | None = None
     accounts: list[AccountTable] = []
     people: list[PersonTable] = []
 

@@ -31,6 +31,7 @@ from mailflow.errors import (
     TransientError,
     TransientSendError,
 )
+from mailflow.reload import reload_config
 from mailflow.security import ratelimit
 from mailflow.store import outbox
 from mailflow.store.faults import describe, is_transient
@@ -74,6 +75,7 @@ class Daemon:
         self._backoff = 0.0
         self._blocked_until = 0.0  # after a transient fault: no reading before this
         self._resume_at = 0.0  # a read to retry what was left in the mailbox
+        self._reload_wanted = False  # SIGHUP: re-read the configuration between passes
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -254,6 +256,7 @@ class Daemon:
             previous = {
                 s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)
             }
+            previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
         try:
             log.info("%s", self._describe())
             self._beat(started=True)
@@ -300,6 +303,9 @@ class Daemon:
         )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
         while not self.stopping:
+            if self._reload_wanted:
+                self._reload_wanted = False
+                reload_config(self.app)
             self._wait(min(jobs.idle_seconds or 1.0, 5.0, self._until_retry()))
             if self.stopping:
                 break
@@ -354,6 +360,10 @@ class Daemon:
         end = time.monotonic() + max(seconds, 0)
         while not self.stopping and time.monotonic() < end:
             time.sleep(min(0.2, end - time.monotonic()) if end > time.monotonic() else 0)
+
+    def _on_hangup(self, _signum: int, _frame: FrameType | None) -> None:
+        log.info("SIGHUP received: reloading the configuration after the current pass")
+        self._reload_wanted = True
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s received: stopping after the current message", signum)

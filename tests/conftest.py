@@ -13,6 +13,7 @@ _LEFT_OUT_UNDER_A_FAKED_CLOCK = {
     "postgres_server",
     "postgres_cluster",
     "postgres_url",
+    "browser",
 }
 
 

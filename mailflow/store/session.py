@@ -14,7 +14,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from mailflow.errors import MailflowError, SchemaOutdated
-from mailflow.store import attempts, heartbeat, schema, tables  # noqa: F401  (registers the tables)
+
+# imported for their tables, which create_all below creates
+from mailflow.store import attempts, heartbeat, ops_tables, schema, tables  # noqa: F401
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"

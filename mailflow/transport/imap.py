@@ -72,6 +72,11 @@ class ImapSource:
         """Last successful mailbox check and last error, for `mailflow status`."""
         return self._session.health()
 
+    @property
+    def connections(self) -> int:
+        """Connections opened so far; each one after the first is a reconnect (metrics)."""
+        return self._connections
+
     def _mark(self) -> int:
         """Every message yielded up to this UID is filed; `_last_uid` is the highest yielded."""
         return min(self._open) - 1 if self._open else self._last_uid
