@@ -132,24 +132,39 @@ class Composer:
         msg["Message-ID"] = message_id or self.mint_message_id(cr_id)
         if reply_address:
             msg["Reply-To"] = header_safe(reply_address)
-        if in_reply_to:
-            msg["In-Reply-To"] = in_reply_to
-        refs = [r for r in references if r]
-        if refs:
-            msg["References"] = " ".join(refs[-10:])
-        msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Mailflow-Id"] = cr_id or "mailflow"
-        msg["X-Mailflow-Template"] = template
-        if cr_id:
-            msg["X-Mailflow-CR"] = cr_id
+        _thread_and_marks(msg, template, cr_id, in_reply_to, references)
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
-        for filename, content_type, data in attachments:
-            maintype, _, subtype = content_type.partition("/")
-            if not subtype or maintype in ("multipart", "message"):
-                # Sent as bytes: a stored file goes out exactly as it arrived.
-                maintype, subtype = "application", "octet-stream"
-            msg.add_attachment(
-                data, maintype=maintype, subtype=subtype, filename=header_safe(filename, 200)
-            )
+        _attach(msg, attachments)
         return msg
+
+
+def _thread_and_marks(
+    msg: EmailMessage,
+    template: str,
+    cr_id: str | None,
+    in_reply_to: str | None,
+    references: Sequence[str],
+) -> None:
+    """Threading headers, and the marks by which our own mail is known when it comes back."""
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    refs = [r for r in references if r]
+    if refs:
+        msg["References"] = " ".join(refs[-10:])
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Mailflow-Id"] = cr_id or "mailflow"
+    msg["X-Mailflow-Template"] = template
+    if cr_id:
+        msg["X-Mailflow-CR"] = cr_id
+
+
+def _attach(msg: EmailMessage, attachments: Sequence[tuple[str, str, bytes]]) -> None:
+    for filename, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        if not subtype or maintype in ("multipart", "message"):
+            # Sent as bytes: a stored file goes out exactly as it arrived.
+            maintype, subtype = "application", "octet-stream"
+        msg.add_attachment(
+            data, maintype=maintype, subtype=subtype, filename=header_safe(filename, 200)
+        )
