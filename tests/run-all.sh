@@ -3,7 +3,8 @@
 #
 #   bash tests/run-all.sh [pytest arguments]
 #
-# System packages (with apt-get, only those missing): Dovecot for the IMAP tests,
+# System packages (with apt-get, only those missing): Dovecot for the IMAP tests, Chromium
+# and its driver for the status page,
 # PostgreSQL for the database tests, python3-venv, and faketime. Python packages go into
 # .venv. The suite then runs a second time with the clock set to 2027-01-04 (libfaketime),
 # so nothing depends on today's date; tests on real servers, whose own timers a faked
@@ -15,6 +16,9 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd dovecot-lmtpd)
+# the status page is tested in a real headless browser, driven by Selenium
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 faked=$(compgen -G "/usr/lib/*/faketime/libfaketime.so.1" | head -n1 || true)

@@ -38,11 +38,11 @@ def with_second_account(settings: Settings, port: int) -> Settings:
     return dataclasses.replace(settings, accounts=(*settings.accounts, globex), web=web)
 
 
-def play(app: App, steps: int) -> str:
+def play(app: App, steps: int, daemon: Daemon | None = None) -> str:
     """A new CR taken through the first `steps` of the demo's script; its id."""
     root = app.settings.maildir_root
     source, sink = MaildirSource(root), MaildirSink(root)
-    daemon, cr_id = Daemon(app, source, sink), ""
+    daemon, cr_id = daemon or Daemon(app, source, sink), ""
     try:
         for sender, body, attachment, kind in SCRIPT[:steps]:
             parent = _latest_to(app, sender, cr_id) if cr_id else None
