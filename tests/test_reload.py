@@ -16,7 +16,13 @@ from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
-NEWCOMER = '\n[[people]]\nname = "Noor Haddad"\nemail = "noor@ft.example"\nroles = ["csm"]\naccounts = ["acme"]\n'
+NEWCOMER = """
+[[people]]
+name = "Noor Haddad"
+email = "noor@ft.example"
+roles = ["csm"]
+accounts = ["acme"]
+"""
 MAIL = (
     b"From: %s\nTo: approvals@ft.example\nSubject: Export column %d\n"
     b"Message-ID: <reload-%d@ft.example>\n\nCustomer: acme\n\nPlease add the column.\n"
