@@ -337,8 +337,11 @@ class Daemon:
                     state=dict(state()) if state is not None else None,
                     **facts,
                 )
-        except Exception:  # noqa: BLE001
-            log.exception("could not record the heartbeat")
+        except Exception as exc:  # noqa: BLE001
+            if is_transient(exc):  # the database is down: one line, not a traceback
+                log.warning("could not record the heartbeat: %s", describe(exc))
+            else:
+                log.exception("could not record the heartbeat")
 
     def _wait(self, seconds: float) -> None:
         waiter = self.source.wait if isinstance(self.source, Waiting) else None
