@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from mailflow import report
+from mailflow import csm_view, progress, report
 from mailflow.app import App, build_app
 from mailflow.errors import MailflowError, NotFound
 from mailflow.store.tables import ChangeRequest
@@ -32,8 +32,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     new.set_defaults(func=cmd_cr_new)
     lst = cr.add_parser("list", parents=[common], help="list CRs (open ones unless --all)")
     lst.add_argument("--all", action="store_true", help="include ended CRs")
-    lst.add_argument("--account")
-    lst.add_argument("--stage")
+    lst.add_argument("--account", help="account key or name")
+    lst.add_argument("--stage", help="stage key or title")
+    lst.add_argument("--csm", help="only the accounts of this CSM (address or name)")
     lst.set_defaults(func=cmd_cr_list)
     one = cr.add_parser("show", parents=[common], help="stage, fields, decisions and timeline")
     one.add_argument("cr_id", metavar="CR-ID")
@@ -118,11 +119,19 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
     if not args.all:
         query = query.where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
     if args.account:
-        query = query.where(ChangeRequest.account == args.account)
+        query = query.where(ChangeRequest.account == csm_view.account_key(app, args.account))
     if args.stage:
-        query = query.where(ChangeRequest.stage == args.stage)
+        query = query.where(ChangeRequest.stage == csm_view.stage_key(app, args.stage))
+    if args.csm:
+        csm = csm_view.person(app, args.csm)
+        accounts = {
+            a
+            for role in app.workflow.thread_owners
+            for a in app.directory.accounts_where(csm, role)
+        }
+        query = query.where(col(ChangeRequest.account).in_(sorted(accounts)))
     with app.db.session() as session:
-        print(report.cr_table(app, session.exec(query).all()))
+        print(csm_view.waiting_table(app, session.exec(query).all(), _now()))
     return 0
 
 
@@ -133,6 +142,10 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
         if cr is None:
             raise NotFound(f"no change request {args.cr_id}")
         print(report.cr_detail(app, session, cr))
+        wait = progress.waiting(app, cr, _now())
+        if wait.roles:
+            late = "  OVERDUE" if wait.overdue else ""
+            print(f"\nWaiting on: {wait.who} since {wait.since:%Y-%m-%d %H:%M} UTC{late}")
     return 0
 
 

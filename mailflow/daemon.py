@@ -19,11 +19,10 @@ from types import FrameType
 from typing import Any
 
 import schedule
-from sqlmodel import col, select
+from sqlmodel import select
 
-from mailflow import pipeline
+from mailflow import pipeline, reminders
 from mailflow.app import App
-from mailflow.effects import carry_out, state_of
 from mailflow.errors import (
     HandleLater,
     MailflowError,
@@ -38,7 +37,6 @@ from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
 from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
-from mailflow.workflow import engine
 
 log = logging.getLogger(__name__)
 
@@ -182,44 +180,14 @@ class Daemon:
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""
-        wf, count = self.app.workflow, 0
+        count = 0
         with self.app.db.session() as session:
-            ids = session.exec(
-                select(ChangeRequest.id)
-                .where(col(ChangeRequest.stage).not_in(list(wf.ends)))
-                .where(col(ChangeRequest.held).is_(False))
-            ).all()
+            ids = reminders.open_ids(self.app, session)
         for cr_id in ids:
             with self.app.db.transaction() as session:
                 cr = session.get(ChangeRequest, cr_id)
-                if cr is None:
-                    continue
-                account = self.app.settings.account(cr.account)
-                now = self.clock()
-                result = engine.remind(
-                    wf,
-                    state_of(cr, account.currency if account else ""),
-                    now,
-                    self.app.settings.escalate_after,
-                )
-                if result is None:
-                    continue
-                notes = session.exec(
-                    select(AuditEvent.detail)
-                    .where(AuditEvent.cr_id == cr.id)
-                    .where(AuditEvent.kind == "auto-reply")
-                    .where(AuditEvent.at >= cr.entered_at)
-                ).all()
-                carry_out(
-                    self.app,
-                    session,
-                    cr,
-                    result,
-                    now=now,
-                    actor="mailflow",
-                    context={"autoreplies": list(notes)},
-                )
-                count += 1
+                if cr is not None and reminders.send(self.app, session, cr, self.clock()):
+                    count += 1
         self.counts.reminders += count
         return count
 

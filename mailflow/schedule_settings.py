@@ -1,11 +1,9 @@
-"""The [schedule] settings: business days for reminder timing, and when digests go out.
+"""The [schedule] settings: the business days that reminder timing counts.
 
 Kept in one small section of its own so that the rest of the configuration is untouched:
     [schedule]
     business_days = ["mon", "tue", "wed", "thu", "fri"]   # default: every day counts
     holidays = ["2026-12-25"]
-    digest_weekday = "mon"                                 # default: no weekly digest
-    digest_hour = 8                                        # UTC hour from which it is sent
 """
 
 from __future__ import annotations
@@ -15,17 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from mailflow.workflow.calendar import WEEKDAYS, BusinessCalendar, parse_weekdays
+from mailflow.workflow.calendar import BusinessCalendar, parse_weekdays
 
-KEYS = frozenset({"business_days", "holidays", "digest_weekday", "digest_hour"})
+KEYS = frozenset({"business_days", "holidays"})
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
-    # 0 = Monday; None: no weekly digest is sent
-    digest_weekday: int | None = None
-    digest_hour: int = 8
 
 
 def schedule_settings(raw: Any, bad: Callable[[str, str], None]) -> ScheduleSettings:
@@ -53,15 +48,4 @@ def schedule_settings(raw: Any, bad: Callable[[str, str], None]) -> ScheduleSett
             holidays.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
         except ValueError:
             bad(f"schedule.holidays[{i}]", f"is {value!r}; expected a date such as 2026-12-25")
-    digest: int | None = None
-    if raw.get("digest_weekday"):
-        try:
-            (digest,) = parse_weekdays([str(raw["digest_weekday"])])
-        except ValueError:
-            got = raw["digest_weekday"]
-            bad("schedule.digest_weekday", f"is {got!r}; expected one of {', '.join(WEEKDAYS)}")
-    hour = raw.get("digest_hour", 8)
-    if not isinstance(hour, int) or not 0 <= hour <= 23:
-        bad("schedule.digest_hour", f"is {hour!r}; expected an hour from 0 to 23")
-        hour = 8
-    return ScheduleSettings(BusinessCalendar(weekdays, frozenset(holidays)), digest, hour)
+    return ScheduleSettings(BusinessCalendar(weekdays, frozenset(holidays)))

@@ -253,7 +253,19 @@ def test_reminders_then_escalation_to_csm_then_executive():
         "notice/escalation",
         "notice/escalation",
     ]
-    assert targets[0] == ("executive",) and targets[2] == ("csm",) and targets[3] == ("executive",)
+    assert targets[0] == ("executive",) and targets[2] == ("csm",)
+    assert targets[3] == ("csm", "management_cc"), "the executive is late: not to them"
+
+
+def test_an_escalation_never_copies_an_external_role_and_counts_what_was_sent():
+    s = state("in_principle")
+    for day in range(2, 8, 2):
+        result = engine.remind(WF, s, NOW + timedelta(days=day, minutes=1), escalate_after=2)
+        assert result is not None
+        s = result.state
+    mail = [e for e in result.effects if isinstance(e, Mail)][0]
+    assert mail.template == "notice/escalation" and mail.to_roles == ("csm",)
+    assert "customer_rep" not in mail.cc_roles and mail.context["reminders_sent"] == 2
 
 
 def test_no_reminders_while_on_hold_or_at_an_end():

@@ -96,6 +96,10 @@ def workflow_engine(ctx: Context) -> Ruling:
     def carry(ctx: Context, ledger_id: int | None) -> None:
         session, msg, now, author = ctx.session, ctx.msg, ctx.now, ctx.author
         context = {"sender": msg.from_addr, "quoted": read.line}
+        if any(
+            isinstance(e, engine.Mail) and e.template == "notice/status" for e in result.effects
+        ):
+            context["waits_on"] = progress.waiting(app, cr, now).who
         if result.refusal in (Refusal.ALREADY_DECIDED, Refusal.NOT_EXPECTED):
             context |= progress.same_before(session, app, cr, author, read.verb)
         if result.applied:

@@ -47,14 +47,6 @@ class BusinessCalendar:
             day += timedelta(days=1)
         return total
 
-    def next_business_day(self, day: date) -> date:
-        """The day itself when it counts, else the next that does."""
-        for _ in range(_MAX_DAYS):
-            if self.counts(day):
-                return day
-            day += timedelta(days=1)
-        return day
-
 
 def parse_weekdays(names: list[str]) -> frozenset[int]:
     """["mon", "tue"] → {0, 1}; an unknown name raises ValueError naming the known ones."""

@@ -7,9 +7,9 @@ process without touching this code.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from mailflow.workflow.checks import check_reply
@@ -201,32 +201,51 @@ def start(wf: Workflow, actor: Actor, said: Said, now: datetime, currency: str =
     return apply(wf, CRState(stage=wf.start, entered_at=now, currency=currency), actor, said, now)
 
 
-def remind(wf: Workflow, state: CRState, now: datetime, escalate_after: int) -> Result | None:
-    """A reminder (or an escalation) when the stage has waited past its interval, else None."""
+def remind(
+    wf: Workflow,
+    state: CRState,
+    now: datetime,
+    escalate_after: int,
+    elapsed: Callable[[datetime, datetime], float] | None = None,
+) -> Result | None:
+    """A reminder (or an escalation) when the stage has waited past its interval, else None.
+
+    Reminders go only to the actors who still owe a reply. Escalations are internal: to
+    the next role in `escalate_to`, or, when that role is itself the one late, to the
+    `escalate_instead` roles; the late actors are copied unless they are `external`.
+    `elapsed` measures waiting hours (business days); by default every hour counts.
+    """
     stage = wf.stage(state.stage)
     if stage is None or state.held or stage.remind_hours <= 0:
         return None
     since = state.reminded_at or state.entered_at
-    if now - since < timedelta(hours=stage.remind_hours):
+    hours = elapsed(since, now) if elapsed else (now - since).total_seconds() / 3600
+    if hours < stage.remind_hours:
+        return None
+    late = owed(wf, state)
+    if not late:
         return None
     count = state.reminders + 1
     state = replace(state, reminders=count, reminded_at=now)
     context = {
         "count": count,
+        "reminders_sent": min(count - 1, escalate_after),
         "waiting_hours": round((now - state.entered_at).total_seconds() / 3600),
+        "late": " and ".join(wf.roles[r].title for r in late if r in wf.roles),
     }
     level = count - escalate_after
     if level <= 0 or not wf.escalate_to:
-        mail = Mail("notice/reminder", to_roles=stage.actors, cc_roles=stage.copy, context=context)
+        cc = tuple(r for r in stage.copy if r not in late)
+        mail = Mail("notice/reminder", to_roles=late, cc_roles=cc, context=context)
         return Result(state, (Audit("reminder", f"reminder {count} sent"), mail))
     target = wf.escalate_to[min(level, len(wf.escalate_to)) - 1]
-    mail = Mail(
-        "notice/escalation",
-        to_roles=(target,),
-        cc_roles=stage.actors,
-        context={**context, "level": level},
-    )
-    return Result(state, (Audit("escalation", f"escalated to {wf.roles[target].title}"), mail))
+    to = (target,) if target not in late else tuple(r for r in wf.escalate_instead if r not in late)
+    if not to:
+        return Result(state, (Audit("escalation", "no one to escalate to who is not late"),))
+    cc = tuple(r for r in late if r not in wf.external and r not in to)
+    mail = Mail("notice/escalation", to_roles=to, cc_roles=cc, context={**context, "level": level})
+    titles = " and ".join(wf.roles[r].title for r in to if r in wf.roles)
+    return Result(state, (Audit("escalation", f"escalated to {titles}"), mail))
 
 
 def owed(wf: Workflow, state: CRState) -> tuple[str, ...]:

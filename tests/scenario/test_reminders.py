@@ -52,7 +52,11 @@ def test_reminders_then_escalations(desk):
     ]
     assert sent[0][1][0] == "amardeep@ft.example"
     assert sent[2][1][0] == "priya@ft.example", "first escalation goes to the CSM"
-    assert sent[3][1][0] == "amardeep@ft.example", "then to the executive"
+    late_exec = sent[3][1]
+    assert late_exec[0] == "priya@ft.example" and "sumesh@ft.example" in late_exec, (
+        "the executive is the late one: the CSM and management instead"
+    )
+    assert "dana@acme.example" not in {a for _, to in sent[2:] for a in to}
     reminder = desk.last_mail_to("sumesh@ft.example", cr_id)
     assert reminder is not None
     assert desk.events(cr_id, {"reminder", "escalation"})

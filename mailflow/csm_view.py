@@ -1,0 +1,99 @@
+"""What a CSM asks on the command line: whom each CR waits on, since when, and what to chase.
+
+`mailflow cr list` prints it; `mailflow remind --dry-run` shows what the next reminder
+sweep would send. A filter naming an unknown stage, account or person is an error that
+lists the known ones, never an empty answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from mailflow import progress, reminders
+from mailflow.app import App, build_app
+from mailflow.errors import NotFound
+from mailflow.store.tables import ChangeRequest
+
+
+def stage_key(app: App, given: str) -> str:
+    """A stage or end state named by its key or its title, case-insensitively."""
+    wf = app.workflow
+    known = [(s.name, s.title) for s in wf.stages] + [(e.name, e.title) for e in wf.ends.values()]
+    wanted = given.strip().lower()
+    for key, title in known:
+        if wanted in (key.lower(), title.lower()):
+            return key
+    names = "; ".join(f"{title} ({key})" for key, title in known)
+    raise NotFound(f"no stage {given!r}; the stages are: {names}")
+
+
+def account_key(app: App, given: str) -> str:
+    """An account named by its key or its name."""
+    for account in app.settings.accounts:
+        if given.lower() in (account.key.lower(), account.name.lower()):
+            return account.key
+    names = ", ".join(a.key for a in app.settings.accounts)
+    raise NotFound(f"no account {given!r}; the accounts are: {names}")
+
+
+def person(app: App, given: str) -> str:
+    """A configured person's address, named by address or name."""
+    for p in app.settings.people:
+        if given.lower() in (p.email, p.name.lower()):
+            return p.email
+    names = ", ".join(p.email for p in app.settings.people)
+    raise NotFound(f"no person {given!r}; the people are: {names}")
+
+
+def waiting_table(app: App, crs: Sequence[ChangeRequest], now: datetime) -> str:
+    """One line per CR: id, stage, whom it waits on and since when, overdue marked."""
+    if not crs:
+        return "no change requests"
+    rows = [("ID", "ACCOUNT", "STAGE", "WAITING ON", "SINCE", "TITLE")]
+    for cr in crs:
+        wait = progress.waiting(app, cr, now)
+        stage = app.workflow.title_of(cr.stage) + (" (on hold)" if cr.held else "")
+        who = ", ".join(wait.people) or ("-" if not wait.roles else wait.titles)
+        since = f"{wait.since:%Y-%m-%d} ({progress.waited(app, cr, now)})" if wait.roles else "-"
+        since += "  OVERDUE" if wait.overdue else ""
+        rows.append((cr.id, cr.account, stage, who, since, cr.title[:50]))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True)) + "  " + r[5]
+        for r in rows
+    )
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `mailflow remind` to the main parser."""
+    remind = sub.add_parser(
+        "remind", parents=[common], help="send the reminders and escalations that are due"
+    )
+    remind.add_argument(
+        "--dry-run", action="store_true", help="only list what would be sent, to whom and why"
+    )
+    remind.set_defaults(func=cmd_remind)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from mailflow.cli_cr import _now
+
+    app = build_app(args.config)
+    now = _now()
+    if args.dry_run:
+        with app.db.session() as session:
+            lines = reminders.preview(app, session, now)
+        print("\n".join(lines) if lines else "nothing is due")
+        return 0
+    sent = 0
+    with app.db.session() as session:
+        ids = reminders.open_ids(app, session)
+    for cr_id in ids:
+        with app.db.transaction() as session:
+            cr = session.get(ChangeRequest, cr_id)
+            sent += bool(cr is not None and reminders.send(app, session, cr, now))
+    print(f"{sent} reminder(s) or escalation(s) queued")
+    return 0

@@ -1,0 +1,88 @@
+"""Reminders and escalations: who is chased, why, and what the next sweep would send.
+
+The engine decides (engine.remind: only the actors who still owe a reply; escalations
+internal, around a late executive); this module feeds it the CR, the business-day
+calendar and the out-of-office notes, and carries the result out or only describes it
+(`mailflow remind --dry-run`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from mailflow.app import App
+from mailflow.effects import carry_out, state_of
+from mailflow.store.tables import AuditEvent, ChangeRequest
+from mailflow.workflow import engine
+from mailflow.workflow.engine import Mail, Result
+
+
+def open_ids(app: App, session: Session) -> list[str]:
+    """The CRs a sweep looks at: not ended, not on hold (a held CR is never chased)."""
+    return list(
+        session.exec(
+            select(ChangeRequest.id)
+            .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+            .where(col(ChangeRequest.held).is_(False))
+            .order_by(col(ChangeRequest.id))
+        ).all()
+    )
+
+
+def due(app: App, cr: ChangeRequest, now: datetime) -> Result | None:
+    """The reminder or escalation this CR is due now, or None."""
+    account = app.settings.account(cr.account)
+    state = state_of(cr, account.currency if account else "")
+    elapsed = app.settings.schedule.calendar.hours_between
+    return engine.remind(app.workflow, state, now, app.settings.escalate_after, elapsed)
+
+
+def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
+    """Carry out what is due on one CR, in the caller's transaction; True when sent."""
+    result = due(app, cr, now)
+    if result is None:
+        return False
+    notes = session.exec(
+        select(AuditEvent.detail)
+        .where(AuditEvent.cr_id == cr.id)
+        .where(AuditEvent.kind == "auto-reply")
+        .where(AuditEvent.at >= cr.entered_at)
+    ).all()
+    context = {"autoreplies": list(notes)}
+    carry_out(app, session, cr, result, now=now, actor="mailflow", context=context)
+    return True
+
+
+def preview(app: App, session: Session, now: datetime) -> list[str]:
+    """One line per mail the next sweep would send: CR, what, to whom, copied, and why."""
+    lines = []
+    for cr_id in open_ids(app, session):
+        cr = session.get(ChangeRequest, cr_id)
+        result = due(app, cr, now) if cr is not None else None
+        if cr is None or result is None:
+            continue
+        for mail in (e for e in result.effects if isinstance(e, Mail)):
+            to = _people(app, cr, mail.to_roles)
+            cc = _people(app, cr, mail.cc_roles)
+            why = (
+                f"waiting {mail.context.get('waiting_hours')} h at "
+                f"{app.workflow.title_of(cr.stage)} for the {mail.context.get('late')}"
+            )
+            kind = mail.template.removeprefix("notice/")
+            line = f"{cr.id}  {kind} {mail.context.get('count')}  to {', '.join(to) or '-'}"
+            line += f"  cc {', '.join(cc)}" if cc else ""
+            lines.append(f"{line}  ({why})")
+    return lines
+
+
+def _people(app: App, cr: ChangeRequest, roles: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for role in roles:
+        out += [
+            p.email
+            for p in app.directory.holders(role, cr.account, cr.assignee)
+            if p.email not in out
+        ]
+    return out
