@@ -273,6 +273,7 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         remarks=lower("remarks"),
         conditions=lower("conditions"),
         retractions=lower("retractions"),
+        stems=lower("stems"),
         doubts=lower("doubts"),
         field_names=frozenset(field_names - {""}),
     )
@@ -284,7 +285,6 @@ _READING_LISTS = (
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
-        stems=lower("stems"),
     if not isinstance(raw, dict) or "name" not in raw:
         problems.add(f"stages[{index}]", "must be a table with a name")
         raw = {"name": f"#{index}"} if not isinstance(raw, dict) else {"name": f"#{index}", **raw}
