@@ -225,6 +225,8 @@ class Daemon:
                 s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)
             }
             previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._on_hangup)
+        if once:
+            self._blocked_until = 0.0  # asked to read now: a pause from a fault is over
         try:
             log.info("%s", self._describe())
             self._beat(started=True)

@@ -11,6 +11,7 @@ Tables added after a release without a migration of their own are created direct
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ HEAD = "0002"
 def _config(conn: Connection) -> Config:
     from alembic.config import Config
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up is not news
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
