@@ -14,7 +14,7 @@ from typing import Any
 
 from mailflow.workflow.checks import check_reply
 from mailflow.workflow.conventions import Conventions
-from mailflow.workflow.definition import ANYONE, Command, Stage, Workflow
+from mailflow.workflow.definition import ANYONE, Command, Reply, Stage, Workflow
 from mailflow.workflow.fields import expected
 from mailflow.workflow.reasons import Question, Refusal
 
@@ -99,6 +99,38 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     command = wf.command(said.verb)
     if command is not None:
         return _command(wf, state, actor, said, command, now)
+    admitted = _admitted(wf, state, actor, said)
+    if isinstance(admitted, Result):
+        return admitted
+    stage, reply, acting = admitted
+    conv = state.conventions
+    if state.currency and not conv.currency:
+        conv = replace(conv, currency=state.currency)
+    checked = check_reply(wf, dict(state.fields), conv, reply, said.text, dict(said.fields),
+                          said.attachments, now, state.entered_at)  # fmt: skip
+    if checked.problem is not None:
+        reason, detail, context = checked.problem
+        kept = replace(state, fields={**state.fields, **checked.remember})
+        return _refuse(wf, kept, actor, Refusal(reason), detail, context)
+    new_fields = {**state.fields, **checked.values}
+    if reply.reason and said.text:
+        new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
+    state = replace(state, fields=new_fields)
+    said_as = f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
+    decision = Audit("decision", said_as + (f" — {said.text}" if said.text else ""))
+    spec = wf.verb(said.verb)
+    if stage.act == "all" and spec is not None and spec.affirmative:
+        voted = _vote(wf, state, actor, acting, stage, said, decision)
+        if isinstance(voted, Result):
+            return voted
+        state = voted
+    return _answered(wf, state, reply, acting, said, decision, list(checked.recorded), now)
+
+
+def _admitted(
+    wf: Workflow, state: CRState, actor: Actor, said: Said
+) -> tuple[Stage, Reply, frozenset[str]] | Result:
+    """The stage, the reply it takes and the sender's acting roles; or why not."""
     if wf.is_end(state.stage):
         return _refuse(wf, state, actor, Refusal.ENDED, f"it is already {wf.title_of(state.stage)}")
     stage = wf.stage(state.stage)
@@ -107,91 +139,58 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
         return _refuse(wf, state, actor, Refusal.ON_HOLD, "it is on hold; a CSM can RESUME it")
     reply = stage.reply(said.verb)
     if reply is None:
-        return _refuse(
-            wf,
-            state,
-            actor,
-            Refusal.NOT_EXPECTED,
-            f'"{said.verb}" is not one of the replies the stage "{stage.title}" takes',
-            {"verb": said.verb},
-        )
+        why = f'"{said.verb}" is not one of the replies the stage "{stage.title}" takes'
+        return _refuse(wf, state, actor, Refusal.NOT_EXPECTED, why, {"verb": said.verb})
     acting = actor.roles & set(stage.actors)
     if not acting:
         return _refuse(wf, state, actor, Refusal.WRONG_SENDER, _who(wf, stage))
-    conv = state.conventions
-    if state.currency and not conv.currency:
-        conv = replace(conv, currency=state.currency)
-    checked = check_reply(
-        wf,
-        dict(state.fields),
-        conv,
-        reply,
-        said.text,
-        dict(said.fields),
-        said.attachments,
-        now,
-        state.entered_at,
-    )
-    if checked.problem is not None:
-        reason, detail, context = checked.problem
-        kept = replace(state, fields={**state.fields, **checked.remember})
-        return _refuse(wf, kept, actor, Refusal(reason), detail, context)
-    values, recorded = checked.values, list(checked.recorded)
-    new_fields = {**state.fields, **values}
-    if reply.reason and said.text:
-        new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
-    state = replace(state, fields=new_fields)
-    decision = Audit(
-        "decision",
-        f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
-        + (f" — {said.text}" if said.text else ""),
-    )
-    if stage.act == "all" and wf.verb(said.verb) and wf.verb(said.verb).affirmative:  # type: ignore[union-attr]
-        voted = {role for role, verb in state.votes if verb == said.verb}
-        if acting <= voted:
-            return _refuse(
-                wf, state, actor, Refusal.ALREADY_DECIDED, "your reply is already recorded"
-            )
-        votes = state.votes + tuple((role, said.verb) for role in sorted(acting - voted))
-        state = replace(state, votes=votes)
-        waiting = [r for r in stage.actors if r not in {role for role, _ in votes}]
-        if waiting:
-            titles = ", ".join(wf.roles[r].title for r in waiting)
-            return Result(
-                state,
-                (
-                    decision,
-                    Mail(
-                        "notice/vote_recorded",
-                        to_sender=True,
-                        context={"verb": said.verb, "waiting": titles},
-                    ),
-                ),
-            )
+    return stage, reply, frozenset(acting)
+
+
+def _vote(
+    wf: Workflow,
+    state: CRState,
+    actor: Actor,
+    acting: frozenset[str],
+    stage: Stage,
+    said: Said,
+    decision: Audit,
+) -> CRState | Result:
+    """At a stage every actor must approve: record this vote; the stage waits for the rest."""
+    voted = {role for role, verb in state.votes if verb == said.verb}
+    if acting <= voted:
+        return _refuse(wf, state, actor, Refusal.ALREADY_DECIDED, "your reply is already recorded")
+    votes = state.votes + tuple((role, said.verb) for role in sorted(acting - voted))
+    state = replace(state, votes=votes)
+    waiting = [r for r in stage.actors if r not in {role for role, _ in votes}]
+    if not waiting:
+        return state
+    titles = ", ".join(wf.roles[r].title for r in waiting)
+    context = {"verb": said.verb, "waiting": titles}
+    return Result(state, (decision, Mail("notice/vote_recorded", to_sender=True, context=context)))
+
+
+def _answered(
+    wf: Workflow,
+    state: CRState,
+    reply: Reply,
+    acting: frozenset[str],
+    said: Said,
+    decision: Audit,
+    recorded: list[str],
+    now: datetime,
+) -> Result:
+    """The reply is taken: acknowledge it, and move on when it leads somewhere."""
+    context: dict[str, Any] = {"verb": said.verb, "text": said.text, "recorded": recorded}
     if reply.to is None:
         told = tuple(r for r in reply.notify if r not in acting)
-        effects: list[Effect] = [
-            decision,
-            Mail(
-                "notice/accepted",
-                to_sender=True,
-                context={"verb": said.verb, "text": said.text, "recorded": recorded},
-            ),
-        ]
+        effects: list[Effect] = [decision, Mail("notice/accepted", to_sender=True, context=context)]
         if told:
-            effects.append(
-                Mail("notice/update", to_roles=told, context={"verb": said.verb, "text": said.text})
-            )
+            update = {"verb": said.verb, "text": said.text}
+            effects.append(Mail("notice/update", to_roles=told, context=update))
         return Result(state, tuple(effects))
     ack = Mail(
-        "notice/accepted",
-        to_sender=True,
-        context={
-            "verb": said.verb,
-            "text": said.text,
-            "next": wf.title_of(reply.to),
-            "recorded": recorded,
-        },
+        "notice/accepted", to_sender=True, context={**context, "next": wf.title_of(reply.to)}
     )
     return _enter(wf, state, reply.to, now, (decision, ack))
 
