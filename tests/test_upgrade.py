@@ -19,12 +19,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from mailflow.cli import main
 from mailflow.errors import SchemaOutdated
 from mailflow.store import schema
 from mailflow.store.session import Database
+from mailflow.store.tables import ChangeRequest
 from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
@@ -94,6 +95,11 @@ def _old_database(tmp_path: Path, url: str) -> Path:
     return _config(tmp_path, url)
 
 
+def _cr_ids(desk: Desk) -> set[str]:
+    with desk.app.db.session() as session:
+        return set(session.exec(select(ChangeRequest.id)).all())
+
+
 def _upgrade_and_use(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
     config = _old_database(tmp_path, url)
     with pytest.raises(SchemaOutdated, match="mailflow db upgrade"):
@@ -108,7 +114,10 @@ def _upgrade_and_use(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str
     engine.dispose()
     desk = Desk(tmp_path / "desk", url)
     try:
-        cr_id = desk.open_cr()
+        before = _cr_ids(desk)
+        desk.open_cr()
+        # the new CR, whatever the years of the old one and of the test clock
+        (cr_id,) = _cr_ids(desk) - before
         desk.say("integration@ft.example", cr_id, "IS CR")
         assert desk.stage(cr_id) == "in_principle"
     finally:
