@@ -28,13 +28,18 @@ if TYPE_CHECKING:
 # costs about 0.6 s to import, which every command would otherwise pay at start.
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
-HEAD = "0002"
+HEAD = "0003"
+
+
+def _quiet() -> None:
+    """Alembic logs its plugin set-up at INFO when first imported: not news to anyone."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _config(conn: Connection) -> Config:
+    _quiet()
     from alembic.config import Config
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up is not news
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = conn
@@ -73,6 +78,7 @@ def _stamped(conn: Connection) -> str | None:
 
 def create(conn: Connection) -> None:
     """A new database: every table as the code defines it, stamped with the newest revision."""
+    _quiet()
     from alembic import command
 
     SQLModel.metadata.create_all(conn)
@@ -81,6 +87,7 @@ def create(conn: Connection) -> None:
 
 def upgrade(conn: Connection) -> tuple[str, str]:
     """Bring the database to the newest revision; returns (from, to)."""
+    _quiet()
     from alembic import command
 
     before = revision(conn) or BASELINE
