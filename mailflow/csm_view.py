@@ -1,8 +1,9 @@
 """What a CSM asks on the command line: whom each CR waits on, since when, and what to chase.
 
 `mailflow cr list` prints it; `mailflow remind --dry-run` shows what the next reminder
-sweep would send. A filter naming an unknown stage, account or person is an error that
-lists the known ones, never an empty answer.
+sweep would send; `mailflow digest` sends the weekly digests now. A filter naming an
+unknown stage, account or person is an error that lists the known ones, never an empty
+answer.
 """
 
 from __future__ import annotations
@@ -76,6 +77,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="only list what would be sent, to whom and why"
     )
     remind.set_defaults(func=cmd_remind)
+    digest = sub.add_parser(
+        "digest",
+        parents=[common],
+        help="send the weekly digests now (each person gets one a week at most)",
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="only list who would get which digest"
+    )
+    digest.set_defaults(func=cmd_digest)
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
@@ -96,4 +106,18 @@ def cmd_remind(args: argparse.Namespace) -> int:
             cr = session.get(ChangeRequest, cr_id)
             sent += bool(cr is not None and reminders.send(app, session, cr, now))
     print(f"{sent} reminder(s) or escalation(s) queued")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Send (or, with --dry-run, list) the weekly digests now, whatever the weekday."""
+    from mailflow import digest_mail
+    from mailflow.cli_cr import _now
+
+    app = build_app(args.config)
+    if args.dry_run:
+        lines = digest_mail.preview(app, _now())
+        print("\n".join(lines) if lines else "nobody gets a digest")
+        return 0
+    print(f"{digest_mail.send(app, _now())} digest(s) queued")
     return 0

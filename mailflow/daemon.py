@@ -21,7 +21,7 @@ from typing import Any
 import schedule
 from sqlmodel import select
 
-from mailflow import pipeline, reminders
+from mailflow import digest_mail, pipeline, reminders
 from mailflow.app import App
 from mailflow.errors import (
     HandleLater,
@@ -191,12 +191,17 @@ class Daemon:
         self.counts.reminders += count
         return count
 
+    def send_digests(self) -> int:
+        """The weekly digests, once the configured weekday and hour have come."""
+        return digest_mail.send_due(self.app, self.clock())
+
     def cycle(self) -> None:
         """One pass of every job, each guarded so one failing job does not stop the others."""
         for job in (
             self.process_inbox,
             self.deliver_outbox,
             self.send_reminders,
+            self.send_digests,
             self.deliver_outbox,
         ):
             if self.stopping:
@@ -270,6 +275,9 @@ class Daemon:
         jobs.every(10).seconds.do(self._guarded, self.deliver_outbox)
         jobs.every(max(1, round(settings.reminder_check_minutes or 15))).minutes.do(
             self._guarded, self.send_reminders
+        )
+        jobs.every(max(1, round(settings.reminder_check_minutes or 15))).minutes.do(
+            self._guarded, self.send_digests
         )
         log.info("mailflow is running; stop it with SIGTERM or Ctrl-C")
         while not self.stopping:

@@ -104,6 +104,8 @@ class Workflow:
     external: tuple[str, ...] = ()
     confirm_by_mail: tuple[str, ...] = ()
     escalate_instead: tuple[str, ...] = ()
+    # who gets a weekly digest of the CRs that wait on them (thread owners get their own)
+    digest_waiting: tuple[str, ...] = ()
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -196,6 +198,7 @@ def build_workflow(
         external=_strings(data.get("external")),
         confirm_by_mail=_strings(data.get("confirm_by_mail")),
         escalate_instead=_strings(data.get("escalate_instead")),
+        digest_waiting=_strings(data.get("digest_waiting")),
     )
     check(workflow, problems.add, template_exists)
     problems.raise_if_any()

@@ -58,6 +58,7 @@ def check(wf: Workflow, bad: Report, template_exists: Callable[[str], bool] | No
         ("external", wf.external),
         ("confirm_by_mail", wf.confirm_by_mail),
         ("escalate_instead", wf.escalate_instead),
+        ("digest_waiting", wf.digest_waiting),
     ):
         for role_name in names:
             if role_name not in wf.roles:
