@@ -18,6 +18,7 @@ from mailflow.app import App
 from mailflow.effects import audit, carry_out, state_of
 from mailflow.mail.parse import Inbound
 from mailflow.outcome import tell_sender
+from mailflow.security import stranger_note
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow import engine
@@ -74,6 +75,8 @@ def tell_stranger(
         )
     if answer:
         tell_sender(app, session, msg, Refusal.NOT_AUTHORIZED.template, now)
+    if cr is not None:  # answered now or earlier today: the CSM hears of it apart
+        stranger_note.tell_csm(app, session, msg, cr, now)
 
 
 def refuse(

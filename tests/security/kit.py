@@ -116,6 +116,9 @@ def fill(desk: Desk, cr_id: str, name: str, **values: str) -> bytes:
     return _PLACEHOLDER.sub(resolve, text).encode("utf-8")
 
 
+STRANGER_NOTE = "notice/stranger_note"
+
+
 @dataclass
 class Outcome:
     """What one attack mail caused."""
@@ -126,6 +129,8 @@ class Outcome:
     answers: list[tuple[str, list[str]]]
     answer_data: list[bytes]
     evidence: list[Evidence]
+    # the separate notes to the CR's CSM that someone outside it wrote (not answers)
+    notes: list[tuple[str, list[str]]]
 
 
 def attack(desk: Desk, cr_id: str | None, name: str, **values: str) -> Outcome:
@@ -145,13 +150,15 @@ def attack(desk: Desk, cr_id: str | None, name: str, **values: str) -> Outcome:
         )
     )
     events = desk.events(cr_id)[before_events:] if cr_id else []
+    sent = desk.templates_sent(before_rows)
     return Outcome(
         moved=moved,
         ledger=desk.ledger()[-1],
         refusals=[e.detail for e in events if e.kind == "refusal"],
-        answers=desk.templates_sent(before_rows),
-        answer_data=[r.data for r in desk.outbox()[before_rows:]],
+        answers=[a for a in sent if a[0] != STRANGER_NOTE],
+        answer_data=[r.data for r in desk.outbox()[before_rows:] if r.template != STRANGER_NOTE],
         evidence=evidence_of(desk, cr_id)[before_evidence:] if cr_id else [],
+        notes=[a for a in sent if a[0] == STRANGER_NOTE],
     )
 
 
@@ -184,6 +191,7 @@ def assert_stranger(out: Outcome, address: str) -> None:
     assert not out.moved, "the CR moved"
     assert (out.ledger.outcome, out.ledger.reason) == ("answered", "not_authorized")
     assert out.answers == [("explain/not_authorized", [address])]
+    assert out.notes in ([], [(STRANGER_NOTE, [CSM])]), "only the CSM hears of it apart"
     answer = out.answer_data[0]
     assert CR_TITLE not in answer and b"X-Mailflow-CR" not in answer
     assert b"In principle" not in answer and b"Triage" not in answer
