@@ -90,3 +90,13 @@ def test_a_stages_own_words_stand_beside_its_verbs_and_only_there(stage, text, v
 
     read = read_reply(load_workflow(), stage, text)
     assert (read.verb if isinstance(read, Decision) else None) == verb, read
+
+
+def test_a_yes_carrying_a_figure_its_step_does_not_take_is_asked_back(desk):
+    cr_id = walk_to(desk, "in_principle")
+    desk.say("dana@acme.example", cr_id, "Approved\nCost: USD 5,000")
+    assert desk.stage(cr_id) == "in_principle"
+    entry = desk.ledger()[-1]
+    assert entry.outcome == "answered" and "Cost: USD 5,000" in entry.reason
+    desk.say("dana@acme.example", cr_id, "Approved")
+    assert desk.ledger()[-1].outcome == "applied"

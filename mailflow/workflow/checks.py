@@ -48,12 +48,36 @@ def check_reply(
     if reply.reason and not said_text:
         detail = f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'"
         return Checked(("missing_reason", detail, {}))
+    stray = _stray_field(wf, reply, said_fields)
+    if stray is not None:
+        return stray
     read = _read_fields(wf, conv, reply, said_fields, now)
     if read.problem is not None:
         return read
     if reply.attachment and attachments == 0:
         return Checked(("missing_attachment", f"{reply.verb} needs the document attached", {}))
     return _plausible(wf, fields, conv, read, entered_at)
+
+
+def _stray_field(wf: Workflow, reply: Reply, said_fields: dict[str, str]) -> Checked | None:
+    """A yes that also carries a figure this step does not take ("Approved / Cost: 5,000")
+    may be a condition in disguise: it is asked back, never recorded without the figure."""
+    spec = wf.verb(reply.verb)
+    if spec is None or not spec.affirmative:
+        return None
+    taken = {*reply.fields, *reply.optional}
+    for key, value in said_fields.items():
+        name = next((n for n, f in wf.fields.items() if key in (n, f.label.lower())), None)
+        if name is None or name in taken:
+            continue
+        label = wf.fields[name].label
+        detail = (
+            f"your reply also says '{label}: {value}', which this step does not record, so it "
+            f"may change what {reply.verb} means. If {reply.verb} is your whole answer, reply "
+            f"with just {reply.verb}; a change to the {label.lower()} goes to the CSM"
+        )
+        return Checked(("bad_field", detail, {}))
+    return None
 
 
 def _read_fields(
