@@ -68,17 +68,29 @@ def meaning(
 
 
 def writable(folder: Path) -> str:
-    """'' when the folder exists or can be made and a file can be written in it."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".mailflow-check-"):
-            pass
-    except FileExistsError:
-        return f"is {folder}, which is a file, not a folder"
+    """'' when the folder exists and a file can be written in it, or when it can be made.
+
+    Nothing is created: `check` and `explain` must leave the disk as they found it, so a
+    missing folder is judged by its nearest existing parent.
+    """
+    if folder.exists():
+        if not folder.is_dir():
+            return f"is {folder}, which is a file, not a folder"
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".mailflow-check-"):
+                pass
+        except OSError as exc:
+            return f"is {folder}, which cannot be written: {exc.strerror or exc}"
+        return ""
+    parent = folder.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"is {folder}, which cannot be made: {parent} is a file, not a folder"
+    try:  # a trial folder, removed at once: os.access says yes to root even under /proc
+        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".mailflow-check-"))
     except OSError as exc:
-        return f"is {folder}, which cannot be written: {exc.strerror or exc}"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"is {folder}, which cannot be written"
+        return f"is {folder}, which cannot be made in {parent}: {exc.strerror or exc}"
     return ""
 
 
