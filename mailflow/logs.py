@@ -82,14 +82,20 @@ class JsonFormatter(logging.Formatter):
 HUMAN = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup(fmt: str = "text", verbose: bool = False, stream: Any = None) -> logging.Handler:
-    """Replace the root logger's handlers with one that writes `fmt` ("text" or "json")."""
+def setup(
+    fmt: str = "text", verbose: bool = False, stream: Any = None, force: bool = False
+) -> logging.Handler | None:
+    """Give the root logger a handler writing `fmt` ("text" or "json").
+
+    As logging.basicConfig does, nothing changes when the root logger already has a
+    handler (a host application's, or a test runner's), unless `force` adds one anyway.
+    """
+    root = logging.getLogger()
+    if root.handlers and not force:
+        return None
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(HUMAN))
     handler.addFilter(Redact())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     return handler

@@ -19,7 +19,6 @@ from typing import Any
 from mailflow import logs
 from mailflow.canary import Canary
 from mailflow.daemon import Daemon
-from mailflow.metrics import Metrics
 from mailflow.outcome import Handled
 from mailflow.transport.base import Outcome, RawMessage, Source
 from mailflow.transport.factory import open_sink
@@ -95,6 +94,9 @@ def attach(daemon: Daemon) -> Callable[[], None]:
     watched = Watched(daemon.source, canary)
     daemon.source = watched
     if settings.metrics.port:
+        # prometheus-client is an optional dependency ([web]): imported only when asked for
+        from mailflow.metrics import Metrics
+
         inner = watched.inner
         counted = hasattr(inner, "connections")
         metrics = Metrics(daemon.app, (lambda: int(inner.connections)) if counted else None)  # type: ignore[attr-defined]

@@ -62,7 +62,7 @@ def test_metrics_are_scraped_over_http_with_prometheus_names(tmp_path):
 
 def test_json_logs_of_a_whole_lifecycle_name_crs_and_messages_and_leak_no_secret(tmp_path):
     stream = io.StringIO()
-    handler = logs.setup("json", verbose=True, stream=stream)
+    handler = logs.setup("json", verbose=True, stream=stream, force=True)
     try:
         app = _app(tmp_path)
         logs.mask_secrets(logs.secrets_of(app.settings))
@@ -78,7 +78,7 @@ def test_json_logs_of_a_whole_lifecycle_name_crs_and_messages_and_leak_no_secret
             sent = b"".join(s.exec(select(OutboxRow.data)).all()).decode("utf-8", "replace")
         app.close()
     finally:
-        logging.getLogger().removeHandler(handler)
+        logging.getLogger().removeHandler(handler)  # type: ignore[arg-type]
     tokens = {m.group(0) for m in TOKEN_RE.finditer(sent)}
     assert len(tokens) > 20, "the lifecycle minted reply tokens"
     out = stream.getvalue()
@@ -92,13 +92,13 @@ def test_json_logs_of_a_whole_lifecycle_name_crs_and_messages_and_leak_no_secret
 
 def test_a_token_or_secret_in_a_log_line_is_masked_in_text_format_too():
     stream = io.StringIO()
-    handler = logs.setup("text", stream=stream)
+    handler = logs.setup("text", stream=stream, force=True)
     try:
         logs.mask_secrets(["hunter2-password"])
         token = "t1abcd1234567abcdefghijklmnopqrst"
         assert TOKEN_RE.search(token)
         logging.getLogger("x").warning("login hunter2-password failed; ref %s", token)
     finally:
-        logging.getLogger().removeHandler(handler)
+        logging.getLogger().removeHandler(handler)  # type: ignore[arg-type]
     line = stream.getvalue()
     assert "hunter2" not in line and token not in line and line.count("[redacted]") == 2
