@@ -200,12 +200,11 @@ def cmd_cr_set(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_report(args: argparse.Namespace) -> int:
+    from mailflow.overview import overview
+
     app = _app(args)
-    query = select(ChangeRequest).order_by(col(ChangeRequest.id))
-    if args.account:
-        query = query.where(ChangeRequest.account == args.account)
     with app.db.session() as session:
-        print(report.overview(app, session.exec(query).all(), _now()))
+        print(overview(app, session, _now(), args.account))
     return 0
 
 

@@ -98,13 +98,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
             lines = reminders.preview(app, session, now)
         print("\n".join(lines) if lines else "nothing is due")
         return 0
-    sent = 0
-    with app.db.session() as session:
-        ids = reminders.open_ids(app, session)
-    for cr_id in ids:
-        with app.db.transaction() as session:
-            cr = session.get(ChangeRequest, cr_id)
-            sent += bool(cr is not None and reminders.send(app, session, cr, now))
+    sent = reminders.sweep(app, now)
     print(f"{sent} reminder(s) or escalation(s) queued")
     return 0
 

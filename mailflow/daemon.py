@@ -180,14 +180,7 @@ class Daemon:
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""
-        count = 0
-        with self.app.db.session() as session:
-            ids = reminders.open_ids(self.app, session)
-        for cr_id in ids:
-            with self.app.db.transaction() as session:
-                cr = session.get(ChangeRequest, cr_id)
-                if cr is not None and reminders.send(self.app, session, cr, self.clock()):
-                    count += 1
+        count = reminders.sweep(self.app, self.clock(), lambda: self.stopping)
         self.counts.reminders += count
         return count
 

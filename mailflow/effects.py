@@ -18,6 +18,7 @@ from mailflow.app import App
 from mailflow.cr_view import cr_context
 from mailflow.documents import StoredFile
 from mailflow.mail.parse import Inbound
+from mailflow.reminder_due import next_reminder
 from mailflow.security import outgoing
 from mailflow.store import outbox
 from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
@@ -80,6 +81,7 @@ def _write_state(
         state.reminded_at,
     )
     cr.updated_at = now
+    cr.next_reminder_at = next_reminder(app.workflow, state, app.settings.schedule.calendar)
     for name, spec in app.workflow.fields.items():
         if spec.type == "person" and name in cr.fields:
             cr.assignee = str(cr.fields[name])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -132,42 +131,4 @@ def workflow_mermaid(wf: Workflow) -> str:
             out.append(f"    note right of {wf.start}: {c.verb} at any stage → {c.to}")
     for end in wf.ends:
         out.append(f"    {end} --> [*]")
-    return "\n".join(out)
-
-
-def overview(app: App, crs: Sequence[ChangeRequest], now: datetime) -> str:
-    """Where the CRs stand: per stage how many wait and for how long, then the overdue ones."""
-    wf = app.workflow
-    if not crs:
-        return "no change requests"
-    out = [
-        "Open change requests by stage:",
-        f"  {'STAGE':<36}{'OPEN':>5}{'OVERDUE':>9}{'OLDEST (days)':>15}",
-    ]
-    overdue: list[tuple[ChangeRequest, float]] = []
-    for stage in wf.stages:
-        here = [cr for cr in crs if cr.stage == stage.name]
-        if not here:
-            continue
-        waits = [(cr, (now - cr.entered_at).total_seconds() / 3600) for cr in here]
-        late = [
-            (cr, h)
-            for cr, h in waits
-            if stage.remind_hours and h > stage.remind_hours and not cr.held
-        ]
-        overdue += late
-        oldest = max(h for _, h in waits) / 24
-        out.append(f"  {stage.title[:35]:<36}{len(here):>5}{len(late):>9}{oldest:>15.1f}")
-    ended = [(end, sum(1 for cr in crs if cr.stage == end.name)) for end in wf.ends.values()]
-    out += ["", "Ended: " + ", ".join(f"{end.title} {n}" for end, n in ended)]
-    held = [cr for cr in crs if cr.held]
-    if held:
-        out.append("On hold: " + ", ".join(cr.id for cr in held))
-    if overdue:
-        out += ["", "Overdue (waiting longer than the stage's reminder interval):"]
-        for cr, hours in sorted(overdue, key=lambda item: -item[1]):
-            out.append(
-                f"  {cr.id}  {wf.title_of(cr.stage):<30} {hours / 24:5.1f} days, "
-                f"{cr.reminders} reminder(s)  {cr.title[:40]}"
-            )
     return "\n".join(out)

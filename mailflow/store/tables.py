@@ -33,6 +33,9 @@ class ChangeRequest(SQLModel, table=True):
     entered_at: datetime = Field(default_factory=utcnow)
     reminders: int = 0
     reminded_at: datetime | None = None
+    # When the reminder sweep must look at this CR next (None: never, as when it is ended
+    # or on hold); indexed, so a sweep with nothing due reads no rows (reminder_due.py).
+    next_reminder_at: datetime | None = Field(default=None, index=True)
     assignee: str | None = None
     opened_by: str = ""
     thread_root: str = ""

@@ -35,7 +35,9 @@ class BusinessCalendar:
             return 0.0
         if self.every_day:
             return (end - start).total_seconds() / 3600
-        total, day = 0.0, start.date()
+        # summed as timedeltas (whole microseconds), divided once: exact, so after() below
+        # is its inverse to the second
+        total, day = timedelta(0), start.date()
         for _ in range(_MAX_DAYS):
             if day > end.date():
                 break
@@ -43,9 +45,36 @@ class BusinessCalendar:
                 day_start = datetime.combine(day, time(0), tzinfo=start.tzinfo)
                 lo = max(start, day_start)
                 hi = min(end, day_start + timedelta(days=1))
-                total += max(0.0, (hi - lo).total_seconds() / 3600)
+                total += max(timedelta(0), hi - lo)
             day += timedelta(days=1)
-        return total
+        return total.total_seconds() / 3600
+
+    def after(self, start: datetime, hours: float) -> datetime | None:
+        """The first moment at which `hours` business hours have passed since start.
+
+        The inverse of hours_between, so a due time can be stored and found by an index;
+        rounded up to the whole second, so hours_between(start, after(...)) >= hours
+        holds despite floating point. None when no business day comes within the horizon.
+        """
+        if hours <= 0:
+            return start
+        if self.every_day:
+            return _ceil_second(start + timedelta(hours=hours))
+        left, day = hours * 3600.0, start.date()
+        for _ in range(_MAX_DAYS):
+            day_start = datetime.combine(day, time(0), tzinfo=start.tzinfo)
+            if self.counts(day):
+                lo = max(start, day_start)
+                span = (day_start + timedelta(days=1) - lo).total_seconds()
+                if span >= left:
+                    return _ceil_second(lo + timedelta(seconds=left))
+                left -= span
+            day += timedelta(days=1)
+        return None
+
+
+def _ceil_second(at: datetime) -> datetime:
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def parse_weekdays(names: list[str]) -> frozenset[int]:

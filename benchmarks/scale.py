@@ -1,0 +1,179 @@
+"""The service at scale on SQLite: the reminder sweep with nothing due, and the commands a
+person types, at 1,000 and 100,000 CRs (with ten timeline events per CR).
+
+    python benchmarks/scale.py [--crs 100000] [--events 1000000] [--keep FOLDER]
+
+The databases are built with bulk inserts (SQLAlchemy core, executemany), not through the
+service, so building 100,000 CRs takes seconds; each CR's due time is computed by the
+same code the service uses (reminder_due.next_reminder). Then it prints: the idle sweep
+cycle (median of 5) at both sizes, each command's wall time run as a subprocess as a user
+would (median of 3), and `mailflow --help`. Figures only; nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mailflow.app import App, app_from_settings  # noqa: E402
+from mailflow.config import load_settings  # noqa: E402
+from mailflow.reminder_due import next_reminder  # noqa: E402
+from mailflow.reminders import sweep  # noqa: E402
+from mailflow.workflow.engine import CRState  # noqa: E402
+
+# the commands read the real clock, so the CRs wait as they would now
+NOW = datetime.now(UTC)
+CHUNK = 50_000
+KINDS = ("decision", "mail", "mail", "mail", "reminder", "refusal", "mail", "decision")
+
+
+def config(folder: Path) -> Path:
+    """The example configuration with its data folder in `folder`."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('data_dir = "mailflow-data"', f'data_dir = "{folder / "data"}"')
+    path = folder / "mailflow.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def stored(at: datetime) -> str:
+    """A UTC time as SQLAlchemy keeps it in SQLite (naive text), for the raw inserts."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def cr_id(n: int) -> str:
+    return f"CR-{2000 + n // 10_000}-{n % 10_000 + 1:04d}"
+
+
+def build(folder: Path, crs: int, events: int) -> App:
+    """A database of `crs` CRs spread over the workflow's stages and `events` timeline lines.
+
+    The schema comes from the service itself; the rows go in by the driver's executemany
+    (building an ORM object costs about a millisecond each, longer than its insert).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    app = app_from_settings(load_settings(config(folder)))
+    wf, rng = app.workflow, random.Random(11)
+    stages = [s.name for s in wf.stages]
+    waiting, ends = [s for s in stages if s != wf.start], list(wf.ends)
+    accounts = [a.key for a in app.settings.accounts]
+    calendar = app.settings.schedule.calendar
+    rows = []
+    for n in range(crs):
+        # most CRs of a long-running service are done; the open ones wait recently
+        ended = rng.random() < 0.8
+        stage = rng.choice(ends if ended else waiting)
+        entered = NOW - timedelta(hours=rng.uniform(0, 9000 if ended else 40))
+        held = rng.random() < 0.02
+        due = next_reminder(wf, CRState(stage=stage, entered_at=entered, held=held), calendar)
+        rows.append((cr_id(n), rng.choice(accounts), f"Change {n}", "", stage, held, "{}", "[]",
+                     stored(entered), 0, None, stored(due) if due else None, None,
+                     "priya@ft.example", "", "", stored(entered - timedelta(days=3)),
+                     stored(entered)))  # fmt: skip
+    raw = app.db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.executemany(
+            "INSERT INTO change_request (id, account, title, description, stage, held, fields, "
+            "votes, entered_at, reminders, reminded_at, next_reminder_at, assignee, opened_by, "
+            "thread_root, source_ref, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        years = sorted({2000 + n // 10_000 for n in range(crs)})
+        cursor.executemany(
+            "INSERT INTO cr_sequence (year, last) VALUES (?, ?)", [(y, 10_000) for y in years]
+        )
+        for first in range(0, events, CHUNK):
+            cursor.executemany(
+                "INSERT INTO audit_event (cr_id, at, stage, kind, detail, actor) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        cr_id(i % crs),
+                        stored(NOW - timedelta(minutes=events - i)),
+                        stages[i % len(stages)],
+                        KINDS[i % len(KINDS)],
+                        f"event {i}",
+                        "priya@ft.example",
+                    )
+                    for i in range(first, min(first + CHUNK, events))
+                ),  # fmt: skip
+            )
+        raw.commit()
+    finally:
+        raw.close()
+    return app
+
+
+def timed(run: Callable[[], object], times: int) -> float:
+    spans = []
+    for _ in range(times):
+        start = time.perf_counter()
+        run()
+        spans.append(time.perf_counter() - start)
+    return statistics.median(spans)
+
+
+def idle_sweep(app: App) -> float:
+    """One reminder sweep with nothing due (a moment before anything falls due)."""
+    return timed(lambda: sweep(app, NOW - timedelta(days=1)), 5)
+
+
+def command(cfg: Path, *args: str) -> float:
+    mailflow = [sys.executable, "-m", "mailflow"]
+    run = [*mailflow, *args, "--config", str(cfg)] if args else [*mailflow, "--help"]
+    # `status` exits 1 when no daemon has run here: still a full answer, timed alike
+    return timed(lambda: subprocess.run(run, check=False, capture_output=True), 3)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--crs", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="mailflow-scale-"))
+    try:
+        start = time.perf_counter()
+        small = build(folder / "small", 1_000, 10_000)
+        large = build(folder / "large", args.crs, args.events)
+        print(f"built {args.crs:,} CRs and {args.events:,} events in "
+              f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        cycle_small, cycle_large = idle_sweep(small), idle_sweep(large)
+        print(f"idle reminder sweep: {cycle_small * 1000:.1f} ms at 1,000 CRs, "
+              f"{cycle_large * 1000:.1f} ms at {args.crs:,} CRs")  # fmt: skip
+        cfg = folder / "large" / "mailflow.toml"
+        some = "CR-2000-0042"
+        stage = large.workflow.stages[2].name
+        small.close()
+        large.close()
+        print(f"{'command':<34} seconds")
+        for label, argv in (
+            ("mailflow --help", ()),
+            (f"mailflow cr show {some}", ("cr", "show", some)),
+            (f"mailflow cr list --stage {stage}", ("cr", "list", "--stage", stage)),
+            ("mailflow status", ("status",)),
+            ("mailflow cr report", ("cr", "report")),
+        ):
+            print(f"{label:<34} {command(cfg, *argv):.2f}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
