@@ -146,7 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         saved = session.get(Heartbeat, name)
         state = dict(saved.state) if saved else None
     source, sink = open_source(app.settings, state), open_sink(app.settings)
-    daemon = Daemon(app, source, sink, source_name=name)
+    from mailflow.lease import MailboxLease
+
+    lease = MailboxLease(app.db, name, app.settings.lease_seconds, app.settings.daemon_name)
+    daemon = Daemon(app, source, sink, source_name=name, lease=lease)
     detach = attach(daemon)
     try:
         daemon.run(once=args.once)
@@ -173,11 +176,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     """Counts and the watcher's health; exit 1 when unhealthy, for monitoring."""
     from mailflow.health import judge
     from mailflow.security.ratelimit import deferred_summary
-    from mailflow.store.heartbeat import all_beats
+    from mailflow.store.heartbeat import all_beats, all_daemons
 
     app = _app(args)
     with app.db.session() as session:
-        verdict = judge(all_beats(session), _now(), app.settings.unhealthy_after_seconds)
+        verdict = judge(
+            all_beats(session),
+            _now(),
+            app.settings.unhealthy_after_seconds,
+            all_daemons(session),
+        )
         ledger = session.exec(
             select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
         ).all()

@@ -93,6 +93,10 @@ class Settings:
     schedule: ScheduleSettings = ScheduleSettings()
     # a message whose handling fails this many times (across restarts) is quarantined
     quarantine_after_attempts: int = 3
+    # several daemons, one mailbox: the reader's lease runs out this long after it died
+    lease_seconds: float = 15.0
+    # this daemon's name in `mailflow status` (default host:pid:start)
+    daemon_name: str = ""
     # an older database schema is upgraded at start (after a copy of a SQLite file)
     upgrade_on_start: bool = False
     # running it for real: the status page, the Prometheus endpoint, the round-trip canary
@@ -202,6 +206,8 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
             "escalate_after",
             "unhealthy_after_seconds",
             "quarantine_after_attempts",
+            "lease_seconds",
+            "name",
         },
         "daemon",
         bad,
@@ -211,6 +217,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     reminder_check = _number(daemon, "reminder_check_minutes", 15, "daemon", bad)
     escalate_after = int(_number(daemon, "escalate_after", 2, "daemon", bad))
     quarantine_after = int(_number(daemon, "quarantine_after_attempts", 3, "daemon", bad))
+    lease_seconds = _number(daemon, "lease_seconds", 15, "daemon", bad)
 
     intake = _section(data, "intake", bad)
     _unknown(intake, {"jira_senders"}, "intake", bad)
@@ -263,6 +270,8 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         max_attach_bytes=max_attach,
         schedule=schedule,
         quarantine_after_attempts=max(1, quarantine_after),
+        lease_seconds=lease_seconds,
+        daemon_name=str(daemon.get("name") or ""),
         upgrade_on_start=db.get("upgrade_on_start") is True,
         web=web,
         metrics=metrics,

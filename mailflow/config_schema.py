@@ -64,6 +64,8 @@ class DaemonTable(_Table):
     escalate_after: int = Field(default=2, ge=0, le=100)
     unhealthy_after_seconds: float = Field(default=300, gt=0, le=7 * 86400)
     quarantine_after_attempts: int = Field(default=3, ge=1, le=100)
+    lease_seconds: float = Field(default=15, ge=1, le=3600)
+    name: str = Field(default="", max_length=200)
 
 
 class SecurityTable(_Table):

@@ -30,6 +30,7 @@ from mailflow.errors import (
     TransientError,
     TransientSendError,
 )
+from mailflow.lease import MailboxLease
 from mailflow.reload import reload_config
 from mailflow.security import ratelimit
 from mailflow.store import outbox
@@ -64,8 +65,10 @@ class Daemon:
         clock: Callable[[], datetime] = utcnow,
         on_message: Callable[[pipeline.Handled], None] | None = None,
         source_name: str = "",
+        lease: MailboxLease | None = None,
     ) -> None:
         self.app, self.source, self.sink, self.clock = app, source, sink, clock
+        self.lease = lease  # None: the only daemon, it always reads (tests, the demo)
         self.on_message = on_message
         self.source_name = source_name or type(source).__name__
         self.stopping = False
@@ -79,9 +82,16 @@ class Daemon:
         """Finish the current message, then leave the loop."""
         self.stopping = True
 
+    @property
+    def reading(self) -> bool:
+        """Whether this daemon reads the mailbox now (it holds the lease, or there is none)."""
+        return self.lease is None or self.lease.holds
+
     def process_inbox(self) -> int:
         """Handle every waiting message; the heartbeat records the check when the pass ends."""
         done = 0
+        if not self._still_reading():
+            return 0
         try:
             done = self._process()
         except Exception as exc:
@@ -95,7 +105,7 @@ class Daemon:
         if time.monotonic() < self._blocked_until:
             return 0
         for raw in self.source.fetch():
-            if self.stopping:
+            if self.stopping or not self._still_reading():
                 break
             try:
                 handled = pipeline.handle(self.app, raw, self.clock())
@@ -134,14 +144,28 @@ class Daemon:
         log.warning("%s; reading again in %.0f s", exc, self._backoff)
         self._beat(error=str(exc))
 
+    def _still_reading(self) -> bool:
+        """Renew the lease when due; False when another daemon reads (stop reading then)."""
+        return self.lease is None or self.lease.keep()
+
+    def _may_deliver(self) -> bool:
+        """The reader delivers (renewing its lease on the way); others only on PostgreSQL."""
+        return self._still_reading() or self.app.db.engine.dialect.name == "postgresql"
+
     def deliver_outbox(self, limit: int = 200) -> int:
-        """Send what is due; each row's result is committed on its own."""
+        """Send what is due; each row's result is committed on its own.
+
+        A daemon standing by delivers too, but only where rows can be locked (PostgreSQL's
+        SKIP LOCKED): SQLite ignores FOR UPDATE, and two senders could both send one row.
+        """
         db, sent = self.app.db, 0
+        if not self._may_deliver():
+            return 0
         with db.session() as session:
             limits = self.app.settings.limits
             ids = [row.id for row in ratelimit.due(session, self.clock(), limits, limit)]
         for row_id in ids:
-            if self.stopping:
+            if self.stopping or not self._may_deliver():
                 break
             with db.transaction() as session:
                 row = session.exec(
@@ -180,7 +204,11 @@ class Daemon:
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""
-        count = reminders.sweep(self.app, self.clock(), lambda: self.stopping)
+        if not self._still_reading():  # two sweeps at once could both remind: only the reader
+            return 0
+        count = reminders.sweep(
+            self.app, self.clock(), lambda: self.stopping or not self._still_reading()
+        )
         self.counts.reminders += count
         return count
 
@@ -227,6 +255,8 @@ class Daemon:
             self._blocked_until = 0.0  # asked to read now: a pause from a fault is over
         try:
             log.info("%s", self._describe())
+            if self.lease is not None:
+                self.lease.check()
             self._beat(started=True)
             self.cycle()
             if not once:
@@ -236,6 +266,8 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            if self.lease is not None:
+                self.lease.release()
             if not once:
                 log.info("mailflow stopped")
 
@@ -277,13 +309,19 @@ class Daemon:
             if self._reload_wanted:
                 self._reload_wanted = False
                 reload_config(self.app)
-            self._wait(min(jobs.idle_seconds or 1.0, 5.0, self._until_retry()))
+            self._wait(min(jobs.idle_seconds or 1.0, 5.0, self._until_retry(), self._until_lease()))
             if self.stopping:
                 break
+            if self.lease is not None and self.lease.until_check() == 0 and self.lease.check():
+                self._guarded(self.inbox_then_outbox)  # just took over: read at once
             if self._resume_at and time.monotonic() >= self._resume_at:
                 self._resume_at = 0.0
                 self._guarded(self.inbox_then_outbox)
             jobs.run_pending()
+
+    def _until_lease(self) -> float:
+        """Seconds until the lease is renewed, or looked at again when standing by."""
+        return self.lease.until_check() if self.lease is not None else 3600.0
 
     def _until_retry(self) -> float:
         """Seconds until a backed-off mailbox read is due (a large number when none is)."""
@@ -297,7 +335,15 @@ class Daemon:
         return done
 
     def _beat(self, **facts: Any) -> None:
-        """Record the watcher's pulse; a failing database must not stop the loop."""
+        """Record the watcher's pulse; a failing database must not stop the loop.
+
+        The mailbox's row is written only by the daemon reading it: one standing by would
+        overwrite the reader's position with its own empty one.
+        """
+        if self.lease is not None and facts.get("error"):
+            self.lease.note_error(str(facts["error"]))
+        if not self.reading:
+            return
         state = self.source.state if isinstance(self.source, Stateful) else None
         try:
             with self.app.db.transaction() as session:
@@ -315,7 +361,7 @@ class Daemon:
                 log.exception("could not record the heartbeat")
 
     def _wait(self, seconds: float) -> None:
-        waiter = self.source.wait if isinstance(self.source, Waiting) else None
+        waiter = self.source.wait if isinstance(self.source, Waiting) and self.reading else None
         if waiter is not None and seconds > 0:
             try:
                 arrived = waiter(seconds)

@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel, create_engine
 from mailflow.errors import MailflowError, SchemaOutdated
 
 # imported for their tables, which create_all below creates
-from mailflow.store import attempts, heartbeat, ops_tables, schema, sent_once, tables  # noqa: F401
+from mailflow.store import attempts, heartbeat, lease, ops_tables, schema, sent_once, tables  # noqa: F401
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
