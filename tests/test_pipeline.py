@@ -226,8 +226,12 @@ def test_a_stranger_replying_on_a_cr_is_refused(desk):
     cr_id = desk.open_cr()
     desk.say("mallory@evil.example", cr_id, "IS CR")
     assert desk.stage(cr_id) == "triage"
-    # A stranger's answer says nothing about the CR (see tests/security/).
-    assert desk.templates_sent()[-1] == ("explain/not_authorized", ["mallory@evil.example"])
+    # A stranger's answer says nothing about the CR (see tests/security/); the CSM hears
+    # of it in a note of her own.
+    assert desk.templates_sent()[-2:] == [
+        ("explain/not_authorized", ["mallory@evil.example"]),
+        ("notice/stranger_note", ["priya@ft.example"]),
+    ]
     assert "not_authorized" in desk.events(cr_id, {"refusal"})[-1].detail
 
 
