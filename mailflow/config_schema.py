@@ -80,6 +80,7 @@ class SecurityTable(_Table):
     reply_subaddress: bool = False
     trusted_authserv_ids: list[str] = []
     accept_forwarded: bool = False
+    max_answers_per_cr_per_day: int = Field(default=5, ge=1, le=1000)
 
 
 class LimitsTable(_Table):

@@ -6,7 +6,9 @@ so a crash leaves either all of it or none of it (DESIGN invariant 2).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +26,20 @@ from mailflow.store import outbox
 from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
+
+_held: ContextVar[str] = ContextVar("answers_held", default="")
+
+
+@contextmanager
+def answers_held(reason: str) -> Iterator[None]:
+    """Within it, answers to a message's sender are recorded on the timeline, not queued:
+    the message is still handled in full (refusal, evidence), only its answer is held back
+    (security/answer_cap.py)."""
+    token = _held.set(reason)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 def state_of(cr: ChangeRequest, currency: str, conventions: Conventions | None = None) -> CRState:
@@ -125,7 +141,13 @@ def queue_mail(
     placeholder: Mapping[str, Any] | None = None,
 ) -> str | None:
     """Render one Mail effect into outbox rows, one per recipient (each with its own reply
-    token); returns the logical mail's group id (None: nobody to tell)."""
+    token); returns the logical mail's group id (None: nobody to tell, or an answer to the
+    sender held back by `answers_held`)."""
+    held = _held.get()
+    if held and mail.to_sender:
+        if cr is not None:
+            audit(session, cr, "mail", f"{mail.template}: not sent ({held})", now)
+        return None
     to, cc = _recipients(app, cr, mail, reply_to)
     if not to:
         if cr is not None:

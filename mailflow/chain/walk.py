@@ -15,6 +15,7 @@ from sqlmodel import Session
 from mailflow.chain.context import Context, Rule, Ruling
 from mailflow.mail.parse import Inbound
 from mailflow.outcome import Handled
+from mailflow.security.answer_cap import capped
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import LedgerEntry
@@ -33,7 +34,7 @@ def walk(ctx: Context, rules: Sequence[Rule]) -> Handled:
             continue
         ruling = rule.check(ctx)
         if ruling is not None:
-            return conclude(ctx, ruling, trail(rule.name, passed))
+            return conclude(ctx, capped(ctx, ruling), trail(rule.name, passed))
         passed.append(rule.name)
     raise AssertionError(f"no rule ruled on the message; passed {passed}")
 

@@ -32,6 +32,8 @@ class SecuritySettings:
     reply_subaddress: bool = False
     trusted_authserv_ids: tuple[str, ...] = ()
     accept_forwarded: bool = False
+    # explanations to one sender on one CR in a UTC day, before the last note (answer_cap.py)
+    max_answers_per_cr_per_day: int = 5
 
     def policy_for(self, role: str) -> str:
         return self.role_policies.get(role, self.policy)
@@ -70,6 +72,7 @@ def security_settings(table: Any, bad: Bad) -> SecuritySettings:
         "reply_subaddress",
         "trusted_authserv_ids",
         "accept_forwarded",
+        "max_answers_per_cr_per_day",
     }
     for key in table:
         if key not in known:
@@ -108,6 +111,9 @@ def security_settings(table: Any, bad: Bad) -> SecuritySettings:
         reply_subaddress=bool(table.get("reply_subaddress", False)),
         trusted_authserv_ids=tuple(str(i).lower() for i in ids),
         accept_forwarded=bool(table.get("accept_forwarded", False)),
+        max_answers_per_cr_per_day=_int(
+            table, "max_answers_per_cr_per_day", 5, "security", bad, minimum=1
+        ),
     )
 
 

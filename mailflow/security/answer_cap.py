@@ -1,0 +1,113 @@
+"""Explanations to one address are bounded per CR per UTC day, and a repeat is not answered.
+
+An auto-responder that sets no auto-reply header, or a person's mail rule, would otherwise
+get an explanation for every mail it sends, and answer each one again: a loop only the
+hourly sending limit caps. So an explanatory answer (a refusal or a question back, ledger
+outcome "answered") is given at most `[security] max_answers_per_cr_per_day` times a day
+to one sender on one CR; the next message gets one last note saying that further mail
+today goes unanswered, copied to the CSM; later ones that day are recorded (ignored,
+with the reason) and not answered. A message whose new text is the same as one already
+answered today, from the same sender on the same CR, is recorded and not answered again.
+
+Applied to the ruling of the rule table (chain/walk.py) just before it is recorded, so
+every rule's answer is counted alike; mail that is acted on is never held back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from sqlmodel import Session, col, select
+
+from mailflow.chain.context import Context, Ruling, Settled
+from mailflow.effects import answers_held, audit, queue_mail
+from mailflow.mail import reply_text
+from mailflow.mail.parse import parse
+from mailflow.store.ledger import LedgerOutcome
+from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.workflow.engine import Mail
+
+LIMIT = "answer_limit"
+REPEAT = "repeat"
+NOTE = "notice/answer_limit"
+CSM_NOTE = "notice/answer_limit_csm"
+_SPACE = re.compile(r"\s+")
+
+
+def capped(ctx: Context, ruling: Ruling) -> Ruling:
+    """The ruling as it stands, or, past the day's answers or for a repeat, one that is not
+    answered (the last note at the limit itself)."""
+    sender, cr = ctx.msg.from_addr, ctx.cr
+    if ruling.outcome != LedgerOutcome.ANSWERED or not ruling.record or not sender or cr is None:
+        return ruling
+    earlier = answered_today(ctx.session, sender, cr.id, ctx.now)
+    text = _same(reply_text.new_text(ctx.msg.text))
+    for entry_id, raw in earlier:
+        if raw is not None and text and _same(reply_text.new_text(parse(raw).text)) == text:
+            why = f"{REPEAT}: the same text as ledger entry {entry_id}, answered today"
+            return _quiet(ruling, cr, sender, f"{why}; not answered again")
+    limit = ctx.app.settings.security.max_answers_per_cr_per_day
+    if len(earlier) < limit:
+        return ruling
+    if len(earlier) > limit:
+        why = f"{LIMIT}: {limit} answers and the last note went to {sender} today"
+        return _quiet(ruling, cr, sender, f"{why}; not answered")
+    return _last_note(ruling, cr, limit)
+
+
+def answered_today(
+    session: Session, sender: str, cr_id: str, now: datetime
+) -> list[tuple[int, bytes | None]]:
+    """The answered messages from this sender on this CR since the UTC day began."""
+    midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    rows = session.exec(
+        select(LedgerEntry.id, LedgerEntry.raw)
+        .where(LedgerEntry.cr_id == cr_id)
+        .where(LedgerEntry.sender == sender)
+        .where(LedgerEntry.outcome == LedgerOutcome.ANSWERED.value)
+        .where(col(LedgerEntry.received_at) >= midnight)
+        .order_by(col(LedgerEntry.id))
+    ).all()
+    return [(int(entry_id or 0), raw) for entry_id, raw in rows]
+
+
+def _same(text: str) -> str:
+    """Text compared for repeats: case and spacing do not make a message new."""
+    return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _quiet(ruling: Ruling, cr: ChangeRequest, sender: str, reason: str) -> Ruling:
+    """Handled as the rule said (its refusal and evidence recorded) with its answer held
+    back; the ledger says why it was not answered."""
+
+    def note(ctx: Context, ledger_id: int | None) -> Settled:
+        with answers_held(reason):
+            settled = ruling.act(ctx, ledger_id) if ruling.act is not None else None
+        audit(ctx.session, cr, "unanswered", f"{sender}: {reason}", ctx.now,
+              actor=sender, ledger_id=ledger_id)  # fmt: skip
+        return settled or Settled(cr.id)
+
+    return Ruling(LedgerOutcome.IGNORED, f"{reason} (would have been: {ruling.reason})",
+                  cr.id, note, ruling.keep_raw)  # fmt: skip
+
+
+def _last_note(ruling: Ruling, cr: ChangeRequest, limit: int) -> Ruling:
+    """The one note that further mail today goes unanswered; the CSM hears of it apart."""
+
+    def tell(ctx: Context, ledger_id: int | None) -> Settled:
+        sender, session, now = ctx.msg.from_addr, ctx.session, ctx.now
+        audit(session, cr, "unanswered", f"{sender}: {LIMIT}: {limit} answers today; "
+              "told that further mail today goes unanswered", now, actor=sender,
+              ledger_id=ledger_id)  # fmt: skip
+        context = {"sender": sender, "limit": str(limit), "quoted": "", "expected": []}
+        queue_mail(ctx.app, session, cr, Mail(NOTE, to_sender=True), now=now,
+                   reply_to=ctx.msg, context=context)  # fmt: skip
+        owners = ctx.app.workflow.thread_owners
+        if owners:
+            queue_mail(ctx.app, session, cr, Mail(CSM_NOTE, to_roles=owners), now=now,
+                       context=context)  # fmt: skip
+        return Settled(cr.id)
+
+    reason = f"{LIMIT}: the last note of the day (after {limit} answers; was: {ruling.reason})"
+    return Ruling(LedgerOutcome.ANSWERED, reason, cr.id, tell, ruling.keep_raw)

@@ -1,0 +1,81 @@
+"""Loops are capped: explanations to one sender on one CR are bounded per day, repeats are
+not answered again, and the mail that is not answered is still recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailflow.store.ledger import LedgerOutcome
+from tests.helpers import Desk
+
+DANA = "dana@acme.example"
+
+
+@pytest.fixture
+def desk(tmp_path):
+    d = Desk(tmp_path)
+    yield d
+    d.close()
+
+
+def _waiting_on_dana(desk: Desk) -> str:
+    cr_id = desk.open_cr()
+    desk.say("integration@ft.example", cr_id, "IS CR")
+    return cr_id
+
+
+def _to(desk: Desk, address: str, since: int) -> list[str]:
+    return [t for t, to in desk.templates_sent(since) if to and to[0] == address]
+
+
+def _from_dana(desk: Desk) -> list:
+    return [e for e in desk.ledger() if e.sender == DANA]
+
+
+def test_an_auto_responder_without_headers_gets_at_most_cap_plus_one_answers(desk):
+    cr_id = _waiting_on_dana(desk)
+    stage, start = desk.stage(cr_id), len(desk.outbox())
+    cap = desk.app.settings.security.max_answers_per_cr_per_day
+    for n in range(40):
+        desk.clock.advance(minutes=1)
+        desk.say(DANA, cr_id, f"Thank you for your mail (ticket {1000 + n}); we will be in touch.")
+    answers = _to(desk, DANA, start)
+    assert len(answers) == cap + 1, answers
+    assert answers[-1] == "notice/answer_limit"
+    csm = [to for t, to in desk.templates_sent(start) if t == "notice/answer_limit_csm"]
+    assert csm == [["priya@ft.example"]], "the CSM is told once"
+    ledger = _from_dana(desk)
+    assert len(ledger) == 40, "every message is recorded"
+    outcomes = [e.outcome for e in ledger]
+    assert outcomes.count(LedgerOutcome.ANSWERED) == cap + 1
+    unanswered = ledger[cap + 1 :]
+    assert all(e.outcome == LedgerOutcome.IGNORED for e in unanswered)
+    assert all(e.reason.startswith("answer_limit:") for e in unanswered)
+    assert len(desk.events(cr_id, {"unanswered"})) == 40 - cap
+    assert desk.stage(cr_id) == stage
+
+
+def test_answers_resume_the_next_day(desk):
+    cr_id = _waiting_on_dana(desk)
+    cap = desk.app.settings.security.max_answers_per_cr_per_day
+    for n in range(cap + 3):
+        desk.say(DANA, cr_id, f"Auto-acknowledgement {n}")
+    start = len(desk.outbox())
+    desk.clock.advance(days=1)
+    desk.say(DANA, cr_id, "Auto-acknowledgement on a new day")
+    assert _to(desk, DANA, start) == ["explain/unclear"]
+
+
+def test_the_same_text_again_is_recorded_and_not_answered_again(desk):
+    cr_id = _waiting_on_dana(desk)
+    start = len(desk.outbox())
+    for _ in range(4):
+        desk.clock.advance(minutes=5)
+        desk.say(DANA, cr_id, "I am out of the office this week.")
+    assert len(_to(desk, DANA, start)) == 1
+    ledger = _from_dana(desk)
+    assert [e.outcome for e in ledger] == [LedgerOutcome.ANSWERED] + [LedgerOutcome.IGNORED] * 3
+    assert all(e.reason.startswith("repeat:") for e in ledger[1:])
+    desk.say(DANA, cr_id, "Approved")
+    assert desk.stage(cr_id) == "in_principle", "one of two votes; a decision is never held back"
+    assert desk.events(cr_id, {"decision"})
