@@ -370,12 +370,12 @@ class Daemon:
                 self._beat(error=f"{type(exc).__name__}: {exc}")
                 time.sleep(min(seconds, 1.0))
                 return
+            if arrived:  # mail first: the heartbeat's own commit must not delay the answer
+                self._guarded(self.inbox_then_outbox)
             source = self.source
             checked = source.health().last_check if isinstance(source, HealthReporting) else None
             if checked is not None:
                 self._beat(checked=checked)
-            if arrived:
-                self._guarded(self.inbox_then_outbox)
             return
         end = time.monotonic() + max(seconds, 0)
         while not self.stopping and time.monotonic() < end:
