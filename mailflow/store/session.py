@@ -42,7 +42,9 @@ class Database:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
                 self.upgraded = self._prepare(conn, on_old_schema)
         except OperationalError as exc:
-            raise MailflowError(f"cannot open the database {_redact(url)}: {exc.orig}") from None
+            # one line: the driver's first (a hint on how to start a server follows it)
+            why = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
+            raise MailflowError(f"cannot open the database {_redact(url)}: {why}") from None
 
     def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
         """Create a new database; check an existing one's schema revision.

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from mailflow.errors import SourceError, TransientSendError
+from mailflow.errors import SourceError, TransientError, TransientSendError
 from mailflow.transport.base import Outcome, RawMessage
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,11 @@ class MaildirSource:
             os.rename(path, destination)
         except FileNotFoundError:
             logger.warning("Maildir message %s vanished while it was being filed", key)
+        except OSError as exc:
+            # A read-only or full folder: the message stays in the inbox and is read again
+            # later, when the ledger makes it a no-op. One line naming the folder.
+            why = exc.strerror or str(exc)
+            raise TransientError(f"cannot file message {key} into {target}: {why}") from None
 
     def put_back(self, key: str, data: bytes) -> None:
         """Hand a quarantined message back: move it to the inbox (or add it when it is gone)."""
