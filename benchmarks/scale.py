@@ -136,7 +136,7 @@ def command(cfg: Path, *args: str) -> float:
     mailflow = [sys.executable, "-m", "mailflow"]
     run = [*mailflow, *args, "--config", str(cfg)] if args else [*mailflow, "--help"]
     # `status` exits 1 when no daemon has run here: still a full answer, timed alike
-    return timed(lambda: subprocess.run(run, check=False, capture_output=True), 3)
+    return timed(lambda: subprocess.run(run, cwd=ROOT, check=False, capture_output=True), 3)
 
 
 def main() -> int:
