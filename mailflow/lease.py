@@ -172,7 +172,7 @@ class MailboxLease:
         except Exception as exc:  # noqa: BLE001
             self._warn(exc)
         if self.holds:
-            log.info("%s: gave up reading %s", self.id, self.source)
+            log.debug("%s: gave up reading %s", self.id, self.source)
         self.holds = False
 
     def _forget_dead(self, session: Session) -> None:

@@ -131,7 +131,7 @@ def test_kills_while_sending_by_smtp_cost_at_most_one_duplicate_each_in_the_wind
 
 
 def test_kills_while_writing_the_maildir_sink_never_duplicate(tmp_path: Path) -> None:
-    kills = 6
+    kills = 4
     arrived, store, windows = _kill_and_restart(tmp_path, None, kills)
     assert _check(arrived, store, windows, kills) == 0
     assert sum(bool(window) for window in windows) >= kills // 2, "kills did land in the window"
