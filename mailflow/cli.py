@@ -6,13 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import col, func, select
-
-from mailflow import __version__, report
-from mailflow.app import App, build_app
+from mailflow import __version__
 from mailflow.errors import ConfigError, MailflowError
-from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+
+if TYPE_CHECKING:
+    from mailflow.app import App
+
+# The database layer, the templates and the transports are imported inside the commands
+# that need them, so `mailflow --help` and a mistyped command answer at once.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,6 +127,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _app(args: argparse.Namespace) -> App:
+    from mailflow.app import build_app
+
     return build_app(args.config)
 
 
@@ -174,9 +179,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Counts and the watcher's health; exit 1 when unhealthy, for monitoring."""
+    from sqlmodel import col, func, select
+
     from mailflow.health import judge
     from mailflow.security.ratelimit import deferred_summary
     from mailflow.store.heartbeat import all_beats, all_daemons
+    from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
 
     app = _app(args)
     with app.db.session() as session:
@@ -224,6 +232,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:
+    from mailflow import report
+
     app = _app(args)
     print(
         report.workflow_mermaid(app.workflow)
