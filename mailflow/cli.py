@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     register(sub, common)
     register_ops(sub, common)
     register_db(sub, common)
-    from mailflow.csm_view import register as register_remind
+    from mailflow.cli_remind import register as register_remind
 
     register_remind(sub, common)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
-
-from mailflow import csm_view, progress, report
-from mailflow.app import App, build_app
 from mailflow.errors import MailflowError, NotFound
-from mailflow.store.tables import ChangeRequest
+
+if TYPE_CHECKING:
+    from mailflow.app import App
+
+# The database layer is imported inside each command: building the parser, which every
+# command does, must not pay for it.
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -54,8 +55,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     overview.add_argument("--account")
     overview.set_defaults(func=cmd_cr_report)
-    from mailflow.security.evidence_export import cmd_cr_evidence
-
     proof = cr.add_parser(
         "evidence", parents=[common], help="export the messages and checks behind each decision"
     )
@@ -87,7 +86,15 @@ def by_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _app(args: argparse.Namespace) -> App:
+    from mailflow.app import build_app
+
     return build_app(args.config)
+
+
+def cmd_cr_evidence(args: argparse.Namespace) -> int:
+    from mailflow.security import evidence_export
+
+    return evidence_export.cmd_cr_evidence(args)
 
 
 def _now() -> datetime:
@@ -114,6 +121,11 @@ def cmd_cr_new(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_list(args: argparse.Namespace) -> int:
+    from sqlmodel import col, select
+
+    from mailflow import csm_view
+    from mailflow.store.tables import ChangeRequest
+
     app = _app(args)
     query = select(ChangeRequest).order_by(col(ChangeRequest.id))
     if not args.all:
@@ -136,6 +148,9 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_show(args: argparse.Namespace) -> int:
+    from mailflow import progress, report
+    from mailflow.store.tables import ChangeRequest
+
     app = _app(args)
     with app.db.session() as session:
         cr = session.get(ChangeRequest, args.cr_id.upper())
@@ -151,6 +166,7 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
 
 def cmd_cr_command(args: argparse.Namespace) -> int:
     from mailflow.effects import carry_out, state_of
+    from mailflow.store.tables import ChangeRequest
     from mailflow.workflow import engine
 
     app = _app(args)
@@ -180,6 +196,7 @@ def cmd_cr_command(args: argparse.Namespace) -> int:
 
 def cmd_cr_set(args: argparse.Namespace) -> int:
     from mailflow.corrections import correct
+    from mailflow.store.tables import ChangeRequest
 
     app = _app(args)
     by = _require_by(app, args)

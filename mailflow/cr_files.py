@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mailflow.app import build_app
-from mailflow.documents import StoredFile, size_text, stored_files
 from mailflow.errors import MailflowError, NotFound
-from mailflow.store.tables import ChangeRequest
+
+if TYPE_CHECKING:
+    from mailflow.documents import StoredFile
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 
@@ -30,6 +31,10 @@ def register(cr: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
 
 
 def cmd_cr_files(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
+    from mailflow.documents import size_text, stored_files
+    from mailflow.store.tables import ChangeRequest
+
     app = build_app(args.config)
     with app.db.session() as session:
         cr = session.get(ChangeRequest, args.cr_id.upper())

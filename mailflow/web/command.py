@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from mailflow.app import build_app
-
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +23,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
     from mailflow import logs
+    from mailflow.app import build_app
     from mailflow.web.app import create_app
 
     app = build_app(args.config)
