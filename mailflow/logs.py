@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from mailflow.security.tokens import TOKEN_RE
+from mailflow.security.token_shape import TOKEN_RE
 
 MASK = "[redacted]"
 _CR_ID = re.compile(r"\bCR-\d{4}-\d{3,}\b")

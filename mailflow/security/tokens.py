@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,12 +29,10 @@ from sqlmodel import Session, col, select
 
 from mailflow.config import Settings
 from mailflow.mail.parse import Inbound
+from mailflow.security.token_shape import TOKEN_RE as TOKEN_RE  # re-exported for callers
 from mailflow.store.tables import OutboxRow, SigningKey
 
 SECRET_FILE = "reply-token.key"
-TOKEN_RE = re.compile(
-    r"(?<![0-9a-z])t1([a-z2-7]{4})([0-9a-z]{7})([a-z2-7]{20})(?![0-9a-z])", re.IGNORECASE
-)
 _MAC_CHARS = 20
 
 
