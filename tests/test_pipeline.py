@@ -59,7 +59,8 @@ def test_a_stranger_without_a_cr_is_answered_once_a_day(desk):
 
 
 def test_an_unknown_cr_token_is_explained(desk):
-    desk.send(desk.mail("dana@acme.example", "RE: [CR-2026-0999] approve", "APPROVED"))
+    unknown = f"CR-{desk.clock.now.year}-0999"  # the desk's clock's year: no such CR
+    desk.send(desk.mail("dana@acme.example", f"RE: [{unknown}] approve", "APPROVED"))
     assert desk.templates_sent() == [("explain/unknown_cr", ["dana@acme.example"])]
 
 
@@ -304,7 +305,7 @@ def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, sta
     assert moved == (stage_after == "integration_deploy")
 
 
-def _dsn_for(row_message_id: str, recipient: str) -> bytes:
+def _dsn_for(row_message_id: str, recipient: str, cr_id: str) -> bytes:
     return (
         "From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\n"
         "To: approvals@ft.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
@@ -317,7 +318,7 @@ def _dsn_for(row_message_id: str, recipient: str) -> bytes:
         "Action: failed\r\nStatus: 5.1.1\r\n"
         "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\n"
         f"From: approvals@ft.example\r\nTo: {recipient}\r\nMessage-ID: {row_message_id}\r\n"
-        "Subject: [CR-2026-0001] Is this a change request?\r\n--b1--\r\n"
+        f"Subject: [{cr_id}] Is this a change request?\r\n--b1--\r\n"
     ).encode()
 
 
@@ -325,7 +326,7 @@ def test_a_bounce_of_our_mail_is_recorded_on_its_cr_and_never_answered(desk):
     cr_id = desk.open_cr()
     row = next(r for r in desk.outbox(cr_id) if r.template == "request/triage")
     before = len(desk.outbox())
-    desk.send(_dsn_for(row.message_id, row.recipients[0]))
+    desk.send(_dsn_for(row.message_id, row.recipients[0], cr_id))
     assert len(desk.outbox()) == before, "a bounce is never answered"
     entry = desk.ledger()[-1]
     assert entry.outcome == "ignored" and entry.reason.startswith("bounce")

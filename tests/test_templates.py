@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,23 +71,31 @@ EXPECTED = [
 ]
 
 
+# The sample CR's own clock: every date and its id are derived from the moment it opened.
+OPENED = datetime(2026, 3, 2, 9, 14, tzinfo=UTC)
+
+
+def _at(days: int, hours: float = 0) -> str:
+    return (OPENED + timedelta(days=days, hours=hours)).strftime("%Y-%m-%d %H:%M")
+
+
 def _context(full: bool = True) -> dict:
     """Every variable a template may see; `full=False` leaves lists and optionals empty."""
     history = [
-        SimpleNamespace(at="2026-03-02 09:14", kind="transition", detail="Requested → Triage"),
+        SimpleNamespace(at=_at(0), kind="transition", detail="Requested → Triage"),
         SimpleNamespace(
-            at="2026-03-03 11:02",
+            at=_at(1, 1.8),
             kind="decision",
             detail="amardeep@ft.example (executive): REJECTED — too costly",
         ),
         SimpleNamespace(
-            at="2026-03-04 16:40",
+            at=_at(2, 7.4),
             kind="command",
             detail="csm@ft.example: CANCEL — customer withdrew",
         ),
     ]
     cr = SimpleNamespace(
-        id="CR-2026-0042",
+        id=f"CR-{OPENED.year}-0042",
         title="Nightly SFTP export of settled orders",
         description=(
             "Acme wants a nightly SFTP export of all settled orders as CSV, including "
@@ -102,7 +111,7 @@ def _context(full: bool = True) -> dict:
         facts=[("Effort", "12 person-days"), ("Cost", "USD 9600.00"), ("Jira", "")] if full else [],
         attachments=["CR-document.docx", "api-v2.pdf"] if full else [],
         opened_by="priya.csm@ft.example",
-        created="2026-03-02",
+        created=f"{OPENED:%Y-%m-%d}",
     )
     ctx: dict = {
         "cr": cr,
@@ -141,7 +150,7 @@ def _digest(cr: SimpleNamespace, full: bool) -> dict:
         stage=cr.stage_title,
         held=False,
         waits_on="Executive (amardeep@ft.example)",
-        since="2026-03-02",
+        since=f"{OPENED:%Y-%m-%d}",
         waited="9 days",
         overdue=True,
     )
@@ -156,7 +165,7 @@ def _digest(cr: SimpleNamespace, full: bool) -> dict:
     )
     return {
         "name": "Priya Nair",
-        "date": "Monday 9 March 2026",
+        "date": f"{OPENED + timedelta(days=7):%A %-d %B %Y}",
         "open": [row] if full else [],
         "overdue": [row] if full else [],
         "changes": [changes] if full else [],
