@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from mailflow.decide_lines import fields_of, trailing_text
-from mailflow.decide_normalize import mixed_script_words, normalize_line, reorders
+from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
 from mailflow.decide_remarks import first_phrase, phrase_set, taken_back
 from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
@@ -27,8 +27,6 @@ from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 __all__ = ["Decision", "Unclear", "UnclearKind", "VerbSpec", "Vocabulary", "likely", "read"]
 
 TEXT_CAP = 20_000  # characters of new text looked at; a decision is never further down
-LINE_CAP = 1_000  # a decision line longer than this is not read
-_BELOW = 5  # lines under a yes that may still take it back
 
 
 class UnclearKind(enum.Enum):

@@ -5,8 +5,8 @@ Never a decision: the caller asks the sender to confirm. Any doubt gives None.
 
 from __future__ import annotations
 
-from mailflow.decide import LINE_CAP, Decision, _decision_line, _lines, read
-from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.decide import Decision, _decision_line, _lines, read
+from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line
 from mailflow.decide_remarks import first_phrase, phrase_set
 from mailflow.decide_tokens import Kind, pieces, tokens
 from mailflow.workflow.vocabulary import Vocabulary

@@ -20,6 +20,8 @@ import unicodedata
 # zero-width space and joiners, bidi controls, soft hyphen, tags), variation
 # selectors, the combining grapheme joiner and the Hangul fillers. A test checks
 # that every Cf character of the running Python's Unicode database is covered.
+LINE_CAP = 1_000  # a line longer than this is never read: no reply needs one, an attack might
+
 _INVISIBLE = re.compile(
     "["
     "\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"

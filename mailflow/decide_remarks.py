@@ -13,11 +13,10 @@ import re
 from collections.abc import Callable
 
 from mailflow.decide_lines import fields_of
-from mailflow.decide_normalize import mixed_script_words, normalize_line, reorders
+from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
 from mailflow.decide_tokens import Kind, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import Vocabulary
 
-LINE_CAP = 1_000  # a remark line longer than this is not read, and takes the yes back
 _BELOW = 5  # lines under a yes that may still take it back
 
 PlainYes = Callable[[str, Vocabulary], bool]

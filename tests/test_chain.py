@@ -8,6 +8,7 @@ import pytest
 
 from mailflow.chain.table import RULES, describe
 from tests.helpers import Desk
+from tests.security.kit import walk_to
 
 
 @pytest.fixture
@@ -61,24 +62,8 @@ def test_the_ledger_names_the_rule_that_ruled(desk):
     assert "stranger" in entry.rules and "engine" not in entry.rules
 
 
-def _to_customer_approval(desk: Desk) -> str:
-    cr_id = desk.open_cr()
-    for who, text, extra in (
-        ("integration@ft.example", "IS CR", {}),
-        ("dana@acme.example", "Approved", {}),
-        ("amardeep@ft.example", "Approved", {}),
-        ("priya@ft.example", "DONE", {"attachment": "cr.docx"}),
-        ("integration@ft.example", "DONE\nApproach: a\nEffort: 2\nTimeline: soon", {}),
-        ("priya@ft.example", "DONE\nCost: 1600", {}),
-        ("amardeep@ft.example", "APPROVED", {}),
-    ):
-        desk.say(who, cr_id, text, **extra)
-    assert desk.stage(cr_id) == "customer_approval"
-    return cr_id
-
-
 def test_a_confirm_that_does_not_reply_to_the_question_records_nothing(desk):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     # Later than the request: the question's reply token (it carries an expiry) is its own.
     desk.clock.advance(minutes=5)
     desk.say("dana@acme.example", cr_id, "Go ahead, thanks!")

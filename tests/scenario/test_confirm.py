@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import Desk
+from tests.security.kit import walk_to
 
 
 @pytest.fixture
@@ -14,24 +15,8 @@ def desk(tmp_path):
     d.close()
 
 
-def _to_customer_approval(desk: Desk) -> str:
-    cr_id = desk.open_cr()
-    for who, text, extra in (
-        ("integration@ft.example", "IS CR", {}),
-        ("dana@acme.example", "Approved", {}),
-        ("amardeep@ft.example", "Approved", {}),
-        ("priya@ft.example", "DONE", {"attachment": "cr.docx"}),
-        ("integration@ft.example", "DONE\nApproach: a\nEffort: 2\nTimeline: soon", {}),
-        ("priya@ft.example", "DONE\nCost: 1600", {}),
-        ("amardeep@ft.example", "APPROVED", {}),
-    ):
-        desk.say(who, cr_id, text, **extra)
-    assert desk.stage(cr_id) == "customer_approval"
-    return cr_id
-
-
 def test_go_ahead_is_asked_back_and_confirm_records_it(desk):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, "Go ahead, thanks!")
     assert desk.stage(cr_id) == "customer_approval"
     assert desk.templates_sent()[-1] == (
@@ -50,7 +35,7 @@ def test_go_ahead_is_asked_back_and_confirm_records_it(desk):
 
 
 def test_a_confirm_from_someone_else_or_with_nothing_waiting_changes_nothing(desk):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, "Fine with me")
     desk.say("priya@ft.example", cr_id, "Confirmed")
     assert desk.stage(cr_id) == "customer_approval"
@@ -59,7 +44,7 @@ def test_a_confirm_from_someone_else_or_with_nothing_waiting_changes_nothing(des
 
 
 def test_the_question_lapses_when_the_stage_moves_on(desk):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, "Looks good")
     desk.say("dana@acme.example", cr_id, "APPROVED")
     assert desk.stage(cr_id) == "jira_tracking"
@@ -78,7 +63,7 @@ def test_the_question_lapses_when_the_stage_moves_on(desk):
     ],
 )
 def test_hedged_or_negated_words_are_a_plain_question(desk, text):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, text)
     assert desk.templates_sent()[-1] == (
         "explain/unclear",
@@ -87,7 +72,7 @@ def test_hedged_or_negated_words_are_a_plain_question(desk, text):
 
 
 def test_a_likely_rejection_keeps_the_words_as_its_reason(desk):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, "No thanks, we will not go ahead at this price")
     assert desk.templates_sent()[-1] == (
         "explain/confirm",
@@ -109,7 +94,7 @@ def test_a_likely_rejection_keeps_the_words_as_its_reason(desk):
     ],
 )
 def test_a_confirm_that_is_not_a_plain_confirm_records_nothing(desk, text):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, "Go ahead")
     desk.say("dana@acme.example", cr_id, text)
     assert desk.stage(cr_id) == "customer_approval"
@@ -123,7 +108,7 @@ def test_a_confirm_that_is_not_a_plain_confirm_records_nothing(desk, text):
 
 @pytest.mark.parametrize("text", ["No objection", "Let's do it", "Looks fine to me"])
 def test_approvals_in_other_words_are_asked_back_as_approved(desk, text):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, text)
     assert desk.stage(cr_id) == "customer_approval"
     question = desk.last_mail_to("dana@acme.example", cr_id)
@@ -132,7 +117,7 @@ def test_approvals_in_other_words_are_asked_back_as_approved(desk, text):
 
 @pytest.mark.parametrize("text", ["Approval denied", "We'll pass", "Not going ahead"])
 def test_rejections_in_other_words_are_asked_back_as_rejected(desk, text):
-    cr_id = _to_customer_approval(desk)
+    cr_id = walk_to(desk, "customer_approval")
     desk.say("dana@acme.example", cr_id, text)
     assert desk.stage(cr_id) == "customer_approval"
     question = desk.last_mail_to("dana@acme.example", cr_id)
