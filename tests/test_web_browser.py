@@ -12,7 +12,10 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlmodel import select
 
 from mailflow.daemon import Daemon
@@ -68,7 +71,7 @@ def test_a_csm_signs_in_by_mail_lists_filters_opens_downloads_and_is_refused(
         drv.get(base + "/")
         assert drv.current_url.endswith("/signin"), "signed out, the list is not shown"
         drv.find_element(By.ID, "email").send_keys("priya@ft.example")
-        drv.find_element(By.ID, "send-link").click()
+        _follow(drv, drv.find_element(By.ID, "send-link"))
         assert drv.find_element(By.ID, "sent").text == "Check your mail"
         with app.db.session() as s:
             row = s.exec(select(OutboxRow).where(OutboxRow.template == "web/signin")).one()
@@ -76,7 +79,7 @@ def test_a_csm_signs_in_by_mail_lists_filters_opens_downloads_and_is_refused(
 
         link = _mailed_link(app, smtp_server, "priya@ft.example")
         drv.get(link)
-        drv.find_element(By.ID, "continue").click()
+        _follow(drv, drv.find_element(By.ID, "continue"))
         cookie = drv.get_cookie("mailflow_session")
         assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
 
@@ -89,12 +92,12 @@ def test_a_csm_signs_in_by_mail_lists_filters_opens_downloads_and_is_refused(
             stages = {cr: s.get(ChangeRequest, cr).stage for cr in (documented, approved, fresh)}
         assert len(set(stages.values())) == 3, "the seeded CRs stand at three stages"
         Select(drv.find_element(By.ID, "filter-stage")).select_by_value(stages[fresh])
-        drv.find_element(By.ID, "apply").click()
+        _follow(drv, drv.find_element(By.ID, "apply"))
         table = drv.find_element(By.ID, "crs").text
         assert fresh in table and documented not in table and approved not in table
 
         drv.get(base + "/")
-        drv.find_element(By.LINK_TEXT, documented).click()
+        _follow(drv, drv.find_element(By.LINK_TEXT, documented))
         assert documented in drv.title
         assert "applied" in drv.find_element(By.ID, "evidence").text
         assert "CR-loyalty-export.docx" in drv.find_element(By.ID, "documents").text
@@ -109,6 +112,14 @@ def test_a_csm_signs_in_by_mail_lists_filters_opens_downloads_and_is_refused(
         assert "Globex" not in drv.page_source
 
         drv.get(link)
-        drv.find_element(By.ID, "continue").click()
+        _follow(drv, drv.find_element(By.ID, "continue"))
         assert drv.find_element(By.ID, "expired"), "a used link does not sign in again"
     app.close()
+
+
+def _follow(drv: WebDriver, element: WebElement) -> None:
+    """Click what leads to another page, and wait until that page has replaced this one:
+    reading the page (or its cookie) at once can still see the old one."""
+    page = drv.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(drv, 30).until(expected_conditions.staleness_of(page))
