@@ -38,6 +38,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:
+        print(f"mailflow: {_file_problem(exc)}; nothing else was written", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        from mailflow.store.faults import describe, is_transient
+
+        if not is_transient(exc):
+            raise
+        print(
+            f"mailflow: the database could not be used ({describe(exc)}); "
+            "nothing was changed, try again once it is back",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _file_problem(exc: OSError) -> str:
+    """A full disk, a read-only folder or a path through a file: what failed and where."""
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else ""
+    return f"{what}: {where}" if where else what
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mailflow.errors import MailflowError, NotFound
+from mailflow.files import write_file
 
 if TYPE_CHECKING:
     from mailflow.documents import StoredFile
@@ -78,5 +79,5 @@ def write(folder: Path, f: StoredFile, used: set[str]) -> Path:
     target = (root / name).resolve()
     if target.parent != root:
         raise MailflowError(f"{f.filename!r} would be written outside {folder}; refused")
-    target.write_bytes(f.data)
+    write_file(target, f.data)
     return target

@@ -93,3 +93,58 @@ def test_an_unreachable_database_at_start_is_one_line(tmp_path, capsys):
     assert "Traceback" not in err
     assert len(err.splitlines()) == 1, err
     assert "cannot open the database" in err and f"127.0.0.1:{port}" in err, err
+
+
+def _config_with_a_cr(tmp_path: Path, capsys) -> tuple[Path, str]:
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    text = text.replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"')
+    config = tmp_path / "mailflow.toml"
+    config.write_text(text, encoding="utf-8")
+    c = ["--config", str(config)]
+    assert main(["cr", "new", *c, "--account", "acme", "--title", "Loyalty points",
+                 "--by", "priya@ft.example"]) == 0  # fmt: skip
+    cr_id = capsys.readouterr().out.split()[0].strip(":")
+    assert cr_id.startswith("CR-"), cr_id
+    return config, cr_id
+
+
+def _one_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
+def test_a_command_writing_where_it_cannot_is_one_line(tmp_path, capsys):
+    config, cr_id = _config_with_a_cr(tmp_path, capsys)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    out = a_file / "evidence"
+    assert main(["cr", "evidence", cr_id, "--out", str(out), "--config", str(config)]) == 1
+    err = _one_line(capsys)
+    assert str(a_file) in err and "Not a directory" in err, err
+
+
+def test_a_command_on_a_full_disk_is_one_line(tmp_path, capsys):
+    config, cr_id = _config_with_a_cr(tmp_path, capsys)
+    full = tmp_path / "full"
+    full.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("filling a small file system needs a tmpfs mount (root)")
+    try:
+        _mount(["-t", "tmpfs", "-o", "size=16k", "tmpfs", str(full)])
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"root without the right to mount a small file system: {exc}")
+    try:
+        with (full / "filler").open("wb", buffering=0) as f:  # fill it to the last block
+            try:
+                while True:
+                    f.write(b"x" * 512)
+            except OSError:
+                pass
+        code = main(["cr", "evidence", cr_id, "--out", str(full / "ev"), "--config", str(config)])
+        assert code == 1
+        err = _one_line(capsys)
+        assert "No space left on device" in err and str(full) in err, err
+    finally:
+        subprocess.run(["umount", str(full)], check=True)

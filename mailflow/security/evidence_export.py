@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from mailflow.app import App, build_app
 from mailflow.errors import MailflowError, NotFound
+from mailflow.files import write_file
 from mailflow.store.tables import Blob, ChangeRequest, Decision, Evidence
 
 CHECK_HINT = (
@@ -45,7 +46,7 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
         blob = session.get(Blob, row.sha256)
         name = f"messages/{number:03d}-{row.outcome}-{row.sha256[:12]}.eml"
         if blob is not None:
-            (out / name).write_bytes(blob.data)
+            write_file(out / name, blob.data)
             assert hashlib.sha256(blob.data).hexdigest() == row.sha256
         entries.append(
             {
@@ -83,10 +84,14 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
             for d in decisions
         ],
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    (out / "index.txt").write_text(_index(cr, entries, app.workflow.title_of(cr.stage)))
+    write_file(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_file(out / "index.txt", _index(cr, entries, app.workflow.title_of(cr.stage)))
     if as_zip:
-        return Path(shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name))
+        try:
+            archive = shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, f"{out}.zip") from exc
+        return Path(archive)
     return out
 
 
