@@ -8,17 +8,23 @@ calendar and the out-of-office notes, and carries the result out or only describ
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
 from mailflow.effects import carry_out, state_of
-from mailflow.reminder_due import next_reminder
-from mailflow.store.tables import AuditEvent, ChangeRequest
+from mailflow.reminder_due import next_reminder, timing_digest
+from mailflow.store.tables import AuditEvent, ChangeRequest, SettingMark
 from mailflow.workflow import engine
 from mailflow.workflow.engine import Mail, Result
+
+log = logging.getLogger(__name__)
+TIMING_MARK = "reminder_times"
+RETIME_CHUNK = 2000
 
 
 def open_ids(app: App, session: Session) -> list[str]:
@@ -47,6 +53,8 @@ def due_ids(session: Session, now: datetime, limit: int | None = None) -> list[s
 
 def sweep(app: App, now: datetime, stopping: Callable[[], bool] = lambda: False) -> int:
     """Send every reminder and escalation due now, one CR per transaction; the count sent."""
+    if not retime(app, now, stopping):
+        return 0
     with app.db.session() as session:
         ids = due_ids(session, now)
     sent = 0
@@ -57,6 +65,56 @@ def sweep(app: App, now: datetime, stopping: Callable[[], bool] = lambda: False)
             cr = session.get(ChangeRequest, cr_id)
             sent += bool(cr is not None and send(app, session, cr, now))
     return sent
+
+
+def retime(app: App, now: datetime, stopping: Callable[[], bool] = lambda: False) -> bool:
+    """Recompute every open CR's due time when the reminder settings changed since the
+    stored times were computed; True once the stored times match today's settings.
+
+    A time stored too early is caught by `send` anyway; one stored too late (a shortened
+    interval, a day that now counts) would otherwise hold a reminder back for days. The
+    work goes in chunks of its own transactions; the new digest is stored last, so a stop
+    half-way resumes at the next sweep.
+    """
+    digest = timing_digest(app.workflow, app.settings.schedule.calendar)
+    with app.db.session() as session:
+        mark = session.get(SettingMark, TIMING_MARK)
+        if mark is not None and mark.digest == digest:
+            return True
+        first = mark is None  # a new database, or one from before digests were kept
+    changed, last = 0, ""
+    while True:
+        if stopping():
+            return False
+        with app.db.transaction() as session:
+            crs = session.exec(
+                select(ChangeRequest)
+                .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+                .where(col(ChangeRequest.id) > last)
+                .order_by(col(ChangeRequest.id))
+                .limit(RETIME_CHUNK)
+            ).all()
+            for cr in crs:
+                account = app.settings.account(cr.account)
+                state = state_of(cr, account.currency if account else "")
+                at = next_reminder(app.workflow, state, app.settings.schedule.calendar)
+                if at != cr.next_reminder_at:
+                    cr.next_reminder_at = at
+                    session.add(cr)
+                    changed += 1
+        if len(crs) < RETIME_CHUNK:
+            break
+        last = crs[-1].id
+    try:
+        with app.db.transaction() as session:
+            mark = session.get(SettingMark, TIMING_MARK) or SettingMark(name=TIMING_MARK, digest="")
+            mark.digest, mark.changed_at = digest, now
+            session.add(mark)
+    except IntegrityError:  # another process stored the same digest first
+        pass
+    if changed or not first:
+        log.info("reminder settings changed: due times recomputed, %d open CR(s) moved", changed)
+    return True
 
 
 def due(app: App, cr: ChangeRequest, now: datetime) -> Result | None:

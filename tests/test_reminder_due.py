@@ -152,3 +152,53 @@ def test_the_migration_backfills_open_crs(desk):
     desk.clock.advance(hours=1)
     reminders.sweep(desk.app, desk.clock())
     assert _next(desk, open_id) == entered + timedelta(hours=24)
+
+
+def _stage_reminding_after(desk: Desk, stage: str, hours: float) -> None:
+    """The workflow as a reload with a new remind_hours for one stage leaves it."""
+    wf = desk.app.workflow
+    stages = tuple(
+        dataclasses.replace(s, remind_hours=hours) if s.name == stage else s for s in wf.stages
+    )
+    desk.app.workflow = dataclasses.replace(wf, stages=stages)
+
+
+def test_a_shorter_interval_after_a_reload_is_not_missed(desk, caplog):
+    cr_id = desk.open_cr()
+    entered = aware(desk.cr(cr_id).entered_at)
+    reminders.sweep(desk.app, desk.clock())  # the stored times match today's settings
+    assert _next(desk, cr_id) == entered + timedelta(hours=24)
+    _stage_reminding_after(desk, desk.stage(cr_id), 2)
+    desk.clock.advance(hours=3)
+    start = len(desk.outbox())
+    with caplog.at_level("INFO", logger="mailflow.reminders"):
+        assert reminders.sweep(desk.app, desk.clock()) == 1
+    assert "due times recomputed, 1 open CR(s) moved" in caplog.text
+    assert desk.templates_sent(start) == [
+        ("notice/reminder", ["integration@ft.example", "priya@ft.example"])
+    ]
+
+
+def test_a_day_that_now_counts_brings_the_reminder_forward(tmp_path):
+    desk = Desk(tmp_path, adjust=_weekdays)
+    try:
+        desk.clock.now = datetime(2026, 11, 6, 18, 0, tzinfo=UTC)  # a Friday evening
+        cr_id = desk.open_cr()
+        reminders.sweep(desk.app, desk.clock())
+        assert _next(desk, cr_id) == datetime(2026, 11, 9, 18, 0, tzinfo=UTC)
+        desk.app.settings = dataclasses.replace(desk.app.settings, schedule=ScheduleSettings())
+        desk.clock.now = datetime(2026, 11, 7, 19, 0, tzinfo=UTC)  # Saturday, now a work day
+        assert reminders.sweep(desk.app, desk.clock()) == 1
+    finally:
+        desk.close()
+
+
+def test_unchanged_settings_recompute_nothing(desk, caplog):
+    cr_id = desk.open_cr()
+    reminders.sweep(desk.app, desk.clock())
+    with desk.app.db.transaction() as session:  # a time no computation would give
+        session.execute(text("UPDATE change_request SET next_reminder_at = '2099-01-01 00:00:00'"))
+    with caplog.at_level("INFO", logger="mailflow.reminders"):
+        reminders.sweep(desk.app, desk.clock())
+    assert "recomputed" not in caplog.text
+    assert _next(desk, cr_id) == datetime(2099, 1, 1, tzinfo=UTC)

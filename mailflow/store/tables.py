@@ -217,3 +217,18 @@ class Confirmation(SQLModel, table=True):
     confirmed_at: datetime | None = None
     # The group id of the question mail; a CONFIRM counts only as a reply to it.
     question_id: str = ""
+
+
+class SettingMark(SQLModel, table=True):
+    """The settings a stored, derived value was computed under (a digest per kind).
+
+    `change_request.next_reminder_at` depends on the workflow's reminder hours and the
+    business days; when their digest differs from the one kept here the times are
+    computed again (reminder_due.retime), so a shortened interval is not missed.
+    """
+
+    __tablename__ = "setting_mark"
+
+    name: str = Field(primary_key=True)
+    digest: str
+    changed_at: datetime = Field(default_factory=utcnow)
