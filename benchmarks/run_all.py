@@ -5,27 +5,31 @@ server the tests use.
                                  [--idle-replies 200]
 
 catch-up: CRs are opened by mail, then `--replies` replies (several per CR, from the
-stage's actor, carrying their reply tokens) wait in the IMAP inbox; one daemon pass
-fetches, handles, files them and delivers every answer over SMTP. Beside it, the rate
-of mail-parser parsing the same messages alone, and the ratio. peak RSS: the same
-catch-up at each backlog size, each in a process of its own (ru_maxrss), with the peak
-before handling began beside it (the benchmark's own share). IDLE: the daemon's loop
-from APPEND to the answer accepted by SMTP beside a bare imapclient IDLE
-(benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and the sweep.
+stage's actor, carrying their reply tokens) wait in the IMAP inbox. Then the service is
+started as its own process (`python -m mailflow run`, as ops run it) and timed from its
+start until the inbox is empty and every answer it queued was accepted by the SMTP
+server: fetch, handle, file and deliver, start-up included. Beside it, the rate of
+mail-parser parsing the same messages alone, and the ratio. peak RSS: the service
+process's own peak (ru_maxrss of that child) over backlogs of each size, one replay per
+size. IDLE: the daemon's loop from APPEND to the answer accepted by SMTP beside a bare
+imapclient IDLE (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and
+the sweep.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import resource
+import email
+import os
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from email.policy import default
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +44,10 @@ from mailflow.daemon import Daemon  # noqa: E402
 from mailflow.demo import cast_message  # noqa: E402
 from mailflow.store.tables import ChangeRequest, OutboxRow  # noqa: E402
 from mailflow.transport.imap import ImapSource  # noqa: E402
-from mailflow.transport.smtp import SmtpSettings, SmtpSink  # noqa: E402
+from mailflow.transport.smtp import SmtpSink  # noqa: E402
 from tests.dovecot_server import Dovecot, dovecot_binary, free_port  # noqa: E402
 from tests.servers import ImapAccount, SmtpServer  # noqa: E402
+from tests.service_process import service_config  # noqa: E402
 
 OPENING = "Customer: acme\n\nPlease add loyalty points to the nightly export."
 # the triage actor's reply: the first moves the CR on, later ones are answered
@@ -50,22 +55,41 @@ REPLIES = ["IS CR\nIt needs a new export column.", "IS CR", "Approved, thanks!"]
 
 
 def catch_up(server: Dovecot, account: str, crs: int, replies: int) -> dict[str, float]:
+    """Open `crs` CRs, leave `replies` replies waiting, then time the service process."""
     folder = Path(tempfile.mkdtemp(prefix="mailflow-bench-"))
     smtp = SmtpServer()
     smtp.start()
     imap = ImapAccount(server, account)
-    settings = load_settings(ROOT / "config.example.toml")
-    settings = dataclasses.replace(
-        settings,
-        data_dir=folder,
-        database_url=f"sqlite:///{folder / 'mailflow.db'}",
-        source_kind="imap",
-        imap=imap.settings(batch_size=500),
-        sink_kind="smtp",
-        smtp=SmtpSettings(host=smtp.host, port=smtp.port, security="plain"),
-        # a benchmark sends far more to one address than the per-hour limits allow
-        limits=dataclasses.replace(settings.limits, per_address_per_hour=0, total_per_hour=0),
-    )
+    config = service_config(folder, imap=imap, smtp=smtp)
+    try:
+        sample = _backlog(config, imap, crs, replies)
+        database = load_settings(config).database_url.removeprefix("sqlite:///")
+        sent_before = len(smtp.received)
+        took, rss = _serve_until_done(config, folder / "service.log", imap, database)
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            handled = db.execute("SELECT count(*) FROM message_ledger").fetchone()[0] - crs
+        start = time.perf_counter()
+        for data in sample:
+            parsed = mailparser.parse_from_bytes(data)
+            _ = parsed.subject, parsed.message_id, parsed.text_plain
+        parse = time.perf_counter() - start
+        return {
+            "handled": handled,
+            "seconds": took,
+            "rate": handled / took,
+            "parse_rate": len(sample) / parse,
+            "sent": len(smtp.received) - sent_before,
+            "rss_mb": rss,
+        }
+    finally:
+        smtp.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _backlog(config: Path, imap: ImapAccount, crs: int, replies: int) -> list[bytes]:
+    """Open the CRs through the daemon loop, then append the replies to them, unhandled;
+    returns up to 2,000 of the replies for the bare parse rate."""
+    settings = load_settings(config)
     app = app_from_settings(settings)
     source, sink = ImapSource(settings.imap), SmtpSink(settings.smtp)
     daemon = Daemon(app, source, sink)
@@ -75,7 +99,8 @@ def catch_up(server: Dovecot, account: str, crs: int, replies: int) -> dict[str,
             for _ in range(crs)
         )
         daemon.process_inbox()
-        drain(daemon, app)
+        while daemon.deliver_outbox(limit=1000):
+            pass
         with app.db.session() as s:
             ids = list(s.exec(select(ChangeRequest.id).order_by(col(ChangeRequest.id))).all())
             parents = {
@@ -83,10 +108,7 @@ def catch_up(server: Dovecot, account: str, crs: int, replies: int) -> dict[str,
                 for row in s.exec(select(OutboxRow)).all()
                 if "integration@ft.example" in row.recipients
             }
-        import email
-        from email.policy import default
-
-        sample: list[bytes] = []  # kept for the bare parse rate; the rest is not held
+        sample: list[bytes] = []
         chunk: list[bytes] = []
         for n in range(replies):
             cr = ids[n % len(ids)]
@@ -100,40 +122,43 @@ def catch_up(server: Dovecot, account: str, crs: int, replies: int) -> dict[str,
                 imap.append(chunk)
                 chunk = []
         imap.append(chunk)
-        del parents, chunk
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        sent_before = len(smtp.received)
-        start = time.perf_counter()
-        handled = daemon.process_inbox()
-        drain(daemon, app)
-        took = time.perf_counter() - start
-        sent = len(smtp.received) - sent_before
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        start = time.perf_counter()
-        for data in sample:
-            parsed = mailparser.parse_from_bytes(data)
-            _ = parsed.subject, parsed.message_id, parsed.text_plain
-        parse = time.perf_counter() - start
-        return {
-            "handled": handled,
-            "rate": handled / took,
-            "parse_rate": len(sample) / parse,
-            "sent": sent,
-            "rss_mb": rss,
-            "rss_before_mb": rss_before,
-        }
+        return sample
     finally:
         source.close()
         sink.close()
-        smtp.stop()
         app.close()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
-def drain(daemon: Daemon, app) -> None:  # type: ignore[no-untyped-def]
-    """Deliver until nothing is due (a deferred row waits for its retry, not for us)."""
-    while daemon.deliver_outbox(limit=1000):
-        pass
+def _serve_until_done(
+    config: Path, log: Path, imap: ImapAccount, database: str
+) -> tuple[float, float]:
+    """Run the service until the inbox is empty and nothing waits to be sent; stop it with
+    SIGTERM. Returns the seconds from its start and its peak RSS in MB."""
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        service = subprocess.Popen(
+            [sys.executable, "-m", "mailflow", "run", "--config", str(config)],
+            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    client = imap.client()
+    try:
+        while True:
+            if service.poll() is not None:
+                raise SystemExit(f"the service stopped early:\n{log.read_text()[-2000:]}")
+            left = client.folder_status("INBOX", [b"MESSAGES"])[b"MESSAGES"]
+            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+                waiting = db.execute(
+                    "SELECT count(*) FROM outbox WHERE status = 'pending'"
+                ).fetchone()[0]
+            if left == 0 and waiting == 0:
+                break
+            time.sleep(0.2)
+        took = time.perf_counter() - start
+    finally:
+        client.logout()
+        service.send_signal(signal.SIGTERM)
+    _, _, usage = os.wait4(service.pid, 0)
+    return took, usage.ru_maxrss / 1024
 
 
 def main() -> int:
@@ -143,39 +168,34 @@ def main() -> int:
     parser.add_argument("--backlogs", default="1000,10000,50000")
     parser.add_argument("--idle-replies", type=int, default=200)
     parser.add_argument("--scale-crs", type=int, default=100_000)
-    parser.add_argument("--one-backlog", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if dovecot_binary() is None:
         print("Dovecot is not installed (apt-get install dovecot-imapd)", file=sys.stderr)
         return 2
-    if args.one_backlog:
-        run = with_dovecot(lambda d: catch_up(d, "user1", max(1, args.one_backlog // 10),
-                                              args.one_backlog))  # fmt: skip
-        print(json.dumps(run))
-        return 0
     rows: list[tuple[str, str, str]] = []
     main_run = with_dovecot(lambda d: catch_up(d, "user1", args.crs, args.replies))
     ratio = main_run["rate"] / main_run["parse_rate"]
     rows.append(
         (
             f"catch-up, {args.replies:,} replies over {args.crs:,} CRs",
-            f"{main_run['rate']:.0f} msg/s ({main_run['sent']:.0f} mails sent)",
+            f"{main_run['rate']:.0f} msg/s ({main_run['seconds']:.0f} s, "
+            f"{main_run['sent']:.0f} mails sent)",
             f"bare mail-parser {main_run['parse_rate']:.0f} msg/s; "
             f"ratio {ratio:.1%} (target >= 50%)",
         )
     )
+    peaks = {args.replies: main_run}
     for size in (int(b) for b in args.backlogs.split(",")):
-        # each backlog in a process of its own, so each peak is its own
-        out = subprocess.run(
-            [sys.executable, __file__, "--one-backlog", str(size)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if out.returncode != 0:
-            rows.append((f"peak RSS, backlog of {size:,}", "failed", out.stderr[-200:]))
-            continue
-        run = json.loads(out.stdout.strip().splitlines()[-1])
-        before = f"{run['rss_before_mb']:.0f} MB before handling (target flat, <= 150 MB)"
-        rows.append((f"peak RSS, backlog of {size:,}", f"{run['rss_mb']:.0f} MB", before))
+        if size not in peaks:  # the catch-up run above is the backlog of its own size
+            peaks[size] = with_dovecot(lambda d, n=size: catch_up(d, "user1", max(1, n // 10), n))
+        run = peaks[size]
+        rows.append(
+            (
+                f"service peak RSS, backlog of {size:,}",
+                f"{run['rss_mb']:.0f} MB",
+                f"{run['rate']:.0f} msg/s over {run['seconds']:.0f} s (target flat, <= 150 MB)",
+            )
+        )
     width = max(len(r[0]) for r in rows) + 2
     print(f"{'measure':{width}}{'mailflow':32}beside it")
     for name, value, note in rows:
