@@ -7,8 +7,10 @@ The databases are built with bulk inserts (SQLAlchemy core, executemany), not th
 service, so building 100,000 CRs takes seconds; each CR's due time is computed by the
 same code the service uses (reminder_due.next_reminder). Then it prints: the idle sweep
 cycle (median of 5) at both sizes, each command's wall time run as a subprocess as a user
-would (median of 3), and `mailflow --help`; also the one-off recomputation of every due time
-that follows a change of the reminder settings. Figures only; nothing here asserts a time.
+would (median of 3), and `mailflow --help`; the import of SQLAlchemy and of SQLModel
+alone, the floor under any command that reads the database; also the one-off
+recomputation of every due time that follows a change of the reminder settings.
+Figures only; nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -177,6 +179,14 @@ def main() -> int:
             ("mailflow cr report", ("cr", "report")),
         ):
             print(f"{label:<34} {command(cfg, *argv):.2f}")
+        # the floor under every command that reads the database: the store's libraries
+        for label, code in (
+            ("python -c 'import sqlalchemy'", "import sqlalchemy"),
+            ("python -c 'import sqlmodel'", "import sqlmodel"),
+        ):
+            floor = [sys.executable, "-c", code]
+            spent = timed(lambda f=floor: subprocess.run(f, check=True, capture_output=True), 3)
+            print(f"{label:<34} {spent:.2f}")
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
