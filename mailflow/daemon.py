@@ -1,7 +1,8 @@
 """The service loop: read the mailbox, deliver the outbox, send reminders, stop cleanly.
 
-A message is filed away at its source only after its transaction committed; if filing
-fails the message is read again later and the ledger turns it into a no-op. A transient
+A message is filed away at its source only after its transaction committed, in batches
+(mailflow.transport.filing) and always before a pass ends; if filing fails, or the process
+dies first, the message is read again later and the ledger turns it into a no-op. A transient
 fault of the store ends the pass and the mailbox is read again after a growing pause
 (1 s doubling to the poll interval); the message waits, unfiled, at its source.
 """
@@ -38,6 +39,7 @@ from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import beat
 from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
 from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
+from mailflow.transport.filing import Filing
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +103,20 @@ class Daemon:
         return done
 
     def _process(self) -> int:
-        done = 0
         if time.monotonic() < self._blocked_until:
             return 0
+        filing = Filing(self.source)
+        try:
+            done = self._handle_waiting(filing)
+        except BaseException:
+            self._file_quietly(filing)  # what committed before the fault is still filed
+            raise
+        filing.flush()
+        return done
+
+    def _handle_waiting(self, filing: Filing) -> int:
+        """Handle the mailbox's messages in order; each is filed once its commit is done."""
+        done = 0
         for raw in self.source.fetch():
             if self.stopping or not self._still_reading():
                 break
@@ -117,7 +130,7 @@ class Daemon:
                 self._back_off(exc)
                 break
             self._backoff = 0.0
-            self.source.ack(raw.key, handled.folder)  # type: ignore[arg-type]
+            filing.add(raw.key, handled.folder)  # type: ignore[arg-type]
             done += 1
             self.counts.handled += 1
             self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
@@ -131,6 +144,15 @@ class Daemon:
             if self.on_message is not None:
                 self.on_message(handled)
         return done
+
+    @staticmethod
+    def _file_quietly(filing: Filing) -> None:
+        """File on the way out of a failed pass; a second fault is logged, not raised over
+        the first (the messages stay in the inbox and are read again as no-ops)."""
+        try:
+            filing.flush()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not file handled messages (read again later): %s", exc)
 
     def _retry_pause(self) -> float:
         """1 s, doubling up to the poll interval while failures go on."""

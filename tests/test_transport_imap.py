@@ -161,6 +161,84 @@ def test_copy_expunge_when_the_server_lacks_move(
     assert len(imap_account.uids("Processed")) == 1
 
 
+class Counted:
+    """Counts the IMAP filing commands a source sends (the calls are the real ones)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from imapclient import IMAPClient
+
+        self.calls: list[tuple[str, list[int]]] = []
+        for name in ("move", "copy", "uid_expunge", "expunge"):
+            real = getattr(IMAPClient, name)
+
+            def spy(client: IMAPClient, *args: object, _n: str = name, _r: object = real) -> object:
+                self.calls.append((_n, sorted(args[0]) if args else []))
+                return _r(client, *args)
+
+            monkeypatch.setattr(IMAPClient, name, spy)
+
+
+def test_ack_many_files_a_batch_with_one_move_per_folder(
+    imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    imap_account.append(message(n) for n in range(7))
+    got = list(source.fetch())
+    counted = Counted(monkeypatch)
+    outcomes = ["processed", "quarantine", "processed", "processed", "quarantine", "processed"]
+    source.ack_many([(m.key, o) for m, o in zip(got[:6], outcomes, strict=True)])
+    assert counted.calls == [("move", [1, 3, 4, 6]), ("move", [2, 5])]
+    assert imap_account.uids("INBOX") == [7]
+    assert len(imap_account.uids("Processed")) == 4
+    assert len(imap_account.uids("Quarantine")) == 2
+    assert source.state()["INBOX"]["last_uid"] == 6, "UID 7 is still unfiled"
+    assert [m.data for m in source.fetch()] == [message(6)]
+
+
+def test_ack_many_files_the_rest_when_some_were_expunged_by_someone_else(
+    imap_account: ImapAccount, source: ImapSource, caplog: pytest.LogCaptureFixture
+) -> None:
+    imap_account.append(message(n) for n in range(5))
+    got = list(source.fetch())
+    with imap_account.client() as other:
+        other.select_folder("INBOX")
+        other.delete_messages([2, 4])
+        other.expunge()
+    with caplog.at_level(logging.INFO):
+        source.ack_many([(m.key, "processed") for m in got])
+    assert imap_account.uids("INBOX") == []
+    validity = got[0].key.split(":")[0]
+    assert f"{validity}:2, {validity}:4 were already gone" in caplog.text
+    assert len(imap_account.uids("Processed")) == 3
+    assert list(source.fetch()) == []
+
+
+def test_copy_and_uid_expunge_of_the_set_when_the_server_lacks_move(
+    imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imapclient import IMAPClient
+
+    real = IMAPClient.has_capability
+    monkeypatch.setattr(
+        IMAPClient, "has_capability", lambda self, cap: cap != "MOVE" and real(self, cap)
+    )
+    imap_account.append(message(n) for n in range(5))
+    got = list(source.fetch())
+    with imap_account.client() as other:  # someone else's deletion, not ours to expunge
+        other.select_folder("INBOX")
+        other.delete_messages([5])
+    counted = Counted(monkeypatch)
+    source.ack_many([(m.key, "processed") for m in got[:3]] + [(got[3].key, "quarantine")])
+    assert counted.calls == [
+        ("copy", [1, 2, 3]),
+        ("uid_expunge", [1, 2, 3]),
+        ("copy", [4]),
+        ("uid_expunge", [4]),
+    ]
+    assert imap_account.uids("INBOX") == [5], "only the filed set was expunged"
+    assert len(imap_account.uids("Processed")) == 3
+    assert len(imap_account.uids("Quarantine")) == 1
+
+
 def test_dovecot_killed_and_restarted_mid_run_loses_and_repeats_nothing(
     dovecot: Dovecot, imap_account: ImapAccount, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -2,8 +2,9 @@
 
 Every source is a `Source`; a source that can do more declares it by implementing
 `Waiting` (it can block until mail arrives), `Stateful` (it has a position worth
-recording in the heartbeat) or `HealthReporting` (it knows when its mailbox last
-answered). The daemon asks with isinstance against these declared interfaces.
+recording in the heartbeat), `HealthReporting` (it knows when its mailbox last
+answered) or `Batching` (it files many messages in one round trip). The daemon asks
+with isinstance against these declared interfaces.
 """
 
 from __future__ import annotations
@@ -44,6 +45,15 @@ class Waiting(Protocol):
 
     def wait(self, timeout: float) -> bool:
         """Block until mail may be there (True) or `timeout` seconds pass (False)."""
+        ...
+
+
+@runtime_checkable
+class Batching(Protocol):
+    """A source where filing costs a round trip (IMAP), so many are filed at once."""
+
+    def ack_many(self, items: Sequence[tuple[str, Outcome]]) -> None:
+        """File each (key, outcome) as `ack` would; a message already gone is fine."""
         ...
 
 

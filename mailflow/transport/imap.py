@@ -1,7 +1,8 @@
 """An IMAP mailbox as a mail Source: read by UID, file by MOVE, wait with IDLE, survive outages.
 
 Messages are read with BODY.PEEK[] (nothing is marked read before it is handled) and filed
-into the processed or quarantine folder only when the caller acks them, so whatever is still
+into the processed or quarantine folder only when the caller acks them (many at a time with
+`ack_many`: one MOVE per folder), so whatever is still
 in the inbox is exactly what is not yet handled. The UIDVALIDITY and the highest UID below
 which everything yielded has been filed are kept per folder and exposed by `state()`; when the
 server changes UIDVALIDITY the folder is read again from the start and the caller's ledger
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from email.parser import BytesHeaderParser
 
 from imapclient import IMAPClient
@@ -129,32 +130,65 @@ class ImapSource:
 
     def ack(self, key: str, outcome: Outcome) -> None:
         """File one message by MOVE (or COPY + \\Deleted + UID EXPUNGE); gone already is fine."""
-        try:
-            validity, uid = (int(part) for part in key.split(":"))
-        except ValueError:
-            raise ValueError(f"not an IMAP message key: {key!r}") from None
-        folder = self.settings.processed if outcome == "processed" else self.settings.quarantine
+        self.ack_many([(key, outcome)])
 
-        def file_it(client: IMAPClient) -> None:
-            if validity != self._uidvalidity:
-                logger.warning("IMAP message %s predates a UIDVALIDITY change; not filed", key)
+    def ack_many(self, items: Sequence[tuple[str, Outcome]]) -> None:
+        """File messages with one UID MOVE per destination folder (or COPY + \\Deleted + UID
+        EXPUNGE of the set); those already gone are fine."""
+        folders: dict[str, list[tuple[int, int]]] = {}
+        for key, outcome in items:
+            try:
+                validity, uid = (int(part) for part in key.split(":"))
+            except ValueError:
+                raise ValueError(f"not an IMAP message key: {key!r}") from None
+            folder = self.settings.processed if outcome == "processed" else self.settings.quarantine
+            folders.setdefault(folder, []).append((validity, uid))
+
+        def file_them(client: IMAPClient) -> None:
+            for folder, keys in folders.items():
+                for v, u in keys:
+                    if v != self._uidvalidity:
+                        logger.warning(
+                            "IMAP message %s:%s predates a UIDVALIDITY change; not filed", v, u
+                        )
+                uids = [u for v, u in keys if v == self._uidvalidity]
+                if uids:
+                    self._file(client, uids, folder)
+
+        self._session.run("ack", file_them)
+        self._open.difference_update(uid for keys in folders.values() for _, uid in keys)
+
+    def _file(self, client: IMAPClient, uids: list[int], folder: str) -> None:
+        try:
+            self._move(client, uids, folder)
+        except IMAPClientError as exc:
+            if isinstance(exc, CONNECTION_ERRORS):
+                raise
+            if not client.folder_exists(folder):
+                # Someone deleted the folder while we ran: make it again and retry once.
+                self._ensure_folder(client, folder)
+                self._move(client, uids, folder)
+                return
+            # Some may have been expunged by someone else: file the rest, once.
+            client.noop()
+            left = [uid for uid in client.search(["UID", _uid_set(uids)]) if uid in set(uids)]
+            gone = sorted(set(uids) - set(left))
+            if gone:
+                logger.info(
+                    "IMAP message(s) %s were already gone from %s",
+                    ", ".join(f"{self._uidvalidity}:{uid}" for uid in gone),
+                    self.settings.inbox,
+                )
+            if not left:
                 return
             try:
-                self._move(client, uid, folder)
-            except IMAPClientError as exc:
-                if isinstance(exc, CONNECTION_ERRORS):
+                self._move(client, left, folder)
+            except IMAPClientError as again:
+                if isinstance(again, CONNECTION_ERRORS):
                     raise
-                if not client.folder_exists(folder):
-                    # Someone deleted the folder while we ran: make it again and retry once.
-                    self._ensure_folder(client, folder)
-                    self._move(client, uid, folder)
-                    return
-                if client.search(["UID", str(uid)]):
-                    raise SourceError(f"IMAP could not file {key} in {folder}: {exc}") from exc
-                logger.info("IMAP message %s was already gone from %s", key, self.settings.inbox)
-
-        self._session.run("ack", file_it)
-        self._open.discard(uid)
+                raise SourceError(
+                    f"IMAP could not file {len(left)} message(s) in {folder}: {again}"
+                ) from again
 
     def put_back(self, key: str, data: bytes) -> None:
         """Hand a quarantined message back: APPEND it to the inbox, drop the quarantined copy.
@@ -180,14 +214,14 @@ class ImapSource:
 
         self._session.run("put back", append)
 
-    def _move(self, client: IMAPClient, uid: int, folder: str) -> None:
+    def _move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
         if self._can_move:
-            client.move([uid], folder)
+            client.move(uids, folder)
             return
-        client.copy([uid], folder)
-        client.delete_messages([uid])
+        client.copy(uids, folder)
+        client.delete_messages(uids)
         if self._can_uid_expunge:
-            client.uid_expunge([uid])
+            client.uid_expunge(uids)
         else:
             client.expunge()
 
@@ -301,6 +335,21 @@ class ImapSource:
     def close(self) -> None:
         """Log out; a connection that is already dead is just dropped."""
         self._session.close()
+
+
+def _uid_set(uids: Sequence[int]) -> str:
+    """A compact UID set for SEARCH: runs of consecutive UIDs as ranges (1:3,7)."""
+    parts: list[str] = []
+    ordered = sorted(set(uids))
+    start = prev = ordered[0]
+    for uid in [*ordered[1:], None]:
+        if uid is not None and uid == prev + 1:
+            prev = uid
+            continue
+        parts.append(f"{start}:{prev}" if prev > start else str(start))
+        if uid is not None:
+            start = prev = uid
+    return ",".join(parts)
 
 
 def _message_id(data: bytes) -> str:
