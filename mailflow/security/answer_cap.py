@@ -15,7 +15,10 @@ every rule's answer is counted alike; mail that is acted on is never held back.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, time
 
 from sqlmodel import Session, col, select
@@ -42,9 +45,9 @@ def capped(ctx: Context, ruling: Ruling) -> Ruling:
     if ruling.outcome != LedgerOutcome.ANSWERED or not ruling.record or not sender or cr is None:
         return ruling
     earlier = answered_today(ctx.session, sender, cr.id, ctx.now)
-    text = _same(reply_text.new_text(ctx.msg.text))
+    text = _SEEN.remember(ctx.msg.content_hash, lambda: ctx.msg.text)
     for entry_id, raw in earlier:
-        if raw is not None and text and _same(reply_text.new_text(parse(raw).text)) == text:
+        if raw is not None and text != _EMPTY and _text_of(raw) == text:
             why = f"{REPEAT}: the same text as ledger entry {entry_id}, answered today"
             return _quiet(ruling, cr, sender, f"{why}; not answered again")
     limit = ctx.app.settings.security.max_answers_per_cr_per_day
@@ -75,6 +78,44 @@ def answered_today(
 def _same(text: str) -> str:
     """Text compared for repeats: case and spacing do not make a message new."""
     return _SPACE.sub(" ", text).strip().casefold()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(_same(reply_text.new_text(text)).encode()).digest()
+
+
+_EMPTY = hashlib.sha256(b"").digest()
+
+
+class _Texts:
+    """What each message's new text is compared as (a digest), by the digest of its bytes.
+
+    A ledger entry's raw bytes never change, so what was worked out once holds; without
+    this every answered message was parsed again for each later one from its sender that
+    day. Bounded: the oldest is forgotten first, and parsed again if it is needed again.
+    """
+
+    def __init__(self, size: int = 8192) -> None:
+        self.size = size
+        self._texts: OrderedDict[str, bytes] = OrderedDict()
+
+    def remember(self, key: str, text: Callable[[], str]) -> bytes:
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = _digest(text())
+            if len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(key)
+        return found
+
+
+_SEEN = _Texts()
+
+
+def _text_of(raw: bytes) -> bytes:
+    """The compared text of a recorded message: its bytes are parsed only when not known."""
+    return _SEEN.remember(hashlib.sha256(raw).hexdigest(), lambda: parse(raw).text)
 
 
 def _quiet(ruling: Ruling, cr: ChangeRequest, sender: str, reason: str) -> Ruling:

@@ -79,3 +79,28 @@ def test_the_same_text_again_is_recorded_and_not_answered_again(desk):
     desk.say(DANA, cr_id, "Approved")
     assert desk.stage(cr_id) == "in_principle", "one of two votes; a decision is never held back"
     assert desk.events(cr_id, {"decision"})
+
+
+def test_a_repeat_is_found_without_parsing_the_earlier_mail_again(desk, monkeypatch):
+    from mailflow.security import answer_cap
+
+    cr_id = _waiting_on_dana(desk)
+    parsed: list[bytes] = []
+    real = answer_cap.parse
+    monkeypatch.setattr(answer_cap, "parse", lambda raw: parsed.append(raw) or real(raw))
+    texts = ["Thank you, noted.", "We will look at it.", "Thank you,  NOTED."]
+    for text in texts:
+        desk.clock.advance(minutes=5)
+        desk.say(DANA, cr_id, text)
+    assert parsed == [], "each answered mail's text was worked out as it was handled"
+    assert [e.reason.split(":")[0] for e in _from_dana(desk)][2] == "repeat"
+
+    monkeypatch.setattr(answer_cap, "_SEEN", answer_cap._Texts(size=1))  # as after a restart
+    desk.clock.advance(minutes=5)
+    desk.say(DANA, cr_id, "we will look at it.")
+    assert len(parsed) == 2, "the earlier mails' bytes are read when not known"
+    assert _from_dana(desk)[-1].reason.startswith("repeat:")
+    desk.clock.advance(minutes=5)
+    desk.say(DANA, cr_id, "We will look at it")
+    assert len(parsed) == 4, "only one is kept: the oldest was forgotten and read again"
+    assert _from_dana(desk)[-1].outcome == LedgerOutcome.ANSWERED
