@@ -175,14 +175,26 @@ class Daemon:
         return self._still_reading() or self.app.db.engine.dialect.name == "postgresql"
 
     def deliver_outbox(self, limit: int = 200) -> int:
-        """Send what is due; each row's result is committed on its own.
+        """Send what is due, `limit` rows at a time until none is; each row's result is
+        committed on its own.
 
-        A daemon standing by delivers too, but only where rows can be locked (PostgreSQL's
-        SKIP LOCKED): SQLite ignores FOR UPDATE, and two senders could both send one row.
+        A backlog is sent at once, not `limit` rows per tick of the timer. A daemon standing
+        by delivers too, but only where rows can be locked (PostgreSQL's SKIP LOCKED):
+        SQLite ignores FOR UPDATE, and two senders could both send one row.
         """
-        db, sent = self.app.db, 0
+        sent = 0
+        while not self.stopping:
+            batch, due, tried = self._deliver_due(limit)
+            sent += batch
+            if due < limit or tried == 0:  # all that was due, or rows another sender holds
+                break
+        return sent
+
+    def _deliver_due(self, limit: int) -> tuple[int, int, int]:
+        """One batch: (mails sent, rows due, rows tried)."""
+        db, sent, tried = self.app.db, 0, 0
         if not self._may_deliver():
-            return 0
+            return 0, 0, 0
         with db.session() as session:
             limits = self.app.settings.limits
             ids = [row.id for row in ratelimit.due(session, self.clock(), limits, limit)]
@@ -197,6 +209,7 @@ class Daemon:
                 ).first()
                 if row is None or row.status != outbox.PENDING:
                     continue
+                tried += 1
                 now = self.clock()
                 try:
                     self.sink.send(row.envelope_from, row.recipients, row.data)
@@ -222,7 +235,7 @@ class Daemon:
                     sent += 1
                 session.add(row)
         self.counts.sent += sent
-        return sent
+        return sent, len(ids), tried
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""
