@@ -10,7 +10,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
@@ -29,6 +29,24 @@ _HTML_LAYOUT = (
     '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;'
     'line-height:1.45;color:#222">{body}</body></html>'
 )
+
+
+class _Headers(HeaderRegistry):
+    """The stdlib's header classes, each made once: HeaderRegistry builds a new class with
+    type() for every header set, a fifth of the time it takes to build a message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        made = self._made.get(name.lower())
+        if made is None:
+            made = self._made[name.lower()] = super().__getitem__(name)
+        return made
+
+
+_POLICY = SMTP.clone(max_line_length=998, header_factory=_Headers())
 
 
 def template_folders(extra: Path | None = None) -> list[Path]:
@@ -124,7 +142,7 @@ class Composer:
         `attachments` are (file name, content type, bytes), attached as they were stored.
         """
         subject, text, html = rendered or self.render(template, context)
-        msg = EmailMessage(policy=SMTP.clone(max_line_length=998))
+        msg = EmailMessage(policy=_POLICY)
         token = f"[{cr_id}] " if cr_id else ""
         msg["Subject"] = header_safe(token + subject, 250)
         msg["From"] = Address(header_safe(self.from_name, 80), addr_spec=self.from_addr)
