@@ -11,7 +11,8 @@ start until the inbox is empty and every answer it queued was accepted by the SM
 server: fetch, handle, file and deliver, start-up included. Beside it, the rate of
 mail-parser parsing the same messages alone, and the ratio. peak RSS: the service
 process's own peak (ru_maxrss of that child) over backlogs of each size, one replay per
-size. IDLE: the daemon's loop from APPEND to the answer accepted by SMTP beside a bare
+size. The floor: benchmarks/catch_up_floor.py, the steps no implementation can skip,
+each timed alone. IDLE: the daemon's loop from APPEND to the answer accepted by SMTP beside a bare
 imapclient IDLE (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and
 the sweep.
 """
@@ -200,6 +201,8 @@ def main() -> int:
     print(f"{'measure':{width}}{'mailflow':32}beside it")
     for name, value, note in rows:
         print(f"{name:{width}}{value:32}{note}")
+    print("\nthe floor under catch-up (benchmarks/catch_up_floor.py):")
+    print(_run("catch_up_floor.py"))
     print("\nIDLE reaction (benchmarks/imap_latency.py --mode idle):")
     print(_run("imap_latency.py", "--messages", str(args.idle_replies), "--mode", "idle"))
     scale = ROOT / "benchmarks" / "scale.py"
