@@ -12,9 +12,9 @@ server: fetch, handle, file and deliver, start-up included. Beside it, the rate 
 mail-parser parsing the same messages alone, and the ratio. peak RSS: the service
 process's own peak (ru_maxrss of that child) over backlogs of each size, one replay per
 size. The floor: benchmarks/catch_up_floor.py, the steps no implementation can skip,
-each timed alone. IDLE: the daemon's loop from APPEND to the answer accepted by SMTP beside a bare
-imapclient IDLE (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and
-the sweep.
+each timed alone. IDLE: the daemon's loop from APPEND to the answer accepted by SMTP
+beside a bare imapclient IDLE (benchmarks/imap_latency.py). Scale: benchmarks/scale.py,
+the CLI and the sweep.
 """
 
 from __future__ import annotations
