@@ -20,24 +20,18 @@ from types import FrameType
 from typing import Any
 
 import schedule
-from sqlmodel import select
 
-from mailflow import digest_mail, pipeline, reminders
+from mailflow import digest_mail, pipeline, reminders, send
 from mailflow.app import App
 from mailflow.errors import (
     HandleLater,
     MailflowError,
-    PermanentSendError,
     TransientError,
-    TransientSendError,
 )
 from mailflow.lease import MailboxLease
 from mailflow.reload import reload_config
-from mailflow.security import ratelimit
-from mailflow.store import outbox
 from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import beat
-from mailflow.store.tables import AuditEvent, ChangeRequest, OutboxRow
 from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
 from mailflow.transport.filing import Filing
 
@@ -192,50 +186,14 @@ class Daemon:
 
     def _deliver_due(self, limit: int) -> tuple[int, int, int]:
         """One batch: (mails sent, rows due, rows tried)."""
-        db, sent, tried = self.app.db, 0, 0
         if not self._may_deliver():
             return 0, 0, 0
-        with db.session() as session:
-            limits = self.app.settings.limits
-            ids = [row.id for row in ratelimit.due(session, self.clock(), limits, limit)]
-        for row_id in ids:
-            if self.stopping or not self._may_deliver():
-                break
-            with db.transaction() as session:
-                row = session.exec(
-                    select(OutboxRow)
-                    .where(OutboxRow.id == row_id)
-                    .with_for_update(skip_locked=True)
-                ).first()
-                if row is None or row.status != outbox.PENDING:
-                    continue
-                tried += 1
-                now = self.clock()
-                try:
-                    self.sink.send(row.envelope_from, row.recipients, row.data)
-                except TransientSendError as exc:
-                    outbox.mark_retry(row, now, str(exc))
-                    log.warning("delivery of %s deferred: %s", row.message_id, exc)
-                except PermanentSendError as exc:
-                    outbox.mark_failed(row, now, str(exc))
-                    log.error("delivery of %s failed for good: %s", row.message_id, exc)
-                    cr = session.get(ChangeRequest, row.cr_id) if row.cr_id else None
-                    if cr is not None:
-                        session.add(
-                            AuditEvent(
-                                cr_id=cr.id,
-                                at=now,
-                                stage=cr.stage,
-                                kind="delivery_failed",
-                                detail=f"{row.template}: {exc}"[:2000],
-                            )
-                        )
-                else:
-                    outbox.mark_sent(row, now)
-                    sent += 1
-                session.add(row)
-        self.counts.sent += sent
-        return sent, len(ids), tried
+        done = send.deliver_due(
+            self.app, self.sink, self.clock, limit,
+            go_on=lambda: not self.stopping and self._may_deliver(),
+        )  # fmt: skip
+        self.counts.sent += done.sent
+        return done.sent, done.due, done.tried
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""

@@ -38,7 +38,7 @@ class Metrics:
         )
         self.latency = Histogram(
             "mailflow_message_handling_seconds",
-            "Time from reading a message to having it filed, per message",
+            "Time from reading a message to its outcome committed, per message",
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
