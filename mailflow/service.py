@@ -3,8 +3,9 @@ the Message-ID of the message in hand on every log line.
 
 It wraps the daemon's source instead of changing the loop: the wrapper times each
 message from the moment it is read to the moment its transaction committed (filing at
-the source follows, in batches), notes canary mail coming back, and forwards everything else (IDLE, state, health) to the real source, so the
-daemon sees the same capabilities it had.
+the source follows, in batches), notes canary mail coming back, and forwards everything
+else (IDLE, state, health) to the real source, so the daemon sees the same capabilities
+it had.
 """
 
 from __future__ import annotations
