@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,9 @@ from mailflow.decide_normalize import normalize_line
 from mailflow.mail.reply_text import new_text
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import ROOT
+
+# a quoted subject names a CR of this year, whatever year the test runs in
+YEAR = datetime.now(UTC).year
 
 
 def vocabulary() -> Vocabulary:
@@ -192,7 +196,7 @@ def test_decision_words_in_quoted_text_do_not_count() -> None:
         "wrote:\n> APPROVED",
         "\n> APPROVED\n",
         "Let me check.\n\n-----Original Message-----\nFrom: Priya\nSent: Monday\n"
-        "To: CR Desk\nSubject: Re: [CR-2026-0042]\n\nApproved",
+        f"To: CR Desk\nSubject: Re: [CR-{YEAR}-0042]\n\nApproved",
         "Checking with finance\n\nFrom: Priya Okafor <priya.okafor@acme.example>\n"
         "Sent: 02 March 2026 17:40\nTo: CR Desk\nSubject: RE: CR\n\nAPPROVED",
         "FYI\n\n---------- Forwarded message ---------\nFrom: Priya\n\nAPPROVED",

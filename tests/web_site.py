@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from mailflow.web.app import create_app
 from tests.dovecot_server import free_port
 from tests.helpers import make_app
 
-OTHER_CR = "CR-2026-9001"
+# the year the daemon gives the other CRs: it reads the real clock, as this does
+OTHER_CR = f"CR-{datetime.now(UTC).year}-9001"
 
 
 def with_second_account(settings: Settings, port: int) -> Settings:
