@@ -177,23 +177,16 @@ class Daemon:
         SQLite ignores FOR UPDATE, and two senders could both send one row.
         """
         sent = 0
-        while not self.stopping:
-            batch, due, tried = self._deliver_due(limit)
-            sent += batch
-            if due < limit or tried == 0:  # all that was due, or rows another sender holds
+        while not self.stopping and self._may_deliver():
+            done = send.deliver_due(
+                self.app, self.sink, self.clock, limit,
+                go_on=lambda: not self.stopping and self._may_deliver(),
+            )  # fmt: skip
+            sent += done.sent
+            self.counts.sent += done.sent
+            if done.due < limit or done.tried == 0:  # all that was due, or rows others hold
                 break
         return sent
-
-    def _deliver_due(self, limit: int) -> tuple[int, int, int]:
-        """One batch: (mails sent, rows due, rows tried)."""
-        if not self._may_deliver():
-            return 0, 0, 0
-        done = send.deliver_due(
-            self.app, self.sink, self.clock, limit,
-            go_on=lambda: not self.stopping and self._may_deliver(),
-        )  # fmt: skip
-        self.counts.sent += done.sent
-        return done.sent, done.due, done.tried
 
     def send_reminders(self) -> int:
         """Remind (then escalate) every open stage that has waited past its interval."""

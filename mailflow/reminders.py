@@ -95,9 +95,7 @@ def retime(app: App, now: datetime, stopping: Callable[[], bool] = lambda: False
                 .limit(RETIME_CHUNK)
             ).all()
             for cr in crs:
-                account = app.settings.account(cr.account)
-                state = state_of(cr, account.currency if account else "")
-                at = next_reminder(app.workflow, state, app.settings.schedule.calendar)
+                at = due_time(app, cr)
                 if at != cr.next_reminder_at:
                     cr.next_reminder_at = at
                     session.add(cr)
@@ -117,10 +115,19 @@ def retime(app: App, now: datetime, stopping: Callable[[], bool] = lambda: False
     return True
 
 
+def _state(app: App, cr: ChangeRequest) -> engine.CRState:
+    account = app.settings.account(cr.account)
+    return state_of(cr, account.currency if account else "")
+
+
+def due_time(app: App, cr: ChangeRequest) -> datetime | None:
+    """When the sweep must look at this CR next under today's settings (see reminder_due)."""
+    return next_reminder(app.workflow, _state(app, cr), app.settings.schedule.calendar)
+
+
 def due(app: App, cr: ChangeRequest, now: datetime) -> Result | None:
     """The reminder or escalation this CR is due now, or None."""
-    account = app.settings.account(cr.account)
-    state = state_of(cr, account.currency if account else "")
+    state = _state(app, cr)
     elapsed = app.settings.schedule.calendar.hours_between
     return engine.remind(app.workflow, state, now, app.settings.escalate_after, elapsed)
 
@@ -132,9 +139,7 @@ def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
         # Not due after all (a time stored before the workflow or the business days
         # changed, or from an upgrade's backfill): store the right time, so the next
         # sweep does not read this CR again.
-        account = app.settings.account(cr.account)
-        state = state_of(cr, account.currency if account else "")
-        cr.next_reminder_at = next_reminder(app.workflow, state, app.settings.schedule.calendar)
+        cr.next_reminder_at = due_time(app, cr)
         session.add(cr)
         return False
     notes = session.exec(

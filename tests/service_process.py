@@ -171,6 +171,21 @@ class Store:
         self.engine.dispose()
 
 
+def new_request(n: int, tag: str, eol: bytes = b"\n") -> bytes:
+    """A CSM's new-request mail, number `n`, with Message-ID <tag-n@ft.example>."""
+    lines = [
+        b"From: Priya Nair <priya@ft.example>",
+        b"To: approvals@ft.example",
+        b"Subject: Export column %d" % n,
+        b"Message-ID: <%s-%d@ft.example>" % (tag.encode(), n),
+        b"",
+        b"Customer: acme",
+        b"",
+        b"Please add export column number %d to the report." % n,
+    ]
+    return eol.join(lines) + eol
+
+
 def message_ids(messages: Iterable[bytes]) -> Counter[str]:
     """How often each Message-ID arrived."""
     return Counter(str(email.message_from_bytes(data)["Message-ID"]).strip() for data in messages)

@@ -145,15 +145,20 @@ def test_message_expunged_by_someone_else_before_ack_is_not_an_error(
     assert [m.key for m in source.fetch()] == []
 
 
-def test_copy_expunge_when_the_server_lacks_move(
-    imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def without_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server as one without the MOVE extension: filing falls back to COPY."""
     from imapclient import IMAPClient
 
     real = IMAPClient.has_capability
     monkeypatch.setattr(
         IMAPClient, "has_capability", lambda self, cap: cap != "MOVE" and real(self, cap)
     )
+
+
+def test_copy_expunge_when_the_server_lacks_move(
+    imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_move(monkeypatch)
     imap_account.append(message(n) for n in range(2))
     first, second = source.fetch()
     source.ack(first.key, "processed")
@@ -215,12 +220,7 @@ def test_ack_many_files_the_rest_when_some_were_expunged_by_someone_else(
 def test_copy_and_uid_expunge_of_the_set_when_the_server_lacks_move(
     imap_account: ImapAccount, source: ImapSource, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from imapclient import IMAPClient
-
-    real = IMAPClient.has_capability
-    monkeypatch.setattr(
-        IMAPClient, "has_capability", lambda self, cap: cap != "MOVE" and real(self, cap)
-    )
+    without_move(monkeypatch)
     imap_account.append(message(n) for n in range(5))
     got = list(source.fetch())
     with imap_account.client() as other:  # someone else's deletion, not ours to expunge

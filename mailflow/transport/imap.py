@@ -21,6 +21,7 @@ from email.parser import BytesHeaderParser
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
+from imapclient.imapclient import join_message_ids
 
 from mailflow.errors import SourceError
 from mailflow.transport.base import Outcome, RawMessage
@@ -171,8 +172,9 @@ class ImapSource:
                 return
             # Some may have been expunged by someone else: file the rest, once.
             client.noop()
-            left = [uid for uid in client.search(["UID", _uid_set(uids)]) if uid in set(uids)]
-            gone = sorted(set(uids) - set(left))
+            wanted = set(uids)
+            left = [uid for uid in client.search(["UID", join_message_ids(uids)]) if uid in wanted]
+            gone = sorted(wanted - set(left))
             if gone:
                 logger.info(
                     "IMAP message(s) %s were already gone from %s",
@@ -335,21 +337,6 @@ class ImapSource:
     def close(self) -> None:
         """Log out; a connection that is already dead is just dropped."""
         self._session.close()
-
-
-def _uid_set(uids: Sequence[int]) -> str:
-    """A compact UID set for SEARCH: runs of consecutive UIDs as ranges (1:3,7)."""
-    parts: list[str] = []
-    ordered = sorted(set(uids))
-    start = prev = ordered[0]
-    for uid in [*ordered[1:], None]:
-        if uid is not None and uid == prev + 1:
-            prev = uid
-            continue
-        parts.append(f"{start}:{prev}" if prev > start else str(start))
-        if uid is not None:
-            start = prev = uid
-    return ",".join(parts)
 
 
 def _message_id(data: bytes) -> str:

@@ -21,17 +21,9 @@ from pathlib import Path
 
 from mailflow.transport.maildir import deliver
 from tests.servers import SmtpServer, smtp_server  # noqa: F401
-from tests.service_process import Service, Store, message_ids, service_config, wait_for
+from tests.service_process import Service, Store, message_ids, new_request, service_config, wait_for
 
 REQUESTS = 80
-
-
-def _request(n: int) -> bytes:
-    return (
-        b"From: Priya Nair <priya@ft.example>\nTo: approvals@ft.example\n"
-        b"Subject: Export column %d\nMessage-ID: <kill-%d@ft.example>\n\n"
-        b"Customer: acme\n\nPlease add export column number %d to the report.\n" % (n, n, n)
-    )
 
 
 def _delivered(folder: Path) -> list[Path]:
@@ -47,7 +39,7 @@ def _kill_and_restart(
     store = Store(f"sqlite:///{folder / 'data' / 'mailflow.db'}")
     mail = folder / "data" / "mail"
     for n in range(REQUESTS):
-        deliver(mail, _request(n))
+        deliver(mail, new_request(n, "kill"))
     arrived: Callable[[], Counter[str]] = (
         (lambda: message_ids(g.data for g in smtp.received))
         if smtp is not None

@@ -17,17 +17,9 @@ from sqlmodel import Session, select
 
 from mailflow.store.tables import ChangeRequest
 from tests.servers import ImapAccount, dovecot, imap_account  # noqa: F401
-from tests.service_process import Service, Store, service_config, wait_for
+from tests.service_process import Service, Store, new_request, service_config, wait_for
 
 BACKLOG = 60
-
-
-def _request(n: int) -> bytes:
-    return (
-        b"From: Priya Nair <priya@ft.example>\r\nTo: approvals@ft.example\r\n"
-        b"Subject: Export column %d\r\nMessage-ID: <filing-%d@ft.example>\r\n\r\n"
-        b"Customer: acme\r\n\r\nPlease add export column number %d to the report.\r\n" % (n, n, n)
-    )
 
 
 def test_a_kill_between_commit_and_filing_is_read_again_as_a_no_op(
@@ -36,7 +28,7 @@ def test_a_kill_between_commit_and_filing_is_read_again_as_a_no_op(
 ) -> None:
     config = service_config(tmp_path, imap=imap_account, daemon="poll_seconds = 1")
     store = Store(f"sqlite:///{tmp_path / 'data' / 'mailflow.db'}")
-    imap_account.append(_request(n) for n in range(BACKLOG))
+    imap_account.append(new_request(n, "filing", b"\r\n") for n in range(BACKLOG))
 
     def unfiled() -> int:
         """Committed messages the Processed folder does not hold yet."""
