@@ -24,7 +24,17 @@ from mailflow.decide_remarks import first_phrase, phrase_set, taken_back
 from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
-__all__ = ["Decision", "Unclear", "UnclearKind", "VerbSpec", "Vocabulary", "likely", "read"]
+__all__ = [
+    "Decision",
+    "Known",
+    "Unclear",
+    "UnclearKind",
+    "VerbSpec",
+    "Vocabulary",
+    "likely",
+    "read",
+    "remark_key",
+]
 
 TEXT_CAP = 20_000  # characters of new text looked at; a decision is never further down
 
@@ -42,6 +52,22 @@ class UnclearKind(enum.Enum):
     TAKEN_BACK_BELOW = "taken back below"
     TOO_LONG = "line too long"
     PARTS_DISAGREE = "text and HTML disagree"
+    REMARK = "a sentence beside the decision"  # may be confirmed: see Unclear.as_written
+    FIELD_NAME = "a field name not known"
+    REQUEST = "a request, not a decision"
+
+
+@dataclass(frozen=True)
+class Known:
+    """What is on record about the sender that reading may rely on.
+
+    A remark the person confirmed before is theirs to repeat; a block found at the
+    bottom of two of their earlier mails is their signature. Both come from the
+    store, so the chain looks them up and hands them in: reading stays pure.
+    """
+
+    remarks: frozenset[str] = frozenset()  # remark_key() of remarks this person confirmed
+    signatures: tuple[str, ...] = ()  # signature blocks learned from their earlier mails
 
 
 @dataclass(frozen=True)
@@ -58,12 +84,18 @@ class Decision:
 
 @dataclass(frozen=True)
 class Unclear:
-    """Why a reply could not be read; the sentence is sent back to the sender."""
+    """Why a reply could not be read; the sentence is sent back to the sender.
+
+    For a REMARK, `remark` is the sentence asked about, as written, and `as_written`
+    the decision that a CONFIRM from the sender records, the remark kept beside it.
+    """
 
     reason: str
     line: str
     kind: UnclearKind = UnclearKind.NO_DECISION
     normalized: str = ""
+    remark: str = ""
+    as_written: Decision | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +109,15 @@ class _Line:
 _QUIET = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME})
 
 
-def read(text: str, vocabulary: Vocabulary) -> Decision | Unclear:
+NOTHING_KNOWN = Known()
+
+
+def remark_key(sentence: str) -> str:
+    """A remark as compared with the ones a person confirmed: normalised words only."""
+    return " ".join(t.word for t in tokens(normalize_line(sentence)))
+
+
+def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Decision | Unclear:
     """Read the decision in the new text of a reply.
 
     The caller has already removed quoted history and signatures

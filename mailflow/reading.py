@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mailflow import decide
-from mailflow.mail import reply_text
+from mailflow.mail import reply_text, signature_blocks
 from mailflow.workflow.definition import Workflow
 
 
-def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.Unclear:
+def read_reply(
+    wf: Workflow, stage: str, text: str, known: decide.Known = decide.NOTHING_KNOWN
+) -> decide.Decision | decide.Unclear:
     """Read with every verb; where that finds two, let the stage settle it — towards caution.
 
     "Signed off, UAT complete" is clear where only SIGNED OFF fits: there, another
@@ -26,17 +28,21 @@ def read_reply(wf: Workflow, stage: str, text: str) -> decide.Decision | decide.
     vocabulary = wf.vocabulary
     if current is not None and current.words:
         vocabulary = replace(vocabulary, harmless=vocabulary.harmless + current.words)
-    wide = decide.read(text, vocabulary)
+    wide = decide.read(text, vocabulary, known)
     if isinstance(wide, decide.Decision) or wide.kind is not decide.UnclearKind.BOTH:
         return wide
     fitting = {r.verb for r in current.replies} if current else set()
     fitting |= {c.verb for c in wf.commands}
-    narrow = decide.read(text, _agreeing(vocabulary, fitting))
+    narrow = decide.read(text, _agreeing(vocabulary, fitting), known)
     return narrow if isinstance(narrow, decide.Decision) else wide
 
 
 def read_message(
-    wf: Workflow, stage: str, text: str, html_text: str | None
+    wf: Workflow,
+    stage: str,
+    text: str,
+    html_text: str | None,
+    known: decide.Known = decide.NOTHING_KNOWN,
 ) -> decide.Decision | decide.Unclear:
     """Read the new text of the text part and, when there is one, of the HTML part.
 
@@ -44,10 +50,10 @@ def read_message(
     they do not read the same — a decision in one and none or another in the other —
     the reply is asked back rather than trusting either.
     """
-    primary = read_reply(wf, stage, reply_text.new_text(text))
+    primary = read_reply(wf, stage, _own_text(text, known), known)
     if html_text is None:
         return primary
-    other = read_reply(wf, stage, reply_text.new_text(html_text))
+    other = read_reply(wf, stage, _own_text(html_text, known), known)
     if _same_reading(primary, other):
         return primary
     return decide.Unclear(
@@ -57,6 +63,11 @@ def read_message(
         decide.UnclearKind.PARTS_DISAGREE,
         primary.normalized,
     )
+
+
+def _own_text(text: str, known: decide.Known) -> str:
+    """The new text without the signature this sender is known to end their mails with."""
+    return signature_blocks.strip_learned(reply_text.new_text(text), known.signatures)
 
 
 def _same_reading(a: decide.Decision | decide.Unclear, b: decide.Decision | decide.Unclear) -> bool:
