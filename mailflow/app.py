@@ -64,22 +64,22 @@ def app_from_settings(settings: Settings) -> App:
 
 
 def with_names(vocabulary: Vocabulary, settings: Settings) -> Vocabulary:
-    """People's names may stand beside a decision ("Approved, Priya"), but a name that is
-    also a word of the grammar ("Will", "Best") is never taken for a name."""
+    """People's and accounts' names may stand beside a decision ("Approved, Priya", a
+    signature's "Acme Retail"), but a name that is also a word of the grammar ("Will",
+    "Best") is never taken for a name."""
     taken = {
         word
         for phrase in (
             *vocabulary.negations,
-            *vocabulary.conditions,
-            *vocabulary.doubts,
+            *vocabulary.requests,
             *(p for v in vocabulary.verbs for p in (*v.phrases, *v.likely)),
         )
         for word in phrase.lower().split()
     }
     names = {
         word
-        for person in settings.people
-        for word in re.split(r"[\s.,'()-]+", person.name.lower())
+        for name in (*(p.name for p in settings.people), *(a.name for a in settings.accounts))
+        for word in re.split(r"[\s.,'()-]+", name.lower())
         if word.isalpha() and word not in taken
     }
     return replace(vocabulary, names=frozenset(names))

@@ -20,8 +20,16 @@ from types import MappingProxyType
 
 from mailflow.decide_lines import fields_of, trailing_text
 from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
-from mailflow.decide_remarks import first_phrase, phrase_set, taken_back
-from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
+from mailflow.decide_sentences import Finding, Verdict, first_doubt, near_field
+from mailflow.decide_tokens import (
+    Kind,
+    Piece,
+    first_phrase,
+    phrase_set,
+    phrase_words,
+    pieces,
+    tokens,
+)
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 __all__ = [
@@ -127,7 +135,7 @@ def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Dec
     says which grammar reads it.
     """
     lines = _lines(text)
-    found = _decision_line(lines, vocabulary)
+    found = _verb_line(lines, vocabulary)
     if found is None:
         no_text = "The reply has no new text above the quoted message."
         return Unclear(no_text, "", UnclearKind.NO_TEXT)
@@ -146,7 +154,7 @@ def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Dec
         return _unclear(found, UnclearKind.BOTH, f"Both {both} were found in: {_quote(found.raw)}")
     if not spec.affirmative:
         return _plain_verb(found, lines, first, spec)
-    return _affirmative(found, lines, first, spec, vocabulary)
+    return _affirmative(found, lines, first, spec, vocabulary, known)
 
 
 def _too_long(found: _Line) -> Unclear | None:
@@ -200,13 +208,19 @@ def _plain_verb(found: _Line, lines: list[str], first: Piece, spec: VerbSpec) ->
 
 
 def _affirmative(
-    found: _Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
+    found: _Line,
+    lines: list[str],
+    first: Piece,
+    spec: VerbSpec,
+    vocabulary: Vocabulary,
+    known: Known,
 ) -> Decision | Unclear:
-    """The closed rule for the verb's sentence; the belt for the sentences around it.
+    """The closed rule, for the verb's sentence and for every other sentence of the reply.
 
     The sentence holding the verb may hold only words known to add nothing (and a
-    known field). Other sentences of the line and the lines below are remarks: they
-    may say anything except a condition, a negation or a figure.
+    known field); a request ("Please approve") is never a decision. Every other
+    sentence, above or below and on the same line, must be on the closed lists of
+    decide_sentences, or a remark this sender confirmed before.
     """
     start, end = _sentence(found.text, first)
     inside = [p for p in found.parts if start <= p.start < end]
@@ -214,21 +228,65 @@ def _affirmative(
     extra = [p for p in parts if p.kind is not Kind.VERB and not _adds_nothing(p)]
     if extra:
         return _not_plain(found, spec, first, extra)
-    around = [found.text[:start], found.text[end:]]
-    below = taken_back([*around, *lines[found.index + 1 :]], vocabulary, _plain_yes)
-    if below is not None:
-        word, line = below
-        return _unclear(
-            found,
-            UnclearKind.TAKEN_BACK_BELOW,
-            f"'{word}' in {_quote(line)} may change or take back {spec.verb}, so it was "
-            f"not recorded. If {spec.verb} is your whole answer, reply with just {spec.verb}.",
+    request = _request(found, first, vocabulary)
+    if request is not None:
+        return request
+    above, below = lines[: found.index], lines[found.index + 1 :]
+    fields = {**fields_of(above), **own_fields, **fields_of(below)}
+    as_written = _decision(found, spec.verb, "", fields, "closed grammar")
+    if _cut_short(lines):
+        why = f"The reply is too long to read whole, so {spec.verb} was not recorded."
+        return _unclear(found, UnclearKind.TOO_LONG, why)
+    around = [found.text[:start], found.text[end:], *above, *below]
+    doubt = first_doubt(around, spec, vocabulary, known.remarks)
+    if doubt is None:
+        return as_written
+    return _doubted(found, spec, doubt, as_written, vocabulary)
+
+
+def _doubted(
+    found: _Line, spec: VerbSpec, doubt: Finding, as_written: Decision, vocabulary: Vocabulary
+) -> Unclear:
+    """The question back for a sentence off the lists, quoting it."""
+    verb, quoted = spec.verb, _quote(doubt.sentence)
+    if doubt.verdict is Verdict.NEAR_FIELD:
+        name = near_field(" ".join(phrase_words(doubt.field)), vocabulary) or ""
+        value = doubt.sentence.partition(":")[2].strip()
+        why = (
+            f"{quoted} is not a detail this step takes, so {verb} was not recorded. "
+            f"Did you mean '{name.capitalize()}: {value}'? If so, reply {verb} with that line."
         )
-    fields = {**own_fields, **fields_of(lines[found.index + 1 :])}
-    return _decision(found, spec.verb, "", fields, "closed grammar")
+        return _unclear(found, UnclearKind.FIELD_NAME, why)
+    if doubt.verdict is Verdict.REMARK:
+        why = (
+            f"You replied {verb} and also wrote {quoted}. That may change what {verb} "
+            f"means, so nothing was recorded yet. If {verb} stands as written, reply "
+            f"CONFIRM and it is recorded with your remark; otherwise reply with just "
+            f"the decision you mean."
+        )
+        return Unclear(why, found.raw[:LINE_CAP], UnclearKind.REMARK, found.text,
+                       doubt.sentence, as_written)  # fmt: skip
+    why = (
+        f"{quoted} may change or take back {verb}, so it was not recorded. If {verb} is "
+        f"your whole answer, reply with just {verb}."
+    )
+    return _unclear(found, UnclearKind.TAKEN_BACK_BELOW, why)
 
 
-_SENTENCE_END = re.compile(r"[.!]+\s+(?=\S)")
+def _request(found: _Line, first: Piece, vocabulary: Vocabulary) -> Unclear | None:
+    """ "Please approve", "Kindly approve": asking for the decision is not giving it."""
+    before = [p for p in found.parts if p.end <= first.start]
+    if not before or phrase_words(before[-1].text) not in phrase_set(vocabulary.requests):
+        return None
+    why = (
+        f"{_quote(found.raw)} asks for {first.spec.verb if first.spec else 'a decision'} "
+        "rather than giving it, so nothing was recorded. If that is your decision, reply "
+        f"with just {first.spec.verb if first.spec else 'the decision word'}."
+    )
+    return _unclear(found, UnclearKind.REQUEST, why)
+
+
+_SENTENCE_END = re.compile(r"[.!?;。]+\s+(?=\S)")
 
 
 def _sentence(text: str, verb: Piece) -> tuple[int, int]:
@@ -309,12 +367,32 @@ def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -
     )
 
 
-def _plain_yes(text: str, vocabulary: Vocabulary) -> bool:
-    return isinstance(read(text, vocabulary), Decision)
-
-
 def _lines(text: str) -> list[str]:
     return text[:TEXT_CAP].replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _cut_short(lines: list[str]) -> bool:
+    """Whether the text went past the cap, so some of it was never read."""
+    return sum(len(line) + 1 for line in lines) > TEXT_CAP
+
+
+def _verb_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
+    """The first line holding a decision word; without one, the first that says anything.
+
+    The lines above it are read by the closed rule like those below: "Budget
+    permitting," over an "Approved" is a condition, not an address.
+    """
+    first: _Line | None = None
+    for index, raw in enumerate(lines):
+        if len(raw) > LINE_CAP:
+            return first or _Line(index, raw, "", [])
+        text = normalize_line(raw)
+        parts = pieces(text, vocabulary)
+        if any(p.kind is Kind.VERB and p.spec is not None for p in parts):
+            return _Line(index, raw.strip(), text, parts)
+        if first is None and parts and not _addressing(parts):
+            first = _Line(index, raw.strip(), text, parts)
+    return first
 
 
 def _decision_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
@@ -324,28 +402,15 @@ def _decision_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
             return _Line(index, raw, "", [])
         text = normalize_line(raw)
         parts = pieces(text, vocabulary)
-        addressing = all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts)
-        if parts and not addressing and not _salutation(text, parts, vocabulary):
+        if parts and not _addressing(parts):
             return _Line(index, raw.strip(), text, parts)
     return None
 
 
-def _salutation(text: str, parts: list[Piece], vocabulary: Vocabulary) -> bool:
-    """A line that only addresses someone by name ("Shirley,"), names and all unknown.
-
-    One to three capitalised words and a comma; none of them may be a word the
-    grammar knows, so "Wait," or "Maybe," is never skipped.
-    """
-    if not text.endswith(",") or not 1 <= len(parts) <= 3:
-        return False
-    known = phrase_set(vocabulary.conditions + vocabulary.doubts + vocabulary.retractions)
-    return all(
-        p.kind in (Kind.UNKNOWN, Kind.NAME, Kind.GREETING)
-        and p.text.isalpha()
-        and p.text.istitle()
-        and (p.text.lower(),) not in known
-        for p in parts
-    )
+def _addressing(parts: list[Piece]) -> bool:
+    """A line that only greets or names: listed greetings, configured people's names, and
+    whoever a greeting addresses ("Hi Sam,"). Unknown words alone never address anyone."""
+    return all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts)
 
 
 def _decision(found: _Line, verb: str, text: str, fields: dict[str, str], rule: str) -> Decision:

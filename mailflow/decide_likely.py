@@ -1,51 +1,67 @@
 """Replies in other words ("go ahead", "No objection", "👎"): which verb they probably mean.
 
-Never a decision: the caller asks the sender to confirm. Any doubt gives None.
+Never a decision: the caller asks the sender to confirm. The same closed rule as
+for a yes applies: the line may hold only the everyday words of one verb and
+words known to add nothing, and every other sentence must be on the closed lists.
+Anything else, and the reply is a plain question back instead.
 """
 
 from __future__ import annotations
 
-from mailflow.decide import Decision, _decision_line, _lines, read
-from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line
-from mailflow.decide_remarks import first_phrase, phrase_set
-from mailflow.decide_tokens import Kind, pieces, tokens
-from mailflow.workflow.vocabulary import Vocabulary
+from mailflow.decide import Decision, Known, _decision_line, _lines, read
+from mailflow.decide_normalize import (
+    LINE_CAP,
+    mixed_script_words,  # noqa: I001
+    normalize_line,
+)
+from mailflow.decide_sentences import first_doubt
+from mailflow.decide_tokens import Kind, Piece, pieces
+from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
-_LIKELY_SCOPE = 4  # lines below the first one that can still take the "ok" back
+_BESIDE = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME, Kind.REMARK})
 
 
-def likely(text: str, vocabulary: Vocabulary) -> str | None:
+def likely(text: str, vocabulary: Vocabulary, known: Known | None = None) -> str | None:
     """The verb a reply probably means in other words ("go ahead", "OK", "👍"), or None.
 
-    Real approvers rarely write the keyword, so these replies must not be
-    ignored; but they are not clear enough to record either. The caller asks
-    the sender to confirm. Any doubt gives None: a keyword on the line, everyday
-    words of two different verbs, a negation outside the everyday phrase, a
-    question mark, a condition or a doubt in the first lines.
+    Real approvers rarely write the keyword, so these replies must not be ignored;
+    but they are not clear enough to record either. The caller asks the sender to
+    confirm.
     """
-    if isinstance(read(text, vocabulary), Decision):
+    known = known or Known()
+    if isinstance(read(text, vocabulary, known), Decision):
         return None
     lines = _lines(text)
     found = _decision_line(lines, vocabulary)
     if found is None or not found.text or mixed_script_words(found.text):
         return None
-    parts = found.parts
-    meant = {p.spec.verb for p in parts if p.kind is Kind.LIKELY and p.spec is not None}
-    if len(meant) != 1 or any(p.kind in (Kind.VERB, Kind.QUESTION, Kind.NEGATION) for p in parts):
+    specs = {p.spec for p in found.parts if p.kind is Kind.LIKELY and p.spec is not None}
+    if len(specs) != 1:
         return None
-    verb = meant.pop()
-    doubtful = phrase_set(vocabulary.conditions + vocabulary.doubts)
-    rest = [t.word for p in parts if p.kind is Kind.UNKNOWN for t in tokens(p.text)]
-    if first_phrase(rest, doubtful) or any(w.endswith("n't") for w in rest):
+    spec = specs.pop()
+    if not spec.affirmative:
+        return spec.verb if _only_against(lines, found.parts, spec, vocabulary) else None
+    if not all(
+        p.kind in _BESIDE or (p.kind is Kind.LIKELY and p.spec is spec) for p in found.parts
+    ):
         return None
-    following = [line for line in lines[found.index + 1 :] if line.strip()][:_LIKELY_SCOPE]
-    for raw in following:
-        below = pieces(normalize_line(raw[:LINE_CAP]), vocabulary)
-        words = [t.word for p in below for t in tokens(p.text)]
-        if first_phrase(words, doubtful) or any(
-            p.kind in (Kind.QUESTION, Kind.NEGATION)
-            or (p.kind in (Kind.VERB, Kind.LIKELY) and p.spec is not None and p.spec.verb != verb)
-            for p in below
-        ):
-            return None
-    return verb
+    rest = [*lines[: found.index], *lines[found.index + 1 :]]
+    if first_doubt(rest, spec, vocabulary, known.remarks) is not None:
+        return None
+    return spec.verb
+
+
+def _only_against(
+    lines: list[str], line_parts: list[Piece], spec: VerbSpec, vocabulary: Vocabulary
+) -> bool:
+    """Everyday words of a no ("No thanks, not at this price"): the rest is its reason, as
+    with REJECTED itself, so only another decision anywhere, or a question, stands
+    against it."""
+    if any(p.kind is Kind.QUESTION for p in line_parts):
+        return False
+    for raw in lines:
+        for piece in pieces(normalize_line(raw[:LINE_CAP]), vocabulary):
+            other = piece.spec is not None and piece.spec.verb != spec.verb
+            if piece.kind in (Kind.VERB, Kind.LIKELY) and other:
+                return False
+    return True

@@ -19,6 +19,11 @@ _FIELD = re.compile(r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*(.*?)
 _LEADING_PUNCTUATION = re.compile(r"^[\s:\-–—,.;]+")
 
 
+def field_of(line: str) -> tuple[str, str] | None:
+    """A "Key: value" line as (lower-cased key, value), or None."""
+    return _field(line)
+
+
 def _field(line: str) -> tuple[str, str] | None:
     match = _FIELD.match(line)
     if not match:

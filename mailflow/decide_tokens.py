@@ -175,3 +175,18 @@ def _addressees(found: list[Piece], toks: list[Token]) -> list[Piece]:
 
 def _looks_like_name(piece: Piece) -> bool:
     return piece.kind in (Kind.UNKNOWN, Kind.NAME) and piece.text.isalpha() and piece.text.istitle()
+
+
+def phrase_set(phrases: tuple[str, ...]) -> set[tuple[str, ...]]:
+    """Vocabulary phrases as token tuples, for lookups."""
+    return {w for w in (phrase_words(p) for p in phrases) if w}
+
+
+def first_phrase(words: list[str], phrases: set[tuple[str, ...]]) -> str | None:
+    """The first of `phrases` found in `words`, longest first at each position."""
+    longest = max((len(p) for p in phrases), default=0)
+    for i in range(len(words)):
+        for n in range(min(longest, len(words) - i), 0, -1):
+            if tuple(words[i : i + n]) in phrases:
+                return " ".join(words[i : i + n])
+    return None

@@ -43,7 +43,7 @@ SCRIPT: list[tuple[str, str, str, str]] = [
         "",
         "new",
     ),
-    ("integration@ft.example", "IS CR\nIt needs a new export column and a backfill.", "", ""),
+    ("integration@ft.example", "IS CR", "", ""),
     ("dana@acme.example", "Approved, thanks!", "", ""),
     (
         "amardeep@ft.example",
@@ -88,7 +88,7 @@ SCRIPT: list[tuple[str, str, str, str]] = [
     ("qa@ft.example", "PASSED", "", ""),
     ("devops@ft.example", "Deployed", "", ""),
     ("dana@acme.example", "FAILED totals in the export are off by one cent on refunds", "", ""),
-    ("kiran@ft.example", "DONE\nThe rounding is fixed.", "", ""),
+    ("kiran@ft.example", "DONE, no issues", "", ""),
     ("devops@ft.example", "Deployed", "", ""),
     ("qa@ft.example", "Passed", "", ""),
     ("devops@ft.example", "Deployed", "", ""),

@@ -29,12 +29,16 @@ def read_reply(
     if current is not None and current.words:
         vocabulary = replace(vocabulary, harmless=vocabulary.harmless + current.words)
     wide = decide.read(text, vocabulary, known)
-    if isinstance(wide, decide.Decision) or wide.kind is not decide.UnclearKind.BOTH:
+    if isinstance(wide, decide.Decision) or wide.kind not in _TWO_VERBS:
         return wide
     fitting = {r.verb for r in current.replies} if current else set()
     fitting |= {c.verb for c in wf.commands}
     narrow = decide.read(text, _agreeing(vocabulary, fitting), known)
     return narrow if isinstance(narrow, decide.Decision) else wide
+
+
+# Unclear because a second verb stood on the line or in a sentence beside it.
+_TWO_VERBS = frozenset({decide.UnclearKind.BOTH, decide.UnclearKind.TAKEN_BACK_BELOW})
 
 
 def read_message(

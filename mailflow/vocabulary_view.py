@@ -14,11 +14,10 @@ from mailflow.workflow.definition import Workflow
 _LISTS = (
     ("greetings", "greetings, thanks and sign-offs"),
     ("harmless", "words that add nothing beside a yes"),
-    ("remarks", "remarks that may follow a yes on its line"),
-    ("conditions", "words that take a yes back when they follow it"),
+    ("remarks", "remarks that may stand beside a yes"),
     ("retractions", "words that take a reason's decision back"),
-    ("doubts", "words that make everyday words too unsure to ask about"),
-    ("stems", "beginnings of words about the decision itself, asked back in a remark"),
+    ("requests", 'words that make a decision word a request ("please approve")'),
+    ("contact_labels", 'labels of a signature\'s contact lines ("Mobile: …")'),
     ("negations", "negations"),
 )
 

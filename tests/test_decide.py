@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow.decide import Decision, Unclear, Vocabulary, read
+from mailflow.app import with_names
+from mailflow.config import load_settings
+from mailflow.decide import Decision, Known, Unclear, UnclearKind, Vocabulary, read, remark_key
 from mailflow.decide_normalize import normalize_line
 from mailflow.mail.reply_text import new_text
 from mailflow.workflow.definition import load_workflow
@@ -20,8 +22,10 @@ YEAR = datetime.now(UTC).year
 
 
 def vocabulary() -> Vocabulary:
-    """The built-in workflow's vocabulary: the grammar is tested with the words it ships."""
-    return load_workflow(ROOT / "mailflow" / "workflow" / "change_request.toml").vocabulary
+    """The built-in workflow's vocabulary with the example configuration's people: the
+    grammar is tested with the words it ships and the names it is given."""
+    words = load_workflow(ROOT / "mailflow" / "workflow" / "change_request.toml").vocabulary
+    return with_names(words, load_settings(ROOT / "config.example.toml"))
 
 
 VOCAB = vocabulary()
@@ -112,7 +116,17 @@ NOT_AFFIRMATIVE = [
     "",
     "   \n\n",
     "APPROVAL",
-    "Looks good to me\nAPPROVED",
+    "Budget Permitting,\nApproved",
+    "Subject To Funding,\nApproved",
+    "Next Quarter,\nApproved",
+    "Approved\nJust kidding",
+    "APPROVED\nAfter the freeze.",
+    "Approved\nPer Bob",
+    "DONE\nApproach: new column\nEffort: 12\nTimeline: 3 weeks\n"
+    "But only if the backfill is dropped.",
+    "Please approve",
+    "Kindly approve by Friday",
+    "Approve asap pls",
 ]
 
 
@@ -140,10 +154,53 @@ def test_unclear_reasons_say_what_happened() -> None:
     assert isinstance(both, Unclear) and "Both APPROVED and REJECTED" in both.reason
 
 
-def test_only_the_first_meaningful_line_carries_the_verb() -> None:
-    result = read("Looks good to me.\nAPPROVED", VOCAB)
-    assert isinstance(result, Unclear)
-    assert result.line == "Looks good to me."
+def test_lines_above_the_decision_are_read_by_the_closed_rule() -> None:
+    agreeing = read("Looks good to me.\nAPPROVED", VOCAB)
+    assert isinstance(agreeing, Decision) and agreeing.verb == "APPROVED"
+    condition = read("Budget Permitting,\nApproved", VOCAB)
+    assert isinstance(condition, Unclear) and condition.kind is UnclearKind.REMARK
+    assert condition.remark == "Budget Permitting,"
+    assert condition.as_written is not None and condition.as_written.verb == "APPROVED"
+
+
+def test_a_remark_off_the_lists_is_asked_back_with_what_confirm_would_record() -> None:
+    text = (
+        "DONE\nApproach: new column\nEffort: 12\nTimeline: 3 weeks\n"
+        "But only if the backfill is dropped."
+    )
+    result = read(text, VOCAB)
+    assert isinstance(result, Unclear) and result.kind is UnclearKind.REMARK
+    assert result.remark == "But only if the backfill is dropped."
+    assert "'But only if the backfill is dropped.'" in result.reason
+    assert result.as_written is not None
+    assert result.as_written.verb == "DONE" and result.as_written.fields["effort"] == "12"
+
+
+def test_a_remark_confirmed_before_by_the_sender_is_accepted() -> None:
+    known = Known(remarks=frozenset({remark_key("After the freeze.")}))
+    assert isinstance(read("APPROVED\nafter the FREEZE", VOCAB, known), Decision)
+    assert isinstance(read("APPROVED\nAfter the freeze, maybe.", VOCAB, known), Unclear)
+
+
+def test_a_request_is_never_a_decision() -> None:
+    for text in ("Please approve", "Kindly approve", "Pls approve.", "Could you approve"):
+        result = read(text, VOCAB)
+        assert isinstance(result, Unclear), text
+    assert read("Please approve", VOCAB).kind is UnclearKind.REQUEST  # type: ignore[union-attr]
+
+
+def test_a_field_name_close_to_a_known_one_is_asked_as_did_you_mean() -> None:
+    result = read("DONE\nCots: USD 9,600", VOCAB)
+    assert isinstance(result, Unclear) and result.kind is UnclearKind.FIELD_NAME
+    assert "Did you mean 'Cost: USD 9,600'?" in result.reason
+
+
+def test_a_signature_of_names_and_contact_lines_is_quiet() -> None:
+    text = "Approved\n\nBest regards,\nDana Whitfield\nAcme Retail\nMobile: +44 7700 900123\ndana@acme.example\nhttps://acme.example"
+    assert isinstance(read(text, VOCAB), Decision)
+    assert isinstance(
+        read("Approved\n\nBest regards,\nDana Whitfield\nHead of Finance", VOCAB), Unclear
+    )
 
 
 def test_reason_text_is_the_rest_of_the_line_and_following_lines() -> None:
@@ -164,7 +221,7 @@ def test_fields_are_read_from_every_key_value_line() -> None:
     text = (
         "DONE\nApproach: new SFTP adapter\nEffort: 12\nTimeline: 3 weeks\n"
         "Jira: ABC-123 https://jira.acme.example/browse/ABC-123\nDue: 2026-12-15\n"
-        "Cost: USD 9,600\nNotes:\n- reuse the export job\n- no schema change"
+        "Cost: USD 9,600\nLink:\nhttps://docs.acme.example/cr-12"
     )
     result = read(text, VOCAB)
     assert isinstance(result, Decision)
@@ -174,7 +231,7 @@ def test_fields_are_read_from_every_key_value_line() -> None:
     assert result.fields["due"] == "2026-12-15"
     assert result.fields["cost"] == "USD 9,600"
     assert result.fields["approach"] == "new SFTP adapter"
-    assert result.fields["notes"] == "- reuse the export job\n- no schema change"
+    assert result.fields["link"] == "https://docs.acme.example/cr-12"
     assert "https" not in result.fields
 
 

@@ -54,7 +54,7 @@ def test_a_clear_approval_with_history() -> None:
 
 
 def test_unclear_and_likely() -> None:
-    result = explain(mail("Looks good, go ahead.\n\nPriya"))
+    result = explain(mail("Looks good, go ahead.\n\nThanks"))
     assert result["decision"] is None
     assert result["unclear"] is True and "No decision word" in result["unclear_reason"]
     assert result["likely"] == "APPROVED"
@@ -175,5 +175,5 @@ def test_workflow_words_lists_the_closed_lists_and_the_peoples_names(capsys, tmp
     assert main(["workflow", "words", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "APPROVED (yes, closed rule)" in out and '"go ahead"' in out
-    assert "[harmless]" in out and '"hereby"' in out and "[conditions]" in out
+    assert "[harmless]" in out and '"hereby"' in out and "[requests]" in out
     assert '"priya"' in out.split("names of configured people")[1]

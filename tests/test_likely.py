@@ -18,7 +18,7 @@ VOCAB = load_workflow(
     [
         "go ahead", "Go ahead, thanks!", "Fine with me.", "OK", "ok.", "Looks good!",
         "Sounds good", "Please proceed.", "LGTM", "👍", "Yes", "yes please",
-        "Hi Priya,\n\nLooks good to me, go ahead.\n\nThanks\nTom",
+        "Hi Priya,\n\nLooks good to me, go ahead.\n\nThanks, Tom",
     ],
 )  # fmt: skip
 def test_everyday_approvals(text: str) -> None:

@@ -125,7 +125,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     assert len(list((desk.root / "quarantine").glob("*/*"))) == 1
     assert list((desk.root / "inbox").glob("*/*")) == []
     monkeypatch.setattr(effects_module, "queue_mail", real)
-    desk.say("integration@ft.example", cr_id, "IS CR\nResent.")
+    desk.say("integration@ft.example", cr_id, "IS CR\nThanks.")
     assert desk.stage(cr_id) == "in_principle", "the loop goes on after a failure"
 
 
@@ -352,5 +352,5 @@ def test_a_winmail_dat_instead_of_the_document_is_explained(desk):
     desk.send(msg)
     assert desk.stage(cr_id) == "cr_document"
     assert desk.templates_sent()[-1] == ("explain/unreadable_attachment", ["priya@ft.example"])
-    desk.say("priya@ft.example", cr_id, "DONE\nAs PDF now.", attachment="cr.pdf")
+    desk.say("priya@ft.example", cr_id, "DONE, see attached.", attachment="cr.pdf")
     assert desk.stage(cr_id) == "impact_analysis"

@@ -257,7 +257,14 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
     if not isinstance(reading, dict):
         problems.add("reading", "must be a table")
         reading = {}
-    for key in set(reading) - set(_READING_LISTS):
+    for key in sorted(set(reading) - set(_READING_LISTS)):
+        if key in _RETIRED_LISTS:
+            problems.add(
+                f"reading.{key}",
+                "is no longer read: a reply is asked back whenever a sentence is not on "
+                "the closed lists, so no list of words to watch for is needed; remove it",
+            )
+            continue
         problems.add(f"reading.{key}", f"is not known; expected one of {', '.join(_READING_LISTS)}")
 
     def lower(key: str) -> tuple[str, ...]:
@@ -274,17 +281,17 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         greetings=lower("greetings"),
         harmless=lower("harmless"),
         remarks=lower("remarks"),
-        conditions=lower("conditions"),
         retractions=lower("retractions"),
-        stems=lower("stems"),
-        doubts=lower("doubts"),
+        requests=lower("requests"),
+        contact_labels=lower("contact_labels"),
         field_names=frozenset(field_names - {""}),
     )
 
 
 _READING_LISTS = (
-    "greetings", "harmless", "remarks", "conditions", "retractions", "doubts", "stems",
+    "greetings", "harmless", "remarks", "retractions", "requests", "contact_labels",
 )  # fmt: skip
+_RETIRED_LISTS = ("conditions", "doubts", "stems")
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:

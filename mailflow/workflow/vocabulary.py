@@ -26,9 +26,9 @@ class Vocabulary:
     """Every verb a workflow understands, and the closed lists of words around them.
 
     A yes is recorded only from a line made of its verb and words on these lists:
-    greetings and thanks, harmless words, remarks, and people's names. Everything
-    else on such a line makes it a question back. Negations name why; conditions
-    and doubts are looked for in the lines below a yes and around everyday words.
+    greetings and thanks, harmless words, remarks, and people's names; every other
+    sentence of the reply must be made of them too. Anything else makes the reply a
+    question back; negations and retractions only say which question to ask.
     """
 
     verbs: tuple[VerbSpec, ...]
@@ -36,9 +36,8 @@ class Vocabulary:
     greetings: tuple[str, ...] = ()  # salutations, thanks, sign-offs ("hi", "regards")
     harmless: tuple[str, ...] = ()  # words that add nothing beside a verb ("yes", "hereby")
     remarks: tuple[str, ...] = ()  # remarks that may follow a verb ("no issues")
-    conditions: tuple[str, ...] = ()  # words that take a yes back ("but", "unless")
     retractions: tuple[str, ...] = ()  # words that take back a reason's verb ("no wait")
-    doubts: tuple[str, ...] = ()  # words that make everyday words unsure ("maybe")
-    stems: tuple[str, ...] = ()  # beginnings of words about the decision itself ("approv")
+    requests: tuple[str, ...] = ()  # words that make a verb a request ("please approve")
+    contact_labels: tuple[str, ...] = ()  # labels of signature contact lines ("mobile")
     field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
     names: frozenset[str] = frozenset()  # people's names, lower-case (from the directory)
