@@ -7,6 +7,11 @@ Targets (the README quotes them):
   affirmative where not given   must be 0 (lines whose expected outcome is not that decision)
   likely the wrong way          must be 0
   plain decisions decided       at least 98% of the 'plain' category
+  whole replies decided         at least 97% of 'mail-plain': plain replies with ordinary
+                                remarks, footers, signatures and disclaimers, read whole
+  attack mails recorded         must be 0 of 'mail-attack'
+  friction                      lines of the suite a person would call plain that the
+                                closed rule asks back ('friction'), counted, not a target
   other-words approvals         at least 85% of 'other-words-approve' asked back as ?APPROVED
   quoted decisions (corpus)     must be 0
   auto-replies detected         100% of the corpus's auto-replies and bounces
@@ -59,6 +64,10 @@ def suite_figures() -> list[tuple[str, str, str]]:
     remarks = [c for c in cases if c.category == "remarks"]
     remark_decided = sum(1 for c in remarks if c.decision and outcome(c.text, words) == c.decision)
     remark_meant = sum(1 for c in remarks if c.decision)
+    whole = per["mail-plain"]
+    attacks = [c for c in cases if c.category == "mail-attack"]
+    attack_yes = sum(1 for c in attacks if outcome(c.text, words) in affirmative)
+    friction = per["friction"]
     return [
         ("affirmative where not given", str(wrong_yes), "0"),
         ("likely the wrong way", str(wrong_way), "0"),
@@ -68,6 +77,13 @@ def suite_figures() -> list[tuple[str, str, str]]:
             _pct(approve["likely APPROVED"], approve_total),
             ">= 85%",
         ),  # fmt: skip
+        ("whole replies decided", _pct(whole["as expected"], whole["n"]), ">= 97%"),
+        ("attack mails recorded as a yes", f"{attack_yes} of {len(attacks)}", "0"),
+        (
+            "friction: plain lines asked back",
+            f"{friction['n']} of {len(cases)} (category 'friction')",
+            "",
+        ),
         (
             "remarks read without a question",
             f"{remark_decided}/{remark_meant} (same-line remarks off the list are asked back)",

@@ -93,7 +93,7 @@ def first_doubt(
             continue
         if in_field:
             continue  # the value of a field whose key stood alone on the line above
-        if _contact(text):
+        if _contact(text) or _title_line(text, vocabulary):
             continue
         for sentence in sentences(text):
             verdict = judge(sentence, spec, vocabulary, confirmed)
@@ -180,6 +180,17 @@ def near_field(key: str, vocabulary: Vocabulary) -> str | None:
             return name
     close = difflib.get_close_matches(key, sorted(vocabulary.field_names), n=1, cutoff=0.75)
     return close[0] if close else None
+
+
+def _title_line(text: str, vocabulary: Vocabulary) -> bool:
+    """A signature's title line ("Head of Digital | Acme Retail"): listed title and
+    department words and names only, with no sentence mark."""
+    if any(mark in text for mark in ".!?;:"):
+        return False
+    words = [t.word for t in tokens(text)]
+    return bool(words) and all(
+        w in vocabulary.signature_words or w in vocabulary.names for w in words
+    )
 
 
 def _contact(text: str) -> bool:

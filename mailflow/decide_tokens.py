@@ -34,7 +34,7 @@ class Kind(enum.Enum):
 
 
 # Punctuation that carries no meaning of its own on a decision line.
-QUIET_MARKS = frozenset(".,!;:-–—()[]\"'…*•·")
+QUIET_MARKS = frozenset(".,!;:-–—()[]\"'…*•·。、・")
 _TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]|_")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "mx"})
 _PRIORITY = {Kind.VERB: 0, Kind.LIKELY: 1, Kind.NEGATION: 2, Kind.REMARK: 3}

@@ -18,6 +18,7 @@ _LISTS = (
     ("retractions", "words that take a reason's decision back"),
     ("requests", 'words that make a decision word a request ("please approve")'),
     ("contact_labels", 'labels of a signature\'s contact lines ("Mobile: …")'),
+    ("signature_words", 'words of a signature\'s title lines ("Head of Digital")'),
     ("negations", "negations"),
 )
 

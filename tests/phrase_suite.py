@@ -47,6 +47,8 @@ def load_cases(path: Path = SUITE) -> list[Case]:
         text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if m.group(1) else "\n", source)
         if category.startswith("html"):
             text = new_text(html_to_text(text))
+        elif category.startswith("mail"):
+            text = new_text(text)
         cases.append(Case(category, expected.strip(), source, text))
     return cases
 

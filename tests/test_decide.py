@@ -195,12 +195,15 @@ def test_a_field_name_close_to_a_known_one_is_asked_as_did_you_mean() -> None:
     assert "Did you mean 'Cost: USD 9,600'?" in result.reason
 
 
-def test_a_signature_of_names_and_contact_lines_is_quiet() -> None:
-    text = "Approved\n\nBest regards,\nDana Whitfield\nAcme Retail\nMobile: +44 7700 900123\ndana@acme.example\nhttps://acme.example"
-    assert isinstance(read(text, VOCAB), Decision)
-    assert isinstance(
-        read("Approved\n\nBest regards,\nDana Whitfield\nHead of Finance", VOCAB), Unclear
+def test_a_signature_of_names_titles_and_contact_lines_is_quiet() -> None:
+    text = (
+        "Approved\n\nBest regards,\nDana Whitfield\nHead of Finance | Acme Retail\n"
+        "Mobile: +44 7700 900123\ndana@acme.example\nhttps://acme.example"
     )
+    assert isinstance(read(text, VOCAB), Decision)
+    for line in ("Pending board sign-off", "Head of Finance, after the merger", "Tel: soon"):
+        signed = read(f"Approved\n\nBest regards,\nDana Whitfield\n{line}", VOCAB)
+        assert isinstance(signed, Unclear), line
 
 
 def test_reason_text_is_the_rest_of_the_line_and_following_lines() -> None:

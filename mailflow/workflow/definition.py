@@ -284,12 +284,14 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         retractions=lower("retractions"),
         requests=lower("requests"),
         contact_labels=lower("contact_labels"),
+        signature_words=lower("signature_words"),
         field_names=frozenset(field_names - {""}),
     )
 
 
 _READING_LISTS = (
     "greetings", "harmless", "remarks", "retractions", "requests", "contact_labels",
+    "signature_words",
 )  # fmt: skip
 _RETIRED_LISTS = ("conditions", "doubts", "stems")
 

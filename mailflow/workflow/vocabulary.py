@@ -39,5 +39,6 @@ class Vocabulary:
     retractions: tuple[str, ...] = ()  # words that take back a reason's verb ("no wait")
     requests: tuple[str, ...] = ()  # words that make a verb a request ("please approve")
     contact_labels: tuple[str, ...] = ()  # labels of signature contact lines ("mobile")
+    signature_words: tuple[str, ...] = ()  # words of title lines ("head", "of")
     field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
     names: frozenset[str] = frozenset()  # people's names, lower-case (from the directory)
