@@ -1,0 +1,297 @@
+"""Mutation testing of the reader: do its tests fail when its code is wrong?
+
+Usage: python3 benchmarks/mutation.py [--modules NAME ...] [--max-children N] [--all]
+                                      [--report-only] [--verbose]
+
+mutmut 3 (configured under [tool.mutmut] in pyproject.toml) copies the package into
+./mutants/, makes small changes ("mutants") to every function of the modules that read
+a reply (mailflow/decide*.py, reading.py, mail/html_*.py, mail/reply_text.py,
+mail/quote_markers.py, mail/footers.py, workflow/figures.py, workflow/numbers.py) and
+runs the reader's unit tests against each. A mutant the tests notice is killed; one they do not notice
+survived, and is either a missing test or a change that cannot alter what the reader
+does (an equivalent mutant).
+
+The script prints, per module and in total: mutants, killed, survived, timeout, other
+(no test reaches the function, or a verdict mutmut could not give) and the kill ratio,
+(killed + timeout) / mutants, against the target of 90%. Then it lists every survivor
+as module:function with its diff (what `mutmut show NAME` prints).
+
+Results are kept in mutants/ between runs: a run tests the mutants of functions that
+changed since the last one, and gives the survivors another chance against the tests
+as they are now; --all tests every mutant of the chosen modules again. The test
+selection is the list in pyproject.toml, narrowed to the files that exist; tests that
+already fail without any mutant are left out (and named), since mutmut needs a green
+run to compare against. The machine is shared: two children at most by default.
+mutmut's own output goes to mutants/mutation-run.log (--verbose shows it instead).
+
+  --modules NAME ...   only these modules: a path (mailflow/decide.py), a dotted name
+                       (mailflow.decide) or a short one (decide, html_text, figures)
+  --max-children N     mutants tested at once (default 2)
+  --all                test every mutant of the chosen modules again, not only new ones
+                       and survivors
+  --report-only        print the figures of the last run without running anything
+
+Survivors left after the last measured run, and why each is harmless, are listed at
+the end of this docstring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tomllib
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = 0.90
+LOG = Path("mutants") / "mutation-run.log"
+# Reader tests that may appear later (their modules are being written); whichever exist
+# at run time join the selection of pyproject.toml.
+EXTRA_TESTS = (
+    "tests/test_reply_text*.py",
+    "tests/test_html*.py",
+    "tests/test_footers*.py",
+    "tests/test_reader_mutants.py",
+)
+# mutmut's exit-code classes, folded into the columns printed.
+COLUMN = {
+    "killed": "killed",
+    "caught by type check": "killed",
+    "survived": "survived",
+    "timeout": "timeout",
+}
+# Codes worth testing again: not yet tested, survived, no test reached it, or unclear.
+RETEST = {None, 0, 33, 35, 5}
+
+# Run inside pytest in a child process: the node ids of the tests that fail on the
+# unmutated code, written as JSON to the path in argv[1].
+_FAILING = """
+import json, sys, pytest
+failed = []
+class Watch:
+    def pytest_runtest_logreport(self, report):
+        if report.failed:
+            failed.append(report.nodeid)
+    def pytest_collectreport(self, report):
+        if report.failed:
+            failed.append(report.nodeid)
+pytest.main(sys.argv[2:], plugins=[Watch()])
+open(sys.argv[1], "w").write(json.dumps(sorted(set(failed))))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    os.chdir(ROOT)
+    settings = tomllib.loads(Path("pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+    selection = _selection(settings["pytest_add_cli_args_test_selection"])
+
+    from mutmut.configuration import config  # after chdir: it reads ./pyproject.toml
+
+    cfg = config()
+    cfg.pytest_add_cli_args_test_selection = selection
+    paths = _modules(args.modules, cfg.only_mutate)
+    if not args.report_only:
+        failing = _failing_before(selection, cfg.pytest_add_cli_args)
+        if failing:
+            print(f"left out, failing without any mutant ({len(failing)}):")
+            for node in failing:
+                print(f"  {node}")
+            deselect = " ".join(f"--deselect {shlex.quote(n)}" for n in failing)
+            os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {deselect}"
+        print(f"tests: {' '.join(selection)}")
+        print(f"mutating: {' '.join(str(p) for p in paths)}")
+        _run(paths, args.max_children, retest_all=args.all, verbose=args.verbose)
+    return _report(paths)
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modules", nargs="+", default=[])
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _selection(configured: list[str]) -> list[str]:
+    chosen = [t for t in configured if Path(t).exists()]
+    for pattern in EXTRA_TESTS:
+        chosen += [str(p) for p in sorted(Path(".").glob(pattern)) if str(p) not in chosen]
+    return chosen
+
+
+def _modules(names: list[str], only_mutate: list[str]) -> list[Path]:
+    """The mutated modules, narrowed to those --modules names."""
+    from mutmut.utils.file_utils import walk_source_files
+
+    mutated = sorted(p for p in walk_source_files() if any(p.match(g) for g in only_mutate))
+    if not names:
+        return mutated
+    chosen = []
+    for name in names:
+        want = name.removesuffix(".py").replace(".", "/")
+        hits = [p for p in mutated if str(p.with_suffix("")).endswith(want)]
+        if not hits:
+            raise SystemExit(f"--modules: {name} is not one of {[str(p) for p in mutated]}")
+        chosen += [p for p in hits if p not in chosen]
+    return chosen
+
+
+def _failing_before(selection: list[str], pytest_args: list[str]) -> list[str]:
+    """Tests of the selection that fail on the code as it is, before any mutation."""
+    out = Path("mutants") / "failing-before.json"
+    out.parent.mkdir(exist_ok=True)
+    command = [sys.executable, "-c", _FAILING, str(out), "-q", "-p", "no:randomly", *pytest_args]
+    subprocess.run([*command, *selection], stdout=subprocess.DEVNULL, check=False)
+    return list(json.loads(out.read_text())) if out.exists() else []
+
+
+class _Only:
+    """A pytest plugin that keeps the named tests, fastest first as mutmut ordered them.
+
+    mutmut names each test on pytest's command line, and pytest, when called a second
+    time in the same process, no longer finds parametrised ids that hold escapes
+    ("Approved\\n\\nThanks"), which this project's phrase suite is full of. So the
+    command line names the files, and this plugin picks the tests by their node ids.
+    """
+
+    def __init__(self, tests: list[str]) -> None:
+        self.order = {name: i for i, name in enumerate(tests)}
+
+    def pytest_collection_modifyitems(self, config: Any, items: list[Any]) -> None:
+        kept = sorted((i for i in items if i.nodeid in self.order), key=self._rank)
+        dropped = [i for i in items if i.nodeid not in self.order]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+    def _rank(self, item: Any) -> int:
+        return self.order[item.nodeid]
+
+
+def _select_by_plugin() -> None:
+    from mutmut.runners.harness import PytestRunner
+    from mutmut.utils.file_utils import change_cwd
+
+    def run_tests(self: PytestRunner, *, mutant_name: str | None, tests: Any) -> int:
+        tests = list(tests)
+        if not tests:
+            return int(self.run_tests_unfiltered(mutant_name=mutant_name, tests=tests))
+        files = list(dict.fromkeys(t.partition("::")[0] for t in tests))
+        args = ["-x", "-q", "-p", "no:randomly", "-p", "no:random-order", *files]
+        with change_cwd("mutants"):
+            return int(self.execute_pytest(args, plugins=[_Only(tests)]))
+
+    PytestRunner.run_tests_unfiltered = PytestRunner.run_tests  # type: ignore[attr-defined]
+    PytestRunner.run_tests = run_tests  # type: ignore[method-assign]
+
+
+def _run(paths: list[Path], max_children: int, *, retest_all: bool, verbose: bool) -> None:
+    import mutmut.__main__ as mm
+    from mutmut.mutation.data import SourceFileMutationData
+
+    _select_by_plugin()
+    with _quiet(not verbose):
+        # Generate (or refresh) the mutants first, so that the ones to test can be named:
+        # mutmut itself would leave a cached survivor alone, however the tests changed.
+        with mm.CatchOutput(spinner_title="Generating mutants"):
+            mm.copy_src_dir()
+            mm.copy_also_copy_files()
+            mm.setup_source_paths()
+            mm.create_mutants(max_children)
+        names = []
+        for path in paths:
+            data = SourceFileMutationData(path=path)
+            data.load()
+            names += [k for k, v in data.exit_code_by_key.items() if retest_all or v in RETEST]
+        # Which tests reach which function is collected afresh, so that tests changed
+        # since the last run are mapped to what they reach now.
+        Path("mutants/mutmut-stats.json").unlink(missing_ok=True)
+        if names:
+            mm._run(names, max_children)
+    if not verbose:
+        print(f"mutmut's output: {LOG}")
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool) -> Iterator[None]:
+    """Send what mutmut prints (one line per mutant) to the log file, at the descriptor
+    level: mutmut writes to sys.__stdout__ directly."""
+    if not enabled:
+        yield
+        return
+    LOG.parent.mkdir(exist_ok=True)
+    sys.stdout.flush()
+    saved = os.dup(1), os.dup(2)
+    with LOG.open("w") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def _report(paths: list[Path]) -> int:
+    from mutmut.mutation.data import SourceFileMutationData
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    from mutmut.stats import status_by_exit_code
+    from mutmut.utils.format_utils import orig_function_and_class_names_from_key
+
+    columns = ("mutants", "killed", "survived", "timeout", "other")
+    print(f"\n{'module':36}" + "".join(f"{c:>9}" for c in columns) + f"{'killed %':>10}")
+    total: Counter[str] = Counter()
+    survivors: list[tuple[Path, str]] = []
+    for path in paths:
+        data = SourceFileMutationData(path=path)
+        data.load()
+        row: Counter[str] = Counter(mutants=len(data.exit_code_by_key))
+        for key, code in sorted(data.exit_code_by_key.items()):
+            row[COLUMN.get(status_by_exit_code[code], "other")] += 1
+            if status_by_exit_code[code] == "survived":
+                survivors.append((path, key))
+        total += row
+        print(_row(str(path), row, columns))
+    print(_row("total", total, columns))
+    ratio = _ratio(total)
+    print(f"\ntarget: at least {TARGET:.0%} killed; measured {ratio:.1%}")
+    if total["other"]:
+        print("other: mutants not tested yet, reached by no test, or without a clear verdict")
+    print(f"\nsurvivors ({len(survivors)}):")
+    for path, key in survivors:
+        function, cls = orig_function_and_class_names_from_key(key)
+        where = f"{cls}.{function}" if cls else function
+        print(f"\n## {path.with_suffix('').as_posix().replace('/', '.')}:{where}  ({key})")
+        try:
+            print(get_diff_for_mutant(key, path=path).rstrip())
+        except Exception as error:  # noqa: BLE001 - a missing diff must not hide the figures
+            print(f"   (no diff: {error})")
+    return 0 if ratio >= TARGET else 1
+
+
+def _ratio(row: Counter[str]) -> float:
+    return (row["killed"] + row["timeout"]) / row["mutants"] if row["mutants"] else 0.0
+
+
+def _row(name: str, row: Counter[str], columns: tuple[str, ...]) -> str:
+    cells = "".join(f"{row[c]:>9}" for c in columns)
+    return f"{name:36}{cells}{_ratio(row):>10.1%}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
