@@ -44,6 +44,9 @@ class Person:
     email: str
     roles: tuple[str, ...]
     accounts: tuple[str, ...] = ()
+    # FT's own people are internal, an account's people external; None: decided by
+    # the mail domain and the roles (see mailflow/audience.py)
+    internal: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class Settings:
     lease_seconds: float = 15.0
     # this daemon's name in `mailflow status` (default host:pid:start)
     daemon_name: str = ""
+    # mail domains of FT's own people (internal); see mailflow/audience.py
+    internal_domains: tuple[str, ...] = ()
     # an older database schema is upgraded at start (after a copy of a SQLite file)
     upgrade_on_start: bool = False
     # running it for real: the status page, the Prometheus endpoint, the round-trip canary
@@ -162,7 +167,15 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     main = _section(data, "mailflow", bad)
     _unknown(
         main,
-        {"data_dir", "shared_inbox", "from_name", "message_id_domain", "workflow", "templates"},
+        {
+            "data_dir",
+            "shared_inbox",
+            "from_name",
+            "message_id_domain",
+            "workflow",
+            "templates",
+            "internal_domains",
+        },
         "mailflow",
         bad,
     )
@@ -173,6 +186,10 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
     domain = str(main.get("message_id_domain", shared_inbox.partition("@")[2] or "localhost"))
     workflow = main.get("workflow")
     templates = main.get("templates")
+    internal_domains = tuple(str(d).lower().lstrip("@") for d in main.get("internal_domains", []))
+    for i, internal in enumerate(internal_domains):
+        if "." not in internal or "@" in internal or " " in internal:
+            bad(f"mailflow.internal_domains[{i}]", f"is {internal!r}; expected a mail domain")
 
     db = _section(data, "database", bad)
     _unknown(db, {"url", "url_env", "upgrade_on_start"}, "database", bad)
@@ -272,6 +289,7 @@ def build_settings(data: dict[str, Any], path: Path | None) -> Settings:
         quarantine_after_attempts=max(1, quarantine_after),
         lease_seconds=lease_seconds,
         daemon_name=str(daemon.get("name") or ""),
+        internal_domains=internal_domains,
         upgrade_on_start=db.get("upgrade_on_start") is True,
         web=web,
         metrics=metrics,
@@ -419,6 +437,7 @@ def _people(raw: Any, accounts: set[str], bad: Any) -> list[Person]:
                 email,
                 tuple(str(r) for r in spec.get("roles", [])),
                 tuple(str(a) for a in spec.get("accounts", [])),
+                spec.get("internal") if isinstance(spec.get("internal"), bool) else None,
             )
         )
     if raw and not isinstance(raw, list):

@@ -35,6 +35,7 @@ class MainTable(_Table):
     message_id_domain: str | None = None
     workflow: str | None = None
     templates: str | None = None
+    internal_domains: list[str] = []
 
 
 class DatabaseTable(_Table):
@@ -117,6 +118,7 @@ class PersonTable(_Table):
     email: str
     roles: list[str] = []
     accounts: list[str] = []
+    internal: bool | None = None
 
 
 class ConfigFile(_Table):

@@ -13,6 +13,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.audience import Audience
+from mailflow.audience_view import external_events, external_fields, stage_words
 from mailflow.mail.context import CrView, HistoryLine, template_context
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.workflow.definition import Workflow
@@ -27,24 +29,28 @@ def cr_context(
     cr: ChangeRequest | None,
     roles: Sequence[str] = (),
     placeholder: Mapping[str, Any] | None = None,
+    audience: Audience = Audience.INTERNAL,
 ) -> dict[str, Any]:
-    """The template context for a CR (or for a mail about no CR, with placeholder values)."""
+    """The template context for a CR (or for a mail about no CR, with placeholder values),
+    as a reader of this audience may see it."""
     wf = app.workflow
     titles = [wf.roles[r].title for r in roles if r in wf.roles]
-    view = view_of(app, session, cr) if cr is not None else None
-    return template_context(view, titles, app.settings.shared_inbox, placeholder)
+    view = view_of(app, session, cr, audience) if cr is not None else None
+    context = template_context(view, titles, app.settings.shared_inbox, placeholder)
+    context["audience"] = audience.value
+    return context
 
 
-def view_of(app: App, session: Session, cr: ChangeRequest) -> CrView:
+def view_of(
+    app: App, session: Session, cr: ChangeRequest, audience: Audience = Audience.INTERNAL
+) -> CrView:
+    """The CR for one reader: an external reader gets only what the workflow's [audience]
+    section lets through (its stage in customer words, approved figures, their own
+    side's decisions)."""
     wf = app.workflow
     account = app.settings.account(cr.account)
     conv = app.directory.conventions(cr.account)
     opening = opening_fields(wf)
-    facts = [
-        (wf.fields[k].label, show(v, wf.fields[k], conv))
-        for k, v in cr.fields.items()
-        if k in wf.fields and k not in opening
-    ]
     files = session.exec(
         select(AttachmentLink.filename)
         .where(AttachmentLink.cr_id == cr.id)
@@ -56,21 +62,34 @@ def view_of(app: App, session: Session, cr: ChangeRequest) -> CrView:
         .where(AuditEvent.kind != "mail")
         .order_by(col(AuditEvent.id))
     ).all()
-    offer = proposal(wf, cr.fields, conv)
+    outside = audience is Audience.EXTERNAL
+    shown = external_fields(wf, cr, events) if outside else set(wf.fields)
+    facts = [
+        (wf.fields[k].label, show(v, wf.fields[k], conv))
+        for k, v in cr.fields.items()
+        if k in wf.fields and k not in opening and k in shown
+    ]
+    offer = None if outside else proposal(wf, cr.fields, conv)
+    history = [
+        HistoryLine(e.at.strftime("%Y-%m-%d %H:%M"), e.kind, e.detail)
+        for e in (external_events(app, events) if outside else events)
+    ]
+    stage = wf.stage(cr.stage)
+    answers_here = not outside or bool(stage and set(stage.actors) & set(wf.external))
     return CrView(
         id=cr.id,
         title=cr.title,
         description=cr.description,
         account=account.name if account else cr.account,
         stage=cr.stage,
-        stage_title=wf.title_of(cr.stage),
+        stage_title=stage_words(wf, cr.stage) if outside else wf.title_of(cr.stage),
         held=cr.held,
         opened_by=cr.opened_by,
         created=cr.created_at.strftime("%Y-%m-%d"),
         facts=facts,
         attachments=list(files),
-        history=[HistoryLine(e.at.strftime("%Y-%m-%d %H:%M"), e.kind, e.detail) for e in events],
-        expected=expected_replies(wf, cr.stage),
+        history=history,
+        expected=expected_replies(wf, cr.stage) if answers_here else [],
         proposed_cost=f"{offer.shown} ({offer.basis})" if offer else "",
     )
 

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from mailflow import documents
 from mailflow.app import App
+from mailflow.audience import Audience, audience_of
 from mailflow.cr_view import cr_context
 from mailflow.documents import StoredFile
 from mailflow.mail.parse import Inbound
@@ -154,15 +155,36 @@ def queue_mail(
             nobody = f"{mail.template}: nobody holds the role(s) {', '.join(mail.to_roles)}"
             audit(session, cr, "mail", f"{nobody}; nothing sent", now)
         return None
-    ctx = cr_context(app, session, cr, mail.to_roles or (), placeholder)
-    ctx.update(context or {})
     files: list[StoredFile] = []
+    listed: list[dict[str, Any]] = []
     if cr is not None and mail.attach:
-        ctx["documents"], files = documents.for_request(app, session, cr, mail.attach)
+        listed, files = documents.for_request(app, session, cr, mail.attach)
+    if app.composer.internal_only(mail.template):
+        outside = [a for a in [*to, *cc] if _external(app, a)]
+        if outside and cr is not None:
+            audit(session, cr, "mail", f"{mail.template}: not sent to {', '.join(outside)} "
+                  "(an internal mail)", now)  # fmt: skip
+        to, cc = [a for a in to if a not in outside], [a for a in cc if a not in outside]
+        if not to:
+            to, cc = cc, []
+        if not to:
+            return None
     message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
-    rendered = app.composer.render(mail.template, ctx)  # one rendering for every copy
-    letter = _Letter(mail.template, ctx, rendered, to, cc, *_thread(cr, mail, reply_to), files)
+    letters: dict[Audience, _Letter] = {}
     for copy in copies:
+        audience = audience_of(app.settings, app.workflow.external, copy.address)
+        if audience not in letters:  # one rendering per audience, shared by its copies
+            ctx = cr_context(app, session, cr, mail.to_roles or (), placeholder, audience)
+            ctx.update(context or {})
+            if listed:
+                ctx["documents"] = listed
+            rendered = app.composer.render(mail.template, ctx)
+            thread = _thread(cr, mail, reply_to)
+            shown_to, shown_cc = _listed_for(app, cr, audience, to, cc)
+            letters[audience] = _Letter(
+                mail.template, ctx, rendered, shown_to, shown_cc, *thread, files
+            )
+        letter = letters[audience]
         _enqueue(app, session, cr, letter, copy, reply_to, now).group_id = message_id
     if cr is not None:
         if not cr.thread_root:
@@ -232,6 +254,28 @@ def _enqueue(
         template=letter.template,
         now=now,
     )
+
+
+def _external(app: App, address: str) -> bool:
+    return audience_of(app.settings, app.workflow.external, address) is Audience.EXTERNAL
+
+
+def _listed_for(
+    app: App, cr: ChangeRequest | None, audience: Audience, to: list[str], cc: list[str]
+) -> tuple[list[str], list[str]]:
+    """The To and Cc lines a reader's copy shows: an external reader sees their own side
+    and the people who run the conversation with them (their CSM), never the rest of FT."""
+    if audience is Audience.INTERNAL or cr is None:
+        return to, cc
+    owners = set(app.workflow.thread_owners)
+
+    def listed(address: str) -> bool:
+        if _external(app, address):
+            return True
+        return bool(app.directory.roles_of(address, cr.account, cr.assignee) & owners)
+
+    shown_to, shown_cc = [a for a in to if listed(a)], [a for a in cc if listed(a)]
+    return (shown_to, shown_cc) if shown_to else (shown_cc, [])
 
 
 def _recipients(

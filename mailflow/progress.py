@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.audience import Audience, audience_of
 from mailflow.effects import state_of
 from mailflow.store.tables import ChangeRequest, Decision
 from mailflow.workflow import engine
@@ -36,6 +37,17 @@ class Waiting:
             return "nobody"
         names = ", ".join(self.people) or "nobody holds the role"
         return f"{self.titles} ({names})"
+
+    def outside(self, app: App) -> str:
+        """The same for an external reader: their own side by name, FT as "FT"."""
+        if not self.roles:
+            return "nobody"
+        theirs = [
+            p
+            for p in self.people
+            if audience_of(app.settings, app.workflow.external, p) is Audience.EXTERNAL
+        ]
+        return ", ".join([*theirs, *(["FT"] if len(theirs) < len(self.people) else [])])
 
 
 def aware(at: datetime) -> datetime:

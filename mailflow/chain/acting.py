@@ -99,7 +99,8 @@ def workflow_engine(ctx: Context) -> Ruling:
         if any(
             isinstance(e, engine.Mail) and e.template == "notice/status" for e in result.effects
         ):
-            context["waits_on"] = progress.waiting(app, cr, now).who
+            wait = progress.waiting(app, cr, now)
+            context["waits_on"], context["waits_on_outside"] = wait.who, wait.outside(app)
         if result.refusal in (Refusal.ALREADY_DECIDED, Refusal.NOT_EXPECTED):
             context |= progress.same_before(session, app, cr, author, read.verb)
         if result.applied:

@@ -23,6 +23,7 @@ from markupsafe import escape
 
 from mailflow.errors import ConfigError
 
+_INTERNAL_ONLY = "{#- audience: internal"
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 _HTML_LAYOUT = (
     '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
@@ -93,6 +94,16 @@ class Composer:
         except TemplateNotFound:
             return False
         return True
+
+    def internal_only(self, name: str) -> bool:
+        """Whether a template says it is never sent to an external reader (its first line
+        is the comment "audience: internal"), as digests and escalations do."""
+        assert self.env.loader is not None
+        try:
+            source = self.env.loader.get_source(self.env, f"{name}.txt")[0]
+        except TemplateNotFound:
+            return False
+        return source.lstrip().startswith(_INTERNAL_ONLY)
 
     def render(self, name: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
         """(subject, text, html) of one template."""

@@ -20,6 +20,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailflow.app import App
+from mailflow.audience import Audience
+from mailflow.audience_view import stage_words
 from mailflow.config import Person
 from mailflow.mail.compose import template_folders
 from mailflow.store.tables import ChangeRequest
@@ -112,6 +114,11 @@ def create_app(app: App, clock: Callable[[], datetime] = utcnow) -> Starlette:
         ]
         wf = app.workflow
         stages = [(s.name, s.title) for s in wf.stages] + [(e, wf.title_of(e)) for e in wf.ends]
+        if views.reader(app, person) is Audience.EXTERNAL:
+            words = {name: stage_words(wf, name) for name, _ in stages}
+            stages = [
+                (n, w) for n, w in words.items() if n == next(k for k in words if words[k] == w)
+            ]
         return page(
             "list.html",
             me=person,
@@ -119,7 +126,7 @@ def create_app(app: App, clock: Callable[[], datetime] = utcnow) -> Starlette:
             chosen=chosen,
             accounts=accounts,
             stages=stages,
-            people=app.settings.people,
+            people=views.people_to_filter(app, person),
         )
 
     def _visible(person: Person, cr_id: str) -> tuple[ChangeRequest | None, Response | None]:
@@ -138,7 +145,7 @@ def create_app(app: App, clock: Callable[[], datetime] = utcnow) -> Starlette:
             assert refusal is not None
             return refusal
         with app.db.session() as session:
-            context = views.detail(app, session, cr, clock())
+            context = views.detail(app, session, cr, clock(), views.reader(app, person))
         return page("cr.html", me=person, **context)
 
     async def download(request: Request, person: Person) -> Response:

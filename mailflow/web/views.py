@@ -14,6 +14,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.audience import Audience, audience_of
+from mailflow.audience_view import stage_words
 from mailflow.config import Person
 from mailflow.cr_view import view_of
 from mailflow.effects import state_of
@@ -58,10 +60,18 @@ def waiting_on(app: App, cr: ChangeRequest) -> list[Person]:
     return list(people.values())
 
 
-def row_of(app: App, cr: ChangeRequest, now: datetime) -> Row:
+def row_of(
+    app: App, cr: ChangeRequest, now: datetime, audience: Audience = Audience.INTERNAL
+) -> Row:
+    """One CR's line; an external reader sees the stage in their words and FT's people
+    as "FT"."""
     wf = app.workflow
     stage = wf.stage(cr.stage)
     waiting = waiting_on(app, cr)
+    names = [p.name for p in waiting]
+    if audience is Audience.EXTERNAL:
+        theirs = [p.name for p in waiting if _outside(app, p)]
+        names = theirs + (["FT"] if len(theirs) < len(waiting) else [])
     late = (
         stage is not None
         and not cr.held
@@ -74,9 +84,11 @@ def row_of(app: App, cr: ChangeRequest, now: datetime) -> Row:
         title=cr.title,
         account=account.name if account else cr.account,
         stage=cr.stage,
-        stage_title=wf.title_of(cr.stage),
+        stage_title=(
+            stage_words(wf, cr.stage) if audience is Audience.EXTERNAL else wf.title_of(cr.stage)
+        ),
         age=age(cr.entered_at, now),
-        waits_on=[p.name for p in waiting],
+        waits_on=names,
         waiting_emails=[p.email for p in waiting],
         overdue=late,
     )
@@ -113,7 +125,7 @@ def listing(
         query = query.where(col(ChangeRequest.stage).not_in(list(wf.ends)))
     order = {s.name: i for i, s in enumerate(wf.stages)}
     crs = sorted(session.exec(query).all(), key=lambda c: (order.get(c.stage, 99), c.entered_at))
-    rows = [row_of(app, cr, now) for cr in crs]
+    rows = [row_of(app, cr, now, reader(app, person)) for cr in crs]
     if who:
         rows = [r for r in rows if who.lower() in r.waiting_emails]
     counts: dict[str, int] = {}
@@ -123,8 +135,19 @@ def listing(
     return Listing(rows, by_stage)
 
 
-def detail(app: App, session: Session, cr: ChangeRequest, now: datetime) -> dict[str, Any]:
-    """Everything the CR page shows: fields, timeline, documents, evidence of decisions."""
+def detail(
+    app: App,
+    session: Session,
+    cr: ChangeRequest,
+    now: datetime,
+    audience: Audience = Audience.INTERNAL,
+) -> dict[str, Any]:
+    """Everything the CR page shows: fields, timeline, documents, evidence of decisions.
+
+    An external reader gets the CR as their audience may see it, and no evidence table:
+    how others were proven is FT's record, and their own decisions are on the timeline.
+    """
+    outside = audience is Audience.EXTERNAL
     documents = session.exec(
         select(AttachmentLink, Blob.size)
         .join(Blob, col(Blob.sha256) == col(AttachmentLink.sha256))
@@ -137,13 +160,38 @@ def detail(app: App, session: Session, cr: ChangeRequest, now: datetime) -> dict
     decisions = session.exec(
         select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
     ).all()
+    wf = app.workflow
     return {
-        "cr": view_of(app, session, cr),
-        "row": row_of(app, cr, now),
-        "documents": [(link, size) for link, size in documents],
-        "evidence": list(evidence),
-        "decisions": list(decisions),
+        "cr": view_of(app, session, cr, audience),
+        "row": row_of(app, cr, now, audience),
+        "documents": [
+            (link, size, stage_words(wf, link.stage) if outside else wf.title_of(link.stage))
+            for link, size in documents
+        ],
+        "evidence": [] if outside else list(evidence),
+        "decisions": [] if outside else list(decisions),
+        "audience": audience.value,
     }
+
+
+def reader(app: App, person: Person) -> Audience:
+    """The audience of a signed-in person."""
+    return audience_of(app.settings, app.workflow.external, person.email)
+
+
+def people_to_filter(app: App, person: Person) -> list[Person]:
+    """Whom the "waiting on" filter offers: for an external reader, only their own side."""
+    if reader(app, person) is Audience.INTERNAL:
+        return list(app.settings.people)
+    return [
+        p
+        for p in app.settings.people
+        if _outside(app, p) and set(p.accounts) & set(person.accounts)
+    ]
+
+
+def _outside(app: App, person: Person) -> bool:
+    return audience_of(app.settings, app.workflow.external, person.email) is Audience.EXTERNAL
 
 
 def document(session: Session, cr_id: str, link_id: int) -> tuple[AttachmentLink, bytes] | None:

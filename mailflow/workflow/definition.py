@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mailflow.errors import ConfigError
+from mailflow.workflow.visibility import Visibility, read_visibility
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", "url")
@@ -106,6 +107,8 @@ class Workflow:
     escalate_instead: tuple[str, ...] = ()
     # who gets a weekly digest of the CRs that wait on them (thread owners get their own)
     digest_waiting: tuple[str, ...] = ()
+    # what an external reader (an account's people) may see; see workflow/visibility.py
+    visibility: Visibility = Visibility()
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -199,6 +202,9 @@ def build_workflow(
         confirm_by_mail=_strings(data.get("confirm_by_mail")),
         escalate_instead=_strings(data.get("escalate_instead")),
         digest_waiting=_strings(data.get("digest_waiting")),
+        visibility=read_visibility(
+            data.get("audience"), {s.name for s in stages}, set(fields), problems.add
+        ),
     )
     check(workflow, problems.add, template_exists)
     problems.raise_if_any()

@@ -1,0 +1,155 @@
+"""Two audiences: what the customer receives never carries FT's internal side.
+
+One CR is played through every stage, rejections and a cancel-free loop included, with
+a unique marker in everything that must stay inside FT: the executive's rejection
+reason, the engineer's progress text, the CSM's note on the thread, an internal
+refusal. Every copy mailed to the customer, and every template rendered for an
+external reader of that CR, must be free of the marker, of internal people's names and
+addresses, and of the rate behind the proposed cost.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from mailflow.audience import Audience, audience_of
+from mailflow.cr_view import cr_context, view_of
+from mailflow.effects import queue_mail
+from mailflow.store.tables import ChangeRequest
+from mailflow.workflow.engine import Mail
+from tests.helpers import Desk
+from tests.test_templates import _context
+
+MARKER = "QX7INTERNAL"
+CUSTOMER = "dana@acme.example"
+INTERNAL_NAMES = ("Amardeep", "amardeep@", "Kiran", "kiran@", "sumesh", "mohit", "qa@ft",
+                  "devops@", "integration@", "Integration Team", "×", "person-days ×")  # fmt: skip
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+# The whole process, with the executive rejecting once and UAT failing once.
+PLAY = [
+    ("integration@ft.example", "IS CR", ""),
+    ("dana@acme.example", "APPROVED", ""),
+    ("amardeep@ft.example", "APPROVED", ""),
+    ("priya@ft.example", "DONE", "cr.docx"),
+    ("integration@ft.example", "DONE\nApproach: new column\nEffort: 12\nTimeline: 3 weeks", ""),
+    ("priya@ft.example", "DONE\nCost: 9600", ""),
+    ("amardeep@ft.example", f"REJECTED {MARKER} margin too thin, offer 11 days", ""),
+    ("priya@ft.example", "DONE\nCost: 8800", ""),
+    ("amardeep@ft.example", "APPROVED", ""),
+    ("qa@ft.example", "APPROVED", ""),  # an internal refusal: not QA's to give
+    ("priya@ft.example", f"Chasing their finance team, {MARKER}", ""),  # the CSM's note
+    ("dana@acme.example", "STATUS?", ""),
+    ("dana@acme.example", "APPROVED", ""),
+    ("priya@ft.example", "DONE\nJira: ACME-482\nEngineer: kiran@ft.example", ""),
+    ("kiran@ft.example", "DONE\nDue: {due}", ""),
+    ("kiran@ft.example", "DONE", "api.pdf"),
+    ("dana@acme.example", "APPROVED", ""),
+    ("kiran@ft.example", f"STATUS {MARKER} the backfill query is slow", ""),
+    ("kiran@ft.example", "DONE", ""),
+    ("devops@ft.example", "DEPLOYED", ""),
+    ("qa@ft.example", "PASSED", ""),
+    ("devops@ft.example", "DEPLOYED", ""),
+    ("dana@acme.example", "FAILED totals are off by one cent", ""),
+    ("kiran@ft.example", "DONE", ""),
+    ("devops@ft.example", "DEPLOYED", ""),
+    ("qa@ft.example", "PASSED", ""),
+    ("devops@ft.example", "DEPLOYED", ""),
+    ("dana@acme.example", "SIGNED OFF", ""),
+    ("dana@acme.example", "STATUS?", ""),
+    ("devops@ft.example", "DEPLOYED", ""),
+    ("dana@acme.example", "SIGNED OFF", ""),
+]
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory):
+    desk = Desk(tmp_path_factory.mktemp("audiences"))
+    cr_id = desk.open_cr()
+    due_text = (desk.clock().date() + timedelta(days=60)).isoformat()
+    for who, body, attachment in PLAY:
+        desk.say(who, cr_id, body.format(due=due_text), attachment=attachment)
+    yield desk, cr_id
+    desk.close()
+
+
+def test_the_play_reached_the_end_through_every_stage(played):
+    desk, cr_id = played
+    assert desk.stage(cr_id) == "closed"
+    kinds = {e.kind for e in desk.events(cr_id)}
+    assert {"decision", "refusal", "note", "transition"} <= kinds
+    assert any(MARKER in e.detail for e in desk.events(cr_id)), "the marker is on the record"
+
+
+def _copies_to(desk, address):
+    return [r for r in desk.outbox() if r.recipients == [address]]
+
+
+def test_no_copy_mailed_to_the_customer_carries_the_internal_side(played):
+    desk, _ = played
+    copies = _copies_to(desk, CUSTOMER)
+    assert len(copies) > 10
+    for row in copies:
+        text = row.data.decode("utf-8", "replace")
+        assert MARKER not in text, row.template
+        for name in INTERNAL_NAMES:
+            assert name not in text, (row.template, name)
+
+
+def test_internal_copies_still_carry_everything(played):
+    desk, _ = played
+    closing = [r for r in _copies_to(desk, "priya@ft.example") if r.template == "notice/closed"]
+    assert closing and MARKER in closing[-1].data.decode("utf-8", "replace")
+
+
+def test_the_customer_is_external_and_ft_is_internal(played):
+    desk, _ = played
+    settings, external = desk.app.settings, desk.app.workflow.external
+    assert audience_of(settings, external, CUSTOMER) is Audience.EXTERNAL
+    assert audience_of(settings, external, "kiran@ft.example") is Audience.INTERNAL
+    assert audience_of(settings, external, "someone@elsewhere.example") is Audience.EXTERNAL
+
+
+def _mail_templates() -> list[str]:
+    return sorted(
+        p.relative_to(TEMPLATES).with_suffix("").as_posix()
+        for p in TEMPLATES.rglob("*.txt")
+        if p.relative_to(TEMPLATES).parts[0] != "partials"
+    )
+
+
+@pytest.mark.parametrize("template", _mail_templates())
+def test_every_template_rendered_for_an_external_reader_keeps_the_inside_in(played, template):
+    desk, cr_id = played
+    app = desk.app
+    if app.composer.internal_only(template):
+        return  # never sent to an external reader: see the test below
+    with app.db.session() as session:
+        cr = session.get(ChangeRequest, cr_id)
+        ctx = cr_context(app, session, cr, ("customer_rep",), audience=Audience.EXTERNAL)
+        view = view_of(app, session, cr, Audience.EXTERNAL)
+    ctx.update({k: v for k, v in _context(full=True).items() if k not in ctx})
+    subject, text, html = app.composer.render(template, ctx)
+    assert view.facts is not None
+    for part in (subject, text, html):
+        assert MARKER not in part, template
+        for name in INTERNAL_NAMES:
+            assert name not in part, (template, name)
+
+
+def test_an_internal_only_mail_is_never_sent_to_an_external_reader(played):
+    desk, cr_id = played
+    app = desk.app
+    internal = [t for t in _mail_templates() if app.composer.internal_only(t)]
+    assert {"notice/digest_csm", "notice/digest_executive", "notice/escalation"} <= set(internal)
+    with app.db.session() as session:
+        cr = session.get(ChangeRequest, cr_id)
+        mail = Mail("notice/escalation", to_roles=("customer_rep",), cc_roles=("csm",))
+        queue_mail(app, session, cr, mail, now=desk.clock(), context=_context(full=True))
+        session.commit()
+    last = desk.outbox(cr_id)[-1]
+    assert last.template == "notice/escalation" and last.recipients == ["priya@ft.example"]
+    assert any("not sent to dana@acme.example" in e.detail for e in desk.events(cr_id, {"mail"}))
