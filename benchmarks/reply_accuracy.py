@@ -17,6 +17,10 @@ reply %    the visible reply text (explain's `reply_text`, which is
            typed above it (without attribution, separator and header lines).
 first %    the first non-blank line of that text equals the expected one (same
            normalising).
+new text   printed below the table: `reply_text.new_text`, what decisions are read
+           from, against the expected text, over the inputs whose expected text
+           holds no quoted ("> ") history. It cuts client footers and notices only
+           at the end of the reply, so a footer with text below it stays in it.
 quoted     decisions read from quoted text; must be 0. This measures the
            decision path, `reply_text.new_text`, never the visible text. One is
            counted when (a) an input has an expected reply and `decide.read`
@@ -218,6 +222,7 @@ class Figures:
     sig_misses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     history_misses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     history_first_hits: int = 0
+    new_text: list[int] = field(default_factory=lambda: [0, 0])  # [hits, inputs]
     auto: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     wrong_bounce: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
@@ -281,6 +286,9 @@ def _reply(corpus: Path, row: dict[str, str], figures: Figures) -> None:
         figures.quoted[source] += 0
     if expected is None:
         return
+    if not re.search(r"^\s*>", expected, re.M):
+        figures.new_text[0] += norm(new_text(body)) == norm(expected)
+        figures.new_text[1] += 1
     outputs = {"mailflow": ours}
     for lib, func in figures.libs.items():
         if isinstance(func, str):
@@ -347,6 +355,11 @@ def report(figures: Figures) -> None:
         f"mailflow without the {history} inputs whose expected text keeps quoted history it "
         f"does not show: whole-reply {_pct(hit, count - history).strip()}%, "
         f"first-line {_pct(first - figures.history_first_hits, count - history).strip()}%"
+    )
+    hit, count = figures.new_text
+    print(
+        f"mailflow new text (what decisions are read from) on the {count} inputs whose "
+        f"expected text holds no quoted history: whole-reply {_pct(hit, count).strip()}%"
     )
     print("\nAuto-replies and bounces detected (mailflow)")
     for source in sorted(figures.auto):

@@ -2,11 +2,17 @@
 
 `new_text` is what decisions are read from. Its rule is "keep everything
 above the first quote marker". A marker is any line that starts the quoted
-or forwarded history ("> " lines, "On … wrote:", an Outlook
-"From:/Sent:/To:/Subject:" block, "-----Original Message-----") or a
-signature. When in doubt the text is cut too early rather than too late:
-losing new text makes a reply unclear (the sender is asked again), while
-keeping quoted text could read an old "APPROVED" as a new one.
+or forwarded history ("> " lines, "On … wrote:" in the customers' languages,
+an Outlook "From:/Sent:/To:/Subject:" block in its localized forms,
+"-----Original Message-----") or a "-- " signature. When in doubt a marker
+cuts too early rather than too late: losing new text makes a reply unclear
+(the sender is asked again), while keeping quoted text could read an old
+"APPROVED" as a new one.
+
+Client footers ("Sent from my iPhone") and legal notices are the other way
+round: they are cut only at the end of what is left, only from a closed list
+(`footers`) or by a strict shape (`notices`), because cutting there too early
+could silently drop a condition the sender wrote below them.
 
 `visible_text` is what the mail shows as its content, for people reading
 `mailflow explain` and for measuring against other reply trimmers: the same
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import re
 
+from mailflow.mail import footers, notices
 from mailflow.mail.quote_markers import (
     HEADER_FROM,
     HEADER_OTHER,
@@ -44,39 +51,82 @@ def new_text(text: str) -> str:
     """Return only what the sender wrote in this reply.
 
     Everything from the first quote, forward or signature marker on is
-    dropped, then trailing whitespace. Inline replies (text interleaved with
-    quotes) keep only the part above the first quote, on purpose.
+    dropped, then what closes the rest without being written for this reply:
+    client footers and legal notices (see `_without_trailers`), and trailing
+    whitespace. Inline replies (text interleaved with quotes) keep only the
+    part above the first quote, on purpose.
     """
     lines = _lines(text)
     cut = _first_marker(lines)
-    kept = lines[:cut]
-    while kept and not kept[-1].strip(_INVISIBLE):
-        kept.pop()  # blank lines and the invisible marks mail trackers leave
+    kept = _without_trailers(lines[:cut])
     reply = "\n".join(line.rstrip() for line in kept).strip("\n").rstrip()
     if not reply.strip() and cut < len(lines):
         return _bottom_posted(lines, cut)
     return reply
 
 
+def _without_trailers(lines: list[str]) -> list[str]:
+    """The lines without the footers and notices that close them.
+
+    Cut from the end only, while nothing but footers, notices and blank lines
+    follow: a client footer line ("Sent from my iPhone", with the link some
+    clients put on the line below it), a closing paragraph that reads as a
+    legal notice (`notices`), and last a footer that ends the last line
+    ("Approved Sent from my iPhone"). Each is a closed list or a strict shape,
+    never a guess: a footer or notice with anything of the sender's own in it
+    stays, and so does one with text typed below it, which the closed rule then
+    asks about. Unlike a quote marker, these are never cut early: cutting
+    there could silently drop a condition written below them.
+    """
+    kept = list(lines)
+    while True:
+        while kept and not kept[-1].strip(_INVISIBLE):
+            kept.pop()  # blank lines and the invisible marks mail trackers leave
+        if not kept:
+            return kept
+        if footers.is_footer(kept[-1]) or (
+            footers.is_link(kept[-1]) and len(kept) > 1 and footers.is_footer(kept[-2])
+        ):
+            kept.pop()
+            continue
+        start = len(kept)
+        while start > 0 and kept[start - 1].strip(_INVISIBLE):
+            start -= 1
+        notice = notices.notice_start(kept[start:])
+        if notice is None:
+            break
+        del kept[start + notice :]
+    kept[-1] = footers.without_footer_at_end(kept[-1])
+    while kept and not kept[-1].strip(_INVISIBLE):
+        kept.pop()
+    return kept
+
+
 def visible_text(text: str) -> str:
     """Return what the mail shows as its content: never read for a decision.
 
     When something was typed above the first quote marker, that is all the
-    mail says: the result is `new_text(text)`. So it is when the mail opens
-    with an attribution and its quote and the reply follows below them
-    (bottom-posting, which `new_text` reads). Otherwise a mail that starts
+    mail says: the result is `new_text(text)`, except that a client footer
+    line ends it, as the common reply trimmers show a mail ("Sent from my
+    iPhone" and whatever stands below it); `new_text` cuts footers only at the
+    end, since what is read for a decision may never lose a line silently.
+    The same holds when the mail opens with an attribution and its quote and
+    the reply follows below them (bottom-posting, which `new_text` reads).
+    Otherwise a mail that starts
     with its history (a "> " quote, an "On … wrote:" line, a forward) shows
     that history, as common reply trimmers keep it: "> " lines stay as they
     are, and so does unmarked text; attribution lines (at any quote depth),
     forward separators and the header block of a forwarded or Outlook-quoted
-    mail are removed; a signature or phone footer ends the text, as in
-    `new_text`; a quote with no words left in it shows nothing.
+    mail are removed; a signature or phone footer ends the text; a quote with
+    no words left in it shows nothing.
     """
     lines = _lines(text)
     cut = _first_marker(lines)
     reply = new_text(text)
     if any(line.strip(_INVISIBLE) for line in lines[:cut]):
-        return reply
+        footer = next((i for i, line in enumerate(lines[:cut]) if footers.is_footer(line)), cut)
+        shown = _without_trailers(lines[:footer])
+        return "\n".join(line.rstrip() for line in shown).strip("\n").rstrip() or reply
     if reply and cut < len(lines) and not _is_quoted(lines[cut]):
         return reply  # "On … wrote:", its quote, and the reply below them
     unquoted = [_QUOTE_MARKS.sub("", line) for line in lines]
@@ -99,7 +149,7 @@ def visible_text(text: str) -> str:
             index = _after_headers(lines, index + 1)
         elif HEADER_FROM.match(line) and is_header_block(lines, index):
             index = _after_headers(lines, index)
-        elif SIGNATURE.match(line) or LONG_RULE.match(line):
+        elif SIGNATURE.match(line) or LONG_RULE.match(line) or footers.is_footer(line):
             break
         else:
             kept.append(line)
@@ -160,7 +210,7 @@ def _addressed_above_quote(lines: list[str], index: int) -> bool:
     line = lines[index].rstrip()
     following = next_nonblank(lines, index)
     return (
-        line.endswith(":")
+        line.endswith((":", "："))
         and re.search(r"@|\d{4}|\d:\d\d", line) is not None
         and following is not None
         and lines[following].lstrip().startswith(">")
@@ -212,7 +262,7 @@ def _bottom_posted(lines: list[str], cut: int) -> str:
 def _outside_attribution(lines: list[str], start: int, index: int) -> bool:
     """True when a non-blank line between an attribution and its quote is not part of it."""
     joined = " ".join(line.strip() for line in lines[start : index + 1])
-    return not joined.rstrip(" *_-").endswith(":") or len(joined) > 400
+    return not joined.rstrip(" *_-").endswith((":", "：")) or len(joined) > 400
 
 
 def _first_marker(lines: list[str]) -> int:
@@ -239,7 +289,7 @@ def _back_over_attribution(lines: list[str], index: int) -> int:
     if previous is None:
         return index
     line = lines[previous].rstrip()
-    if line.endswith(":") and (re.search(r"@|\d{4}|\d:\d\d", line) or len(line) < 80):
+    if line.endswith((":", "：")) and (re.search(r"@|\d{4}|\d:\d\d", line) or len(line) < 80):
         return previous
     return index
 
