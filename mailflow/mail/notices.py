@@ -61,6 +61,11 @@ _MODELS = (
     "return email and then delete it; do not read, print, retain, forward or otherwise use "
     "it or its contents. It may not be used, copied or disclosed to any other person. "
     "Please consider the environment before printing this email. Thank you.",
+    "The information in this email is confidential and may be legally privileged. Access to "
+    "this email by anyone else is unauthorised. Any action taken or omitted to be taken in "
+    "reliance on it is prohibited. Any unauthorised use of this message in whole or in part "
+    "is strictly prohibited. You must not use, copy, distribute or disclose it to anyone "
+    "else. This message (including any attachments) is confidential and may be privileged.",
     # German
     "Vertraulichkeitshinweis. Haftungsausschluss. Diese E-Mail enthält vertrauliche und/oder "
     "rechtlich geschützte Informationen. Wenn Sie nicht der richtige Adressat bzw. nicht der "
@@ -71,7 +76,10 @@ _MODELS = (
     "ausschließlich für den genannten Empfänger bestimmt. Sollten Sie diese Nachricht "
     "versehentlich erhalten haben, bitten wir Sie, uns umgehend zu benachrichtigen und die "
     "Nachricht zu löschen. Jede unbefugte Nutzung, Veröffentlichung, Verbreitung oder "
-    "Vervielfältigung ist untersagt.",
+    "Vervielfältigung ist untersagt. Diese Nachricht ist vertraulich. Sie ist "
+    "ausschließlich für den im Adressfeld ausgewiesenen Adressaten bestimmt. Sollten Sie "
+    "nicht der vorgesehene Empfänger sein, so bitten wir um eine kurze Nachricht. Jede "
+    "unbefugte Weiterleitung oder Fertigung einer Kopie ist unzulässig.",
     # French
     "Avertissement. Ce message et toutes les pièces jointes sont confidentiels et établis à "
     "l'intention exclusive de ses destinataires. Ce message et ses pièces jointes sont "
@@ -81,7 +89,10 @@ _MODELS = (
     "autorisée est interdite. Si vous n'êtes pas le destinataire de ce message, veuillez en "
     "informer l'expéditeur et supprimer le message ainsi que les fichiers joints. L'intégrité "
     "de ce message ne pouvant être assurée sur internet, la société ne peut être tenue "
-    "responsable de son contenu.",
+    "responsable de son contenu. Ce courriel et les documents qui lui sont joints peuvent "
+    "contenir des informations confidentielles. Si vous n'êtes pas le destinataire de ce "
+    "courriel, nous vous remercions de bien vouloir le supprimer et d'en informer "
+    "immédiatement l'expéditeur.",
     # Spanish, Catalan
     "Aviso de confidencialidad. Aviso legal. Este mensaje y sus archivos adjuntos son "
     "confidenciales y están dirigidos exclusivamente a su destinatario. Este correo "
@@ -90,7 +101,10 @@ _MODELS = (
     "no es el destinatario indicado o ha recibido este mensaje por error, le rogamos que lo "
     "notifique inmediatamente al remitente y proceda a su eliminación. Queda prohibida "
     "cualquier divulgación, copia, distribución o uso no autorizado de la información "
-    "contenida en este mensaje, total o parcial. Aquest missatge i els seus annexos són "
+    "contenida en este mensaje, total o parcial. La información contenida en este correo "
+    "electrónico es confidencial y para uso exclusivo de la persona o entidad a la que va "
+    "dirigido. Si no es usted el destinatario, por favor elimínelo y comuníquelo al "
+    "remitente. Aquest missatge i els seus annexos són "
     "confidencials i adreçats exclusivament al destinatari. Si l'heu rebut per error, us "
     "preguem que ho comuniqueu al remitent i l'elimineu. Queda prohibida qualsevol còpia, "
     "distribució o ús no autoritzat.",
@@ -101,7 +115,10 @@ _MODELS = (
     "errore, la preghiamo di darne immediata comunicazione al mittente e di cancellarlo dal "
     "suo sistema. Se avete ricevuto questo messaggio per errore, vi preghiamo di informarci "
     "immediatamente e di distruggerlo. È vietato qualsiasi uso, copia, diffusione o "
-    "divulgazione non autorizzata del presente messaggio.",
+    "divulgazione non autorizzata del presente messaggio. Le informazioni contenute nella "
+    "presente comunicazione sono riservate e destinate esclusivamente alla persona o "
+    "all'ente sopra indicati. Se non siete il destinatario, vi preghiamo di eliminare il "
+    "messaggio e di avvisare il mittente.",
     # Dutch
     "Dit bericht en eventuele bijlagen zijn vertrouwelijk en uitsluitend bestemd voor de "
     "geadresseerde. Indien u dit bericht ten onrechte of abusievelijk heeft ontvangen, wordt "
