@@ -8,7 +8,7 @@ import pytest
 
 from mailflow.chain.table import RULES, describe
 from tests.helpers import Desk
-from tests.security.kit import walk_to
+from tests.security.kit import adjust, walk_to
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def test_the_rules_are_asked_in_this_order():
         "stranger",
         "reading",
         "confirmation",
+        "earlier_request",
         "forwarded",
         "owner_note",
         "likely",
@@ -48,7 +49,7 @@ def test_every_rule_has_a_unique_name_and_says_what_it_does():
     assert len(set(names)) == len(names)
     assert all(rule.purpose for rule in RULES)
     lines = describe()
-    assert len(lines) == len(RULES) and lines[-1].startswith("20. engine")
+    assert len(lines) == len(RULES) and lines[-1].startswith("21. engine")
 
 
 def test_the_ledger_names_the_rule_that_ruled(desk):
@@ -125,10 +126,53 @@ def test_explain_rules_shows_which_rule_would_hit_without_recording(desk, tmp_pa
     before = len(desk.ledger())
     assert print_rules(desk.app, [str(path)], desk.clock()) == 0
     out = capsys.readouterr().out
-    assert " 1. duplicate" in out and "20. engine" in out
+    assert " 1. duplicate" in out and "21. engine" in out
     assert "11. stranger: HIT → ignored: not_authorized" in out or (
         "11. stranger: HIT → answered: not_authorized" in out
     )
     assert " 8. not_an_opener: not asked (new request only)" in out
-    assert "20. engine: not reached" in out
+    assert "21. engine: not reached" in out
     assert len(desk.ledger()) == before
+
+
+def first_request_to(desk: Desk, cr_id: str, address: str, template: str):
+    return next(
+        row for row in desk.outbox(cr_id) if row.template == template and address in row.recipients
+    )
+
+
+def reply_to_row(desk: Desk, row, sender: str, body: str) -> None:
+    msg = desk.mail(sender, f"RE: [{row.cr_id}] earlier request", body)
+    msg["In-Reply-To"] = msg["References"] = row.message_id
+    desk.send(msg)
+
+
+def test_what_answers_an_earlier_request_but_decides_nothing_there_passes_that_rule(desk):
+    """STATUS? and the CSM's own notes on an old request's thread are handled as before."""
+    cr_id = walk_to(desk, "customer_approval")
+    old = first_request_to(desk, cr_id, "dana@acme.example", "request/in_principle")
+    reply_to_row(desk, old, "dana@acme.example", "STATUS?")
+    assert desk.templates_sent()[-1] == ("notice/status", ["dana@acme.example"])
+    copy = first_request_to(desk, cr_id, "priya@ft.example", "request/in_principle")
+    reply_to_row(desk, copy, "priya@ft.example", "Dana, the cost mail is the one to answer.")
+    assert desk.ledger()[-1].reason == "note: the CSM's mail on the thread"
+    assert desk.stage(cr_id) == "customer_approval"
+
+
+@pytest.mark.parametrize("policy", ["sender", "token"])
+def test_a_decision_answering_no_request_of_ours_is_handled_as_before(tmp_path, policy):
+    """A fresh mail naming the CR: recorded under `sender`, confirmed once under `token`."""
+    desk = Desk(tmp_path, adjust=adjust(security={"policy": policy}))
+    try:
+        cr_id = walk_to(desk, "customer_approval")
+        desk.send(desk.mail("dana@acme.example", f"[{cr_id}] approval", "Approved"))
+        assert "earlier_request" in desk.ledger()[-1].rules.partition("; passed:")[2]
+        if policy == "sender":
+            assert desk.stage(cr_id) == "jira_tracking"
+        else:
+            question = ("explain/confirm_author", ["dana@acme.example", "priya@ft.example"])
+            assert desk.templates_sent()[-1] == question
+            desk.say("dana@acme.example", cr_id, "CONFIRM")
+            assert desk.stage(cr_id) == "jira_tracking"
+    finally:
+        desk.close()

@@ -221,3 +221,13 @@ def test_a_dated_attribution_needs_its_lines_together() -> None:
 def test_a_dated_line_ending_with_an_address_and_colon_needs_a_time() -> None:
     body = "Approved\nPer 3 March, only with a sign-off from <cfo@acme.example>:\n- the export"
     assert new_text(body) == body
+
+
+def test_a_line_opening_with_a_date_and_time_is_an_attribution_only_with_its_colon() -> None:
+    condition = "Approved\n\n2026-03-10 09:00 is the window, phase 1 only.\nThanks"
+    assert new_text(condition) == condition
+    attributed = "Approved\n\n2026-03-03 10:00 GMT+01:00 FT Change Requests <cr@ft.example>:\n"
+    assert new_text(attributed + "> APPROVED") == "Approved"
+    assert new_text(attributed + "APPROVED") == "Approved"
+    russian = "Approved\n\n3 марта 2026 г. 10:00 пользователь FT Change Requests написал:\n"
+    assert new_text(russian + "APPROVED") == "Approved"

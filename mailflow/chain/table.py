@@ -7,7 +7,7 @@ for the rules after it. Every refusal in the ledger names the rule that made it
 
 from __future__ import annotations
 
-from mailflow.chain import acting, arrival, replies, requests, thread
+from mailflow.chain import acting, arrival, earlier, replies, requests, thread
 from mailflow.chain.context import Rule, Scope
 
 RULES: tuple[Rule, ...] = (
@@ -24,6 +24,7 @@ RULES: tuple[Rule, ...] = (
     Rule("stranger", Scope.REPLY, replies.stranger),
     Rule("reading", Scope.REPLY, replies.reading),
     Rule("confirmation", Scope.REPLY, replies.confirmation),
+    Rule("earlier_request", Scope.REPLY, earlier.earlier_request),
     Rule("forwarded", Scope.REPLY, replies.forwarded_decision),
     Rule("owner_note", Scope.REPLY, thread.owner_note),
     Rule("likely", Scope.REPLY, replies.likely),

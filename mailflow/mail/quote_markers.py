@@ -121,7 +121,13 @@ def attribution_end(lines: list[str], index: int) -> int | None:
     line = lines[index]
     if not line.strip() or len(line) > 300:
         return None
-    if DATED_START.match(line) or (DATE_ONLY_START.match(line) and "@" in line):
+    dated = DATED_START.match(line) or (DATE_ONLY_START.match(line) if "@" in line else None)
+    if dated:
+        # "2016-03-03 17:21 GMT+01:00 Name <address>:", or only a name after the date;
+        # "2026-03-10 09:00 is the window, phase 1 only." is a sentence, not a sender.
+        closed = _dated_attribution_end(lines, index, need_time=False)
+        if closed is not None or not _names_a_sender(line[dated.end() :]):
+            return closed
         return index + 1
     if (
         NAME_AND_ADDRESS.match(line)
@@ -132,9 +138,9 @@ def attribution_end(lines: list[str], index: int) -> int | None:
         return index + 2
     joined = line
     if DATED_OPENING.match(line):
-        dated = _dated_attribution_end(lines, index)
-        if dated is not None:
-            return dated
+        ends = _dated_attribution_end(lines, index, need_time=True)
+        if ends is not None:
+            return ends
     if ATTRIBUTION_START.match(line) or ATTRIBUTION_MID.search(line):
         for extra in range(1, 6):
             if ATTRIBUTION_END.search(joined) or (
@@ -155,13 +161,14 @@ def attribution_end(lines: list[str], index: int) -> int | None:
     return None
 
 
-def _dated_attribution_end(lines: list[str], index: int) -> int | None:
+def _dated_attribution_end(lines: list[str], index: int, *, need_time: bool) -> int | None:
     """The end of an attribution that opens with its date, on this line or two more.
 
-    The lines must follow each other without a blank line, carry a time (Gmail
-    always writes one), and close with a verb ("kirjoitti:", "napisał(a):",
-    "写道：") or with the sender's address and a colon, as Gmail writes them. So
-    "Per 3 March, only with a sign-off from <cfo@acme.example>:" is text.
+    The lines must follow each other without a blank line and close with a
+    verb ("kirjoitti:", "napisał(a):", "写道：") or with the sender's address and
+    a colon, as clients write them. An opening that is only a weekday and a
+    day must also carry a time (Gmail always writes one), so "Per 3 March, only
+    with a sign-off from <cfo@acme.example>:" is text.
     """
     joined = ""
     for end in range(index, min(len(lines), index + 3)):
@@ -173,11 +180,27 @@ def _dated_attribution_end(lines: list[str], index: int) -> int | None:
         closed = ADDRESS_COLON_END.search(joined) or (
             ATTRIBUTION_END.search(joined) and _ends_with_colon(joined)
         )
-        if closed and _TIME.search(joined):
+        if closed and (_TIME.search(joined) or not need_time):
             return end + 1
     return None
 
 
+def _names_a_sender(rest: str) -> bool:
+    """True when what follows an attribution's date is only a sender: a few words
+    with no digit or sentence mark, ending in a capitalised name or an address."""
+    rest = _ZONE.sub("", rest, count=1)
+    address = _TRAILING_ADDRESS.search(rest)
+    if address:
+        rest = rest[: address.start()]
+    words = rest.split()
+    if len(words) > 6 or not all(_NAME_WORD.match(word) for word in words):
+        return False
+    return address is not None or (bool(words) and words[-1][:1].isupper())
+
+
+_ZONE = re.compile(r"^\s*(gmt|utc)?[+-]\d{1,2}:?\d{2}", re.IGNORECASE)
+_TRAILING_ADDRESS = re.compile(r"\(?<[^<>@\s]{1,64}@[^<>\s]{1,200}>\)?\s*$")
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'-]{0,40}$")
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 
 

@@ -33,6 +33,9 @@ class Refusal(StrEnum):
     UNREADABLE_ATTACHMENT = "unreadable_attachment"
     # a reply to a request that was already decided: told where the CR is now
     OLD_REQUEST = "old_request"
+    # a reply whose thread names a request of an earlier stage, or of an earlier round of
+    # the same stage: under every policy it never counts for the current one
+    EARLIER_REQUEST = "earlier_request"
     # the sender is not proven: all explained by explain/not_verified
     NOT_VERIFIED = "not_verified"
     NO_VALID_TOKEN = "no_valid_token"
