@@ -70,7 +70,15 @@ def test_text_without_markers_is_kept_whole() -> None:
 
 def test_inline_replies_keep_only_the_top() -> None:
     body = "See my answers:\n\n> Effort?\n5 days\n> Cost?\nUSD 9,600"
-    assert new_text(body) == ""
+    assert new_text(body) == "See my answers:"
+
+
+def test_a_line_of_the_sender_above_a_quote_is_kept_unless_it_is_an_attribution() -> None:
+    """A short line ending in ":" may be a condition that points at the quote below it."""
+    assert new_text("Approved\nOnly if:\n> phase 1 is dropped") == "Approved\nOnly if:"
+    assert new_text("Approved\n\nLena Park wrote:\n> APPROVED") == "Approved"
+    assert new_text("Approved\n\nLena Park <lena@acme.example>:\n> APPROVED") == "Approved"
+    assert new_text("Approved\n\n3 Mar 2026, Lena Park:\n> APPROVED") == "Approved"
 
 
 def test_a_reply_that_is_only_a_quote_has_no_new_text() -> None:

@@ -289,7 +289,7 @@ def _back_over_attribution(lines: list[str], index: int) -> int:
     if previous is None:
         return index
     line = lines[previous].rstrip()
-    if line.endswith((":", "：")) and (re.search(r"@|\d{4}|\d:\d\d", line) or len(line) < 80):
+    if line.endswith((":", "：")) and re.search(r"@|\d{4}|\d:\d\d", line):
         return previous
     return index
 
