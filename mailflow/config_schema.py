@@ -82,6 +82,7 @@ class SecurityTable(_Table):
     trusted_authserv_ids: list[str] = []
     accept_forwarded: bool = False
     max_answers_per_cr_per_day: int = Field(default=5, ge=1, le=1000)
+    remember_confirmed_remarks: bool = True
 
 
 class LimitsTable(_Table):

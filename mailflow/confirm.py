@@ -6,11 +6,17 @@ CONFIRM to record it"; their CONFIRM, under the same checks as any reply, then s
 for that decision. The question lapses when the stage moves on, and a CONFIRM counts
 only as a reply to the question mail: one that names it in its thread headers, or
 carries the reply token that question gave its reader.
+
+A decision written with a remark beside it ("Approved. After the freeze.") is asked
+the same way: the question quotes the remark, and a CONFIRM records the decision as
+written (its fields too), the remark kept beside it (chain/remarks.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from sqlmodel import Session, col, select
 
@@ -44,8 +50,16 @@ def ask(
     line: str,
     ledger_id: int | None,
     now: datetime,
+    *,
+    text: str = "",
+    fields: Mapping[str, str] | None = None,
+    remarks: Sequence[str] = (),
 ) -> Confirmation:
-    """Remember the question; a later CONFIRM from the same person resolves it."""
+    """Remember the question; a later CONFIRM from the same person resolves it.
+
+    For a decision asked about because of its remarks, `text` and `fields` are the
+    decision as written and `remarks` the sentences asked about: what the CONFIRM records.
+    """
     pending = Confirmation(
         cr_id=cr.id,
         stage=cr.stage,
@@ -55,6 +69,9 @@ def ask(
         line=line[:500],
         ledger_id=ledger_id,
         asked_at=now,
+        text=text,
+        fields=dict(fields or {}),
+        remarks=[r[:500] for r in remarks],
     )
     session.add(pending)
     return pending
@@ -106,7 +123,14 @@ def _same_moment(a: datetime, b: datetime) -> bool:
 
 
 def as_decision(wf: Workflow, pending: Confirmation, confirm: decide.Decision) -> decide.Decision:
-    """The CONFIRM stands for the decision asked about; the words read are its reason."""
+    """The CONFIRM stands for the decision asked about; the words read are its reason.
+
+    A decision asked about for its remarks is recorded as it was written: its text and
+    its fields (a DONE keeps its Effort).
+    """
+    if pending.remarks:
+        fields = MappingProxyType({str(k): str(v) for k, v in pending.fields.items()})
+        return decide.Decision(pending.verb, pending.text, fields, confirm.line)
     spec = wf.verb(pending.verb)
     text = pending.line if spec is not None and spec.takes_text else ""
     return decide.Decision(pending.verb, text, {}, confirm.line)

@@ -57,27 +57,78 @@ per line, with a "file" key added. Its keys:
     html_reads       for a mail with both a text and an HTML part, what the HTML
                      part reads as (a verb or "unclear"); null otherwise. When it
                      differs from the text part, the reply is asked back.
+    learned_signatures  the signature blocks learned from the sender's earlier mails
+                     (each a string of lines); new_text is shown without one that
+                     ends it. [] when nothing is on record or no database was asked
+    confirmed_remarks   the remarks the sender confirmed beside a decision, as they
+                     wrote them: beside a decision of theirs, each is taken as
+                     written. [] when none (or `remember_confirmed_remarks` is off)
+
+What is on record about the sender comes from the database only when the caller
+passes `on_record` (`sender_lookup` builds it for an existing database); without it,
+the message is read as from someone with nothing on record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mailflow import decide
 from mailflow.decide_lines import fields_of
-from mailflow.errors import ParseError
+from mailflow.errors import MailflowError, ParseError
 from mailflow.mail.automated import classify
 from mailflow.mail.parse import Inbound, parse
 from mailflow.mail.reply_text import new_text, visible_text
+from mailflow.mail.signature_blocks import strip_learned
 from mailflow.route import token_in
+
+if TYPE_CHECKING:
+    from mailflow.app import App
 
 KEYS = (
     "error", "message_id", "subject", "cr", "cr_known", "thread", "route", "sender",
     "sender_name", "automated", "automated_reason", "reply_text", "decision",
     "decision_text", "decision_line", "unclear", "unclear_reason", "likely", "fields",
-    "attachments", "new_text", "read_line", "rule", "html_reads",
+    "attachments", "new_text", "read_line", "rule", "html_reads", "learned_signatures",
+    "confirmed_remarks",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OnRecord:
+    """What is on record about a sender: what reading relies on, and the remarks as written."""
+
+    known: decide.Known = decide.NOTHING_KNOWN
+    remarks: tuple[str, ...] = ()
+
+
+SenderLookup = Callable[[str], OnRecord]
+
+
+def sender_lookup(app: App) -> SenderLookup | None:
+    """What the database holds about a sender; None when there is no database to ask.
+
+    An explanation never creates a database: a SQLite file that is not there, or a
+    database that cannot be opened as it is, means nothing is on record.
+    """
+    url = app.settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    from mailflow.store import known
+
+    def lookup(address: str) -> OnRecord:
+        try:
+            with app.db.session() as session:
+                found = known.known_for(session, address, app.settings.security)
+                remarks = known.remarks_as_written(session, address) if found.remarks else []
+        except MailflowError:
+            return OnRecord()
+        return OnRecord(found, tuple(remarks))
+
+    return lookup
 
 
 def empty_result() -> dict[str, Any]:
@@ -98,6 +149,8 @@ def empty_result() -> dict[str, Any]:
         attachments=[],
         message_id="",
         subject="",
+        learned_signatures=[],
+        confirmed_remarks=[],
     )
     return result
 
@@ -108,6 +161,7 @@ def explain_message(
     vocabulary: decide.Vocabulary,
     own_addresses: Collection[str],
     known_cr: Callable[[str], bool] | None = None,
+    on_record: SenderLookup | None = None,
 ) -> dict[str, Any]:
     """Read raw mail the way the pipeline does and say what was found, and why.
 
@@ -126,7 +180,7 @@ def explain_message(
         result["error"] = f"internal error while parsing: {type(exc).__name__}: {exc}"
         return result
     try:
-        _fill(result, msg, vocabulary, own_addresses, known_cr)
+        _fill(result, msg, vocabulary, own_addresses, known_cr, on_record)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         result["error"] = f"internal error while reading: {type(exc).__name__}: {exc}"
     return result
@@ -138,6 +192,7 @@ def _fill(
     vocabulary: decide.Vocabulary,
     own_addresses: Collection[str],
     known_cr: Callable[[str], bool] | None,
+    on_record: SenderLookup | None,
 ) -> None:
     cr = token_in(msg.subject)
     result.update(
@@ -154,7 +209,11 @@ def _fill(
         result["route"] = "unknown_cr" if result["cr_known"] is False else "reply"
     else:
         result["route"] = "thread" if msg.in_reply_to or msg.references else "new"
-    text = new_text(msg.text)
+    record = on_record(msg.from_addr) if on_record is not None and msg.from_addr else OnRecord()
+    known = record.known
+    result["learned_signatures"] = list(known.signatures)
+    result["confirmed_remarks"] = list(record.remarks)
+    text = strip_learned(new_text(msg.text), known.signatures)
     result["reply_text"] = visible_text(msg.text)
     result["new_text"] = text
     kind = classify(msg, own_addresses)
@@ -162,10 +221,12 @@ def _fill(
         # Recorded and never answered: no decision, no question back.
         result["automated"], result["automated_reason"] = kind.kind, kind.reason
         return
-    read = decide.read(text, vocabulary)
+    read = decide.read(text, vocabulary, known)
     result["read_line"] = read.normalized
     if msg.html_text is not None:
-        other = decide.read(new_text(msg.html_text), vocabulary)
+        other = decide.read(
+            strip_learned(new_text(msg.html_text), known.signatures), vocabulary, known
+        )
         result["html_reads"] = other.verb if isinstance(other, decide.Decision) else "unclear"
     if isinstance(read, decide.Decision):
         result.update(
@@ -181,7 +242,7 @@ def _fill(
         unclear_reason=read.reason,
         decision_line=read.line,
         rule=read.kind.value,
-        likely=decide.likely(text, vocabulary),
+        likely=decide.likely(text, vocabulary, known),
         fields=fields_of(text.split("\n")),
     )
 
@@ -200,6 +261,7 @@ def describe(result: dict[str, Any]) -> str:
         f"route:     {result['route']}"
         + (f" (in-reply-to {thread['in_reply_to']})" if thread["in_reply_to"] else ""),
     ]
+    lines.extend(_on_record(result))
     if result["automated"]:
         lines.append(f"automated: {result['automated']}: {result['automated_reason']}")
         lines.append("           recorded, never answered, never read as a decision")
@@ -229,12 +291,28 @@ def describe(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _on_record(result: dict[str, Any]) -> list[str]:
+    """What is on record about the sender, in plain words."""
+    lines: list[str] = []
+    for block in result.get("learned_signatures") or []:
+        lines.append("signature: this sender ended two earlier mails with these lines, so they")
+        lines.append("           are taken as their signature and left out when a reply is read:")
+        lines.extend(f"  | {line}" for line in block.split("\n"))
+    remarks = result.get("confirmed_remarks") or []
+    if remarks:
+        lines.append("remarks:   this sender confirmed these beside a decision before; beside")
+        lines.append("           a decision of theirs they are taken as written, not asked:")
+        lines.extend(f"  - '{remark}'" for remark in remarks)
+    return lines
+
+
 def explain_files(
     paths: list[str],
     vocabulary: decide.Vocabulary,
     own_addresses: Collection[str],
     *,
     as_json: bool = False,
+    on_record: SenderLookup | None = None,
 ) -> int:
     """Print how each file reads; 1 when any could not be read or explained, else 0.
 
@@ -251,7 +329,9 @@ def explain_files(
         except OSError as exc:
             result = {**empty_result(), "error": f"cannot read the file: {exc.strerror or exc}"}
         else:
-            result = explain_message(raw, vocabulary=vocabulary, own_addresses=own_addresses)
+            result = explain_message(
+                raw, vocabulary=vocabulary, own_addresses=own_addresses, on_record=on_record
+            )
         failed = failed or bool(result.get("error"))
         if as_json:
             print(json.dumps({"file": path, **result}, ensure_ascii=False, sort_keys=False))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from mailflow.cli import main
-from mailflow.explain import KEYS, describe, explain_message
+from mailflow.decide import Known, remark_key
+from mailflow.explain import KEYS, OnRecord, describe, explain_message
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
@@ -177,3 +178,37 @@ def test_workflow_words_lists_the_closed_lists_and_the_peoples_names(capsys, tmp
     assert "APPROVED (yes, closed rule)" in out and '"go ahead"' in out
     assert "[harmless]" in out and '"hereby"' in out and "[requests]" in out
     assert '"priya"' in out.split("names of configured people")[1]
+
+
+def test_what_is_on_record_about_the_sender_is_read_with_the_message() -> None:
+    block = "Priya Raman\nDirector, Loyalty Programmes\nAcme Corporation, 42 Harbour Road"
+    raw = mail(f"Approved\nAfter the freeze.\n\n{block}")
+    asked = explain(raw)
+    assert asked["decision"] is None and asked["rule"] == "a sentence beside the decision"
+    assert asked["learned_signatures"] == [] and asked["confirmed_remarks"] == []
+    seen: list[str] = []
+
+    def on_record(address: str) -> OnRecord:
+        seen.append(address)
+        known = Known(frozenset({remark_key("After the freeze.")}), (block,))
+        return OnRecord(known, ("After the freeze.",))
+
+    result = explain(raw, on_record=on_record)
+    assert seen == ["priya@acme.example"]
+    assert result["decision"] == "APPROVED" and result["new_text"] == "Approved\nAfter the freeze."
+    assert result["learned_signatures"] == [block]
+    assert result["confirmed_remarks"] == ["After the freeze."]
+    text = describe(result)
+    assert "signature: this sender ended two earlier mails with these lines" in text
+    assert "  | Acme Corporation, 42 Harbour Road" in text
+    assert "  - 'After the freeze.'" in text
+    assert "signature:" not in describe(asked) and "remarks:" not in describe(asked)
+
+
+def test_explain_asks_no_database_that_is_not_there(config: Path) -> None:
+    from mailflow.app import app_from_settings
+    from mailflow.config import load_settings
+    from mailflow.explain import sender_lookup
+
+    assert sender_lookup(app_from_settings(load_settings(config))) is None
+    assert not (config.parent / "data").exists()

@@ -16,16 +16,19 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlmodel import SQLModel, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel, select
 
 from mailflow.cli import main
 from mailflow.errors import SchemaOutdated
 from mailflow.store import schema
 from mailflow.store.session import Database
-from mailflow.store.tables import ChangeRequest
+from mailflow.store.tables import ChangeRequest, Confirmation
 from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
@@ -155,3 +158,55 @@ def test_run_upgrades_at_start_when_configured(tmp_path: Path, capsys) -> None:
     )
     assert main(["run", "--once", "--config", str(config)]) == 0
     assert list(tmp_path.glob("old.db.before-upgrade-from-0001-*"))
+
+
+def test_a_database_at_0006_keeps_its_questions_and_gains_remarks_and_signatures(
+    tmp_path: Path,
+) -> None:
+    """0007 on a database at the previous head: the open question rows stay, with no
+    remarks; the tables of confirmed remarks and learned signatures are made."""
+    url = f"sqlite:///{tmp_path / 'at-0006.db'}"
+    Database(url).dispose()
+    engine = create_engine(url)
+
+    def alembic(conn: Connection) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(schema.MIGRATIONS))
+        config.attributes["connection"] = conn
+        return config
+
+    with engine.begin() as conn:
+        command.downgrade(alembic(conn), "0006")
+        assert schema.revision(conn) == "0006"
+        assert {"text", "fields", "remarks"}.isdisjoint(
+            c["name"] for c in inspect(conn).get_columns("confirmation")
+        )
+        assert not inspect(conn).has_table("confirmed_remark")
+        conn.execute(
+            text(
+                "INSERT INTO confirmation (cr_id, stage, stage_entered_at, actor, verb, line, "
+                "asked_at, question_id) VALUES ('CR-2026-0001', 'customer_approval', "
+                "'2026-11-02 09:00:00', 'dana@acme.example', 'APPROVED', 'Go ahead', "
+                "'2026-11-02 09:05:00', 'q1')"
+            )
+        )
+    with pytest.raises(SchemaOutdated):
+        Database(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic(conn), "0007")  # the migration alone, without create_all
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+        assert {"confirmed_remark", "sender_tail", "learned_signature"} <= set(
+            inspect(conn).get_table_names()
+        )
+    with Session(engine) as session:
+        (row,) = session.exec(select(Confirmation)).all()
+    assert (row.verb, row.line, row.text, row.fields, row.remarks) == (
+        "APPROVED",
+        "Go ahead",
+        "",
+        {},
+        [],
+    )
+    engine.dispose()
+    Database(url).dispose()  # current now: opened as it is

@@ -9,12 +9,13 @@ original comes whole; a doubtful reply is asked back, never guessed.
 from __future__ import annotations
 
 from mailflow import authorize, confirm
-from mailflow.chain import thread
+from mailflow.chain import remarks, thread
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.decide import Decision, Unclear
-from mailflow.mail import reply_text
+from mailflow.mail import reply_text, signature_blocks
 from mailflow.reading import read_message, read_reply
 from mailflow.security import answers, forwarded, policy
+from mailflow.store.known import known_for, note_tail
 from mailflow.workflow.reasons import Question, Refusal
 
 
@@ -38,9 +39,18 @@ def stranger(ctx: Context) -> Ruling | None:
 
 
 def reading(ctx: Context) -> Ruling | None:
-    """(step) Read the decision from the new text only, in the light of the CR's stage."""
-    ctx.text = reply_text.new_text(ctx.msg.text)
-    ctx.reading = read_message(ctx.app.workflow, ctx.the_cr.stage, ctx.msg.text, ctx.msg.html_text)
+    """(step) Read the decision from the new text only, in the light of the CR's stage.
+
+    What is on record about the sender is read with it: the remarks they confirmed and
+    the signature they end their mails with. This reply's last lines are kept, for the
+    signature to be found in the next one.
+    """
+    msg, app = ctx.msg, ctx.app
+    known = known_for(ctx.session, msg.from_addr, app.settings.security)
+    new = reply_text.new_text(msg.text)
+    ctx.text = signature_blocks.strip_learned(new, known.signatures)
+    ctx.reading = read_message(app.workflow, ctx.the_cr.stage, msg.text, msg.html_text, known)
+    note_tail(ctx.session, msg.from_addr, new, app.workflow.vocabulary, ctx.now)
     return None
 
 
@@ -116,11 +126,18 @@ def likely(ctx: Context) -> Ruling | None:
 
 
 def unclear(ctx: Context) -> Ruling | None:
-    """A reply whose decision cannot be read for certain: asked back, quoting the line."""
+    """A reply whose decision cannot be read for certain: asked back, quoting the line.
+
+    When only remarks beside a decision stand in the way, and the sender may give that
+    decision here, they are asked to CONFIRM it as written (chain/remarks.py).
+    """
     read = ctx.reading
     if not isinstance(read, Unclear):
         return None
-    return refusal(ctx, Refusal.UNCLEAR, read.reason, quoted=read.line)
+    asked = remarks.ask(ctx, read)
+    if asked is not None:
+        return asked
+    return refusal(ctx, Refusal.UNCLEAR, remarks.plain_reason(read), quoted=read.line)
 
 
 def refusal(ctx: Context, code: Refusal, detail: str, quoted: str = "") -> Ruling:

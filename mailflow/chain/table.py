@@ -7,7 +7,7 @@ for the rules after it. Every refusal in the ledger names the rule that made it
 
 from __future__ import annotations
 
-from mailflow.chain import acting, arrival, earlier, replies, requests, thread
+from mailflow.chain import acting, arrival, earlier, remarks, replies, requests, thread
 from mailflow.chain.context import Rule, Scope
 
 RULES: tuple[Rule, ...] = (
@@ -31,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     Rule("unclear", Scope.REPLY, replies.unclear),
     Rule("unproven", Scope.REPLY, acting.unproven),
     Rule("unreadable_attachment", Scope.REPLY, acting.unreadable_attachment),
+    Rule("remarks", Scope.REPLY, remarks.kept),
     Rule("engine", Scope.REPLY, acting.workflow_engine),
 )
 

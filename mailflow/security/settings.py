@@ -34,6 +34,8 @@ class SecuritySettings:
     accept_forwarded: bool = False
     # explanations to one sender on one CR in a UTC day, before the last note (answer_cap.py)
     max_answers_per_cr_per_day: int = 5
+    # a remark a person confirmed beside a decision is taken as written from them next time
+    remember_confirmed_remarks: bool = True
 
     def policy_for(self, role: str) -> str:
         return self.role_policies.get(role, self.policy)
@@ -73,6 +75,7 @@ def security_settings(table: Any, bad: Bad) -> SecuritySettings:
         "trusted_authserv_ids",
         "accept_forwarded",
         "max_answers_per_cr_per_day",
+        "remember_confirmed_remarks",
     }
     for key in table:
         if key not in known:
@@ -114,6 +117,7 @@ def security_settings(table: Any, bad: Bad) -> SecuritySettings:
         max_answers_per_cr_per_day=_int(
             table, "max_answers_per_cr_per_day", 5, "security", bad, minimum=1
         ),
+        remember_confirmed_remarks=bool(table.get("remember_confirmed_remarks", True)),
     )
 
 

@@ -217,6 +217,11 @@ class Confirmation(SQLModel, table=True):
     confirmed_at: datetime | None = None
     # The group id of the question mail; a CONFIRM counts only as a reply to it.
     question_id: str = ""
+    # A decision asked about because of remarks beside it: what a CONFIRM records (the
+    # verb above, its text and fields as written) and the remarks, as written.
+    text: str = ""
+    fields: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    remarks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class SettingMark(SQLModel, table=True):
@@ -232,3 +237,44 @@ class SettingMark(SQLModel, table=True):
     name: str = Field(primary_key=True)
     digest: str
     changed_at: datetime = Field(default_factory=utcnow)
+
+
+class ConfirmedRemark(SQLModel, table=True):
+    """A remark a person confirmed beside a decision; from them it is taken as written again.
+
+    `key` is the remark as reading compares it (decide.remark_key); `remark` as written.
+    """
+
+    __tablename__ = "confirmed_remark"
+    __table_args__ = (UniqueConstraint("address", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(index=True)
+    key: str
+    remark: str
+    cr_id: str = ""
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    confirmed_at: datetime = Field(default_factory=utcnow)
+
+
+class SenderTail(SQLModel, table=True):
+    """The last lines of a reply a person sent (the last few per person): where a signature
+    they end every mail with is found."""
+
+    __tablename__ = "sender_tail"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(index=True)
+    block: str  # up to signature_blocks.TAIL_LINES non-blank lines, spaces folded
+    at: datetime = Field(default_factory=utcnow)
+
+
+class LearnedSignature(SQLModel, table=True):
+    """A block that ended two replies of the same person: their signature, not their words."""
+
+    __tablename__ = "learned_signature"
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(index=True)
+    block: str
+    learned_at: datetime = Field(default_factory=utcnow)

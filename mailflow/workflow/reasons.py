@@ -62,10 +62,14 @@ class Question(StrEnum):
     # a clear decision that does not come as a reply to its author's own request (a reply-all
     # on the CSM's thread, a new mail, a forward): its author is asked to CONFIRM it once
     CONFIRM_AUTHOR = "confirm_author"
+    # a decision with a sentence beside it that may change it: "reply CONFIRM to record it
+    # as written, with your remark"
+    REMARK = "remark"
 
     @property
     def template(self) -> str:
         return {
             Question.LIKELY: "explain/confirm",
             Question.CONFIRM_AUTHOR: "explain/confirm_author",
+            Question.REMARK: "explain/confirm_remark",
         }[self]
