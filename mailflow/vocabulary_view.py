@@ -2,7 +2,7 @@
 
 The closed lists decide what a yes may stand beside, so an operator who changes
 them must be able to see the result as the reader will use it (names from the
-configured people included).
+configured people included), and the keys each field line may start with.
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ def words_text(wf: Workflow) -> str:
         out.append(_wrap("", getattr(vocabulary, key)))
     out.append("\nnames of configured people")
     out.append(_wrap("", tuple(sorted(vocabulary.names))))
+    out.append('\nfield lines ("Key: value"), by the keys each field is known by [fields.*.names]')
+    for field in wf.fields.values():
+        keys = tuple(dict.fromkeys(field.all_names()))
+        out.append(_wrap(f"{field.label} ({field.type})", keys))
     return "\n".join(out)
 
 

@@ -48,10 +48,13 @@ def check_reply(
     if reply.reason and not said_text:
         detail = f"{reply.verb} needs a reason after it, e.g. '{reply.verb} the cost is too high'"
         return Checked(("missing_reason", detail, {}))
-    stray = _stray_field(wf, reply, said_fields)
+    given = _by_field(wf, reply, said_fields)
+    if isinstance(given, Checked):
+        return given
+    stray = _stray_field(wf, reply, given)
     if stray is not None:
         return stray
-    read = _read_fields(wf, conv, reply, said_fields, now)
+    read = _read_fields(wf, conv, reply, given, now)
     if read.problem is not None:
         return read
     if reply.attachment and attachments == 0:
@@ -59,16 +62,46 @@ def check_reply(
     return _plausible(wf, fields, conv, read, entered_at)
 
 
-def _stray_field(wf: Workflow, reply: Reply, said_fields: dict[str, str]) -> Checked | None:
+def _by_field(wf: Workflow, reply: Reply, said_fields: dict[str, str]) -> dict[str, str] | Checked:
+    """The reply's `Key: value` lines by the field each key names ("Price:" is Cost);
+    keys that name no field are left to the reader. A field the reply records, or any
+    field beside a yes, given two different values under two names ("Cost: 5,000" and
+    "Price: 6,000") is asked back."""
+    spec = wf.verb(reply.verb)
+    watched = {*reply.fields, *reply.optional}
+    if spec is not None and spec.affirmative:
+        watched = set(wf.fields)
+    given: dict[str, str] = {}
+    written: dict[str, str] = {}
+    for key, value in said_fields.items():
+        name = wf.field_for(key)
+        if name is None:
+            continue
+        if (
+            name in given
+            and name in watched
+            and " ".join(given[name].split()) != " ".join(value.split())
+        ):
+            label = wf.fields[name].label
+            detail = (
+                f"your reply gives the {label.lower()} twice, '{written[name]}: {given[name]}' "
+                f"and '{key}: {value}'; reply with one '{label}:' line"
+            )
+            return Checked(("bad_field", detail, {}))
+        given.setdefault(name, value)
+        written.setdefault(name, key)
+    return given
+
+
+def _stray_field(wf: Workflow, reply: Reply, given: dict[str, str]) -> Checked | None:
     """A yes that also carries a figure this step does not take ("Approved / Cost: 5,000")
     may be a condition in disguise: it is asked back, never recorded without the figure."""
     spec = wf.verb(reply.verb)
     if spec is None or not spec.affirmative:
         return None
     taken = {*reply.fields, *reply.optional}
-    for key, value in said_fields.items():
-        name = next((n for n, f in wf.fields.items() if key in (n, f.label.lower())), None)
-        if name is None or name in taken:
+    for name, value in given.items():
+        if name in taken:
             continue
         label = wf.fields[name].label
         detail = (
@@ -81,14 +114,14 @@ def _stray_field(wf: Workflow, reply: Reply, said_fields: dict[str, str]) -> Che
 
 
 def _read_fields(
-    wf: Workflow, conv: Conventions, reply: Reply, said_fields: dict[str, str], now: datetime
+    wf: Workflow, conv: Conventions, reply: Reply, given: dict[str, str], now: datetime
 ) -> Checked:
     """Each field the reply must or may carry, read whole, with its read-back line."""
     values: dict[str, Any] = {}
     recorded: list[str] = []
     for name in (*reply.fields, *reply.optional):
         spec = wf.fields[name]
-        raw = said_fields.get(name) or said_fields.get(spec.label.lower())
+        raw = given.get(name)
         if raw is None or (not raw.strip() and name not in reply.fields):
             if name in reply.fields:
                 detail = f"{reply.verb} needs a line '{spec.label}: <{expected(spec)}>'"

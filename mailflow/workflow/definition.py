@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,6 +34,28 @@ class Field:
     type: str
     unit: str = ""
     proposed_from: str = ""
+    # the other names people write before the colon for it ("Price:" for Cost), lower-case
+    names: tuple[str, ...] = ()
+
+    def all_names(self) -> tuple[str, ...]:
+        """Every name a reply may give this field by: its own, its label, its listed names."""
+        return (self.name.lower(), self.label.lower(), *self.names)
+
+
+# A word of a field name, cut the way the reader cuts a line (letters and digits, an
+# apostrophe inside a word); "Due-date", "due  date" and "Due date" are the same key.
+_KEY_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def key_words(key: str) -> str:
+    """A field key as the words it is made of, lower-case and single-spaced."""
+    return " ".join(_KEY_WORD.findall(key.lower()))
+
+
+def field_names(fields: Iterable[Field]) -> frozenset[str]:
+    """Every key a "Key: value" line may carry, as written and as its words."""
+    names = {k for f in fields for k in f.all_names()}
+    return frozenset((names | {key_words(k) for k in names}) - {""})
 
 
 @dataclass(frozen=True)
@@ -123,6 +146,20 @@ class Workflow:
     def is_end(self, state: str) -> bool:
         return state in self.ends
 
+    def field_for(self, key: str) -> str | None:
+        """The field a reply's "Key:" stands for, by its name, label or listed names.
+
+        The one mapping from what people write to the workflow's fields: the engine,
+        the checks and the reader's near-miss hints all go through it.
+        """
+        wanted = key_words(key)
+        if not wanted:
+            return None
+        return next(
+            (name for name, f in self.fields.items() if wanted in map(key_words, f.all_names())),
+            None,
+        )
+
     def command(self, verb: str) -> Command | None:
         return next((c for c in self.commands if c.verb == verb), None)
 
@@ -167,16 +204,7 @@ def build_workflow(
         name: Role(name, str(spec.get("title", name)), str(spec.get("scope", "global")))
         for name, spec in _table(data, "roles", problems).items()
     }
-    fields = {
-        name: Field(
-            name,
-            str(spec.get("label", name.title())),
-            str(spec.get("type", "text")),
-            str(spec.get("unit", "")),
-            str(spec.get("proposed_from", "")),
-        )
-        for name, spec in _table(data, "fields", problems).items()
-    }
+    fields = _fields(data, problems)
     ends = {
         name: End(name, str(spec.get("title", name)), str(spec.get("template", f"notice/{name}")))
         for name, spec in _table(data, "ends", problems).items()
@@ -192,7 +220,7 @@ def build_workflow(
         stages=stages,
         ends=ends,
         commands=commands,
-        vocabulary=_vocabulary(data, problems),
+        vocabulary=_vocabulary(data, problems, fields.values()),
         source=source,
         informed=_strings(data.get("informed")),
         escalate_to=_strings(data.get("escalate_to")),
@@ -244,7 +272,9 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in (value or ()))
 
 
-def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
+def _vocabulary(
+    data: Mapping[str, Any], problems: _Problems, fields: Iterable[Field]
+) -> Vocabulary:
     verbs = []
     for name, spec in _table(data, "verbs", problems).items():
         phrases = tuple(p.lower() for p in _strings(spec.get("phrases", ())))
@@ -276,11 +306,6 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
     def lower(key: str) -> tuple[str, ...]:
         return tuple(p.lower() for p in _strings(reading.get(key, ())))
 
-    fields = data.get("fields", {})
-    fields = fields if isinstance(fields, dict) else {}
-    field_names = {str(n).lower() for n in fields} | {
-        str(f.get("label", "")).lower() for f in fields.values() if isinstance(f, dict)
-    }
     return Vocabulary(
         verbs=tuple(verbs),
         negations=tuple(w.lower() for w in words),
@@ -291,7 +316,7 @@ def _vocabulary(data: Mapping[str, Any], problems: _Problems) -> Vocabulary:
         requests=lower("requests"),
         contact_labels=lower("contact_labels"),
         signature_words=lower("signature_words"),
-        field_names=frozenset(field_names - {""}),
+        field_names=field_names(fields),
     )
 
 
@@ -300,6 +325,44 @@ _READING_LISTS = (
     "signature_words",
 )  # fmt: skip
 _RETIRED_LISTS = ("conditions", "doubts", "stems")
+
+
+def _fields(data: Mapping[str, Any], problems: _Problems) -> dict[str, Field]:
+    return {
+        name: Field(
+            name,
+            str(spec.get("label", name.title())),
+            str(spec.get("type", "text")),
+            str(spec.get("unit", "")),
+            str(spec.get("proposed_from", "")),
+            _field_aliases(name, spec.get("names", []), problems),
+        )
+        for name, spec in _table(data, "fields", problems).items()
+    }
+
+
+# What the reader takes as the key of a "Key: value" line: a letter first, then up to
+# four words (see decide_lines.py); a listed name it could never see would be dead.
+_NAME = re.compile(r"[^\W\d_][\w-]*(?: [\w-]+){0,3}")
+
+
+def _field_aliases(field: str, raw: Any, problems: _Problems) -> tuple[str, ...]:
+    """The `names` of a field: a list of what people write before the colon for it."""
+    key = f"fields.{field}.names"
+    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+        problems.add(key, f'must be a list of strings, e.g. ["price", "quote"]; got {raw!r}')
+        return ()
+    names: list[str] = []
+    for name in (" ".join(n.split()).lower() for n in raw):
+        if not _NAME.fullmatch(name) or len(name) > 40:
+            problems.add(
+                key,
+                f"has {name!r}; a name is one to four words of letters, digits and "
+                "hyphens, starting with a letter, at most 40 characters",
+            )
+        elif name not in names:
+            names.append(name)
+    return tuple(names)
 
 
 def _stage(index: int, raw: Any, problems: _Problems) -> Stage:

@@ -47,7 +47,11 @@ class Actor:
 
 @dataclass(frozen=True)
 class Said:
-    """A reply as the engine sees it: verb, free text, raw `Key: value` fields, file count."""
+    """A reply as the engine sees it: verb, free text, raw `Key: value` fields, file count.
+
+    Field keys are as the sender wrote them ("price", "due date"); Workflow.field_for
+    says which field each one is.
+    """
 
     verb: str
     text: str = ""

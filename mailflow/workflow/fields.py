@@ -9,19 +9,21 @@ same on SQLite and PostgreSQL; `show` is the one way a stored value is written f
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from email.utils import getaddresses
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.dates import read_date, show_date
-from mailflow.workflow.definition import Field
+from mailflow.workflow.definition import Field, Workflow, key_words
 from mailflow.workflow.figures import Read, read_money, read_quantity, show_money, show_quantity
 from mailflow.workflow.numbers import FigureError
+from mailflow.workflow.vocabulary import Vocabulary
 
 _JIRA_KEY = re.compile(r"[A-Z][A-Z0-9]{1,9}-[1-9]\d{0,6}")
-_JIRA_IN_URL = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(\.[\w-]+)+")
 
@@ -46,7 +48,7 @@ def expected(field: Field) -> str:
         "decimal": "a number, e.g. 12 or 12.5",
         "money": "an amount with an optional currency, e.g. USD 9,600 or 9600",
         "date": "a date, e.g. 2027-01-15 or 15 January 2027",
-        "jira": "a Jira issue key, e.g. ABC-123 (a link may follow)",
+        "jira": "a Jira issue key, e.g. ABC-123 (a link may follow), or the issue's link",
         "person": "an e-mail address",
         "url": "a link starting with https://",
     }[field.type] + (f" ({field.unit})" if field.unit else "")
@@ -84,23 +86,70 @@ def _text(text: str, _: Conventions) -> str:
 
 
 def _jira(text: str, conv: Conventions) -> dict[str, str]:
-    """`ABC-123`, optionally followed by its link; nothing else on the line."""
+    """`ABC-123`, optionally followed by its link; or the link first, when its path names
+    the key, alone or with the key after it (`https://…/browse/ABC-123 (ABC-123)`)."""
     first, _, rest = text.partition(" ")
-    key = first.upper()
-    if not _JIRA_KEY.fullmatch(key):
-        raise FigureError(f"{text!r} does not start with a Jira issue key such as ABC-123")
-    url = rest.strip().strip("<>")
-    if url and not _URL.fullmatch(url):
-        raise FigureError(f"{text!r} has more than a key and a link; write the key, then the link")
-    named = {k.upper() for k in _JIRA_IN_URL.findall(url.upper())}
-    if named and key not in named:
-        raise FigureError(f"{text!r}: the link is to {', '.join(sorted(named))}, not {key}")
+    if _URL.fullmatch(first.strip("<>")):
+        url = first.strip("<>")
+        key = _key_of_link(text, url, _unbracket(rest).upper())
+    else:
+        key = first.upper()
+        if not _JIRA_KEY.fullmatch(key):
+            raise FigureError(
+                f"{text!r} does not start with a Jira issue key such as ABC-123 or its link"
+            )
+        url = _unbracket(rest).strip("<>")
+        if url and not _URL.fullmatch(url):
+            raise FigureError(
+                f"{text!r} has more than a key and a link; write the key, then the link"
+            )
+        named = _keys_in_link(url)
+        if named and key not in named:
+            raise FigureError(f"{text!r}: the link is to {', '.join(named)}, not {key}")
     project = key.rpartition("-")[0]
     if conv.jira_projects and project not in conv.jira_projects:
         raise FigureError(
             f"{key} is not in this account's Jira projects ({', '.join(conv.jira_projects)})"
         )
     return {"key": key, "url": url}
+
+
+def _key_of_link(text: str, url: str, written: str) -> str:
+    """The key a link-first Jira line stands for: the one the link's path names, which the
+    key written after it (if any) must repeat."""
+    if written and not _JIRA_KEY.fullmatch(written):
+        raise FigureError(
+            f"{text!r} has more than a link and its key; write the key, then the link"
+        )
+    named = _keys_in_link(url)
+    if not named:
+        raise FigureError(
+            f"{text!r}: the link names no Jira issue key; write the key, e.g. ABC-123, "
+            "then the link"
+        )
+    if written:
+        if written not in named:
+            raise FigureError(f"{text!r}: the link is to {', '.join(named)}, not {written}")
+        return written
+    if len(named) > 1:
+        raise FigureError(
+            f"{text!r}: the link names {' and '.join(named)}; write the key, then the link"
+        )
+    return named[0]
+
+
+def _keys_in_link(url: str) -> list[str]:
+    """The issue keys a link's path or query names (`/browse/ABC-123`, `?selectedIssue=…`)."""
+    if not url:
+        return []
+    parts = urlsplit(url)
+    words = parts.path.split("/") + [value for _, value in parse_qsl(parts.query)]
+    return sorted({w.upper() for w in words if _JIRA_KEY.fullmatch(w.upper())})
+
+
+def _unbracket(text: str) -> str:
+    text = text.strip()
+    return text[1:-1].strip() if text[:1] + text[-1:] in ("()", "[]") else text
 
 
 def _person(text: str, conv: Conventions) -> str:
@@ -140,3 +189,31 @@ def show(value: Any, field: Field | None = None, conv: Conventions | None = None
     if field is not None and field.type in ("decimal", "integer"):
         return show_quantity(value, field.unit, conv)
     return str(value)
+
+
+def closest_field(key: str, known: Vocabulary | Workflow) -> str | None:
+    """The field an unknown "Key:" was probably meant as, to ask "did you mean Cost:?".
+
+    Close when the key starts with a known name or holds one as whole words ("Cost
+    estimate" → Cost), or is spelt close to one (difflib, "Prise" → Cost, via the listed
+    name "price"); otherwise None. It only suggests: a near miss is never read as the
+    field. Given the workflow, the answer is the field's label; given a vocabulary
+    (which holds names, not labels) it is the known name as people write it ("Price").
+    """
+    wanted = key_words(key)
+    if not wanted:
+        return None
+    if isinstance(known, Workflow):
+        named = {key_words(k): f.label for f in known.fields.values() for k in f.all_names()}
+    else:
+        named = {key_words(n): key_words(n).capitalize() for n in known.field_names}
+    named.pop("", None)
+    if wanted in named:
+        return named[wanted]
+    starts = [n for n in named if wanted.startswith(n + " ")]
+    inside = [n for n in named if f" {n} " in f" {wanted} "]
+    for found in (starts, inside):
+        if found:
+            return named[max(found, key=lambda n: (len(n), n))]
+    close = difflib.get_close_matches(wanted, sorted(named), n=1, cutoff=0.75)
+    return named[close[0]] if close else None

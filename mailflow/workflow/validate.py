@@ -15,6 +15,7 @@ from mailflow.workflow.definition import (
     ROLE_SCOPES,
     Stage,
     Workflow,
+    key_words,
 )
 
 Report = Callable[[str, str], None]
@@ -30,6 +31,7 @@ def check(wf: Workflow, bad: Report, template_exists: Callable[[str], bool] | No
             bad(f"fields.{f.name}.type", f"is {f.type!r}; expected one of {FIELD_TYPES}")
         if f.proposed_from and f.proposed_from not in wf.fields:
             bad(f"fields.{f.name}.proposed_from", f"names unknown field {f.proposed_from!r}")
+    _check_field_names(wf, bad)
     if wf.stage(wf.start) is None:
         bad("start", f"names {wf.start!r}, which is not a stage")
     seen: set[str] = set()
@@ -95,6 +97,22 @@ def _check_stage(wf: Workflow, stage: Stage, where: str, bad: Report) -> None:
         source = wf.stage(name)
         if source is None or not any(r.attachment for r in source.replies):
             bad(f"{where}.attach", f"names {name!r}, which is not a stage that receives a document")
+
+
+def _check_field_names(wf: Workflow, bad: Report) -> None:
+    """A reply's "Key:" must lead to one field: no name, label or listed name is shared."""
+    owner: dict[str, str] = {}
+    for f in wf.fields.values():
+        for written in dict.fromkeys(f.all_names()):
+            key = key_words(written)
+            other = owner.setdefault(key, f.name)
+            if other != f.name:
+                where = "names" if written in f.names else "label"
+                bad(
+                    f"fields.{f.name}.{where}",
+                    f"has {written!r}, which is already a name of fields.{other}; "
+                    "a name may belong to one field only",
+                )
 
 
 def _check_reachable(wf: Workflow, bad: Report) -> None:
