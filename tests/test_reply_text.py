@@ -242,3 +242,11 @@ def test_no_decision_comes_from_what_visible_text_keeps_of_history(
     if parts and parts[0][0] == "quote" and not parts[0][1][0].startswith("On "):
         # A mail that opens with a bare quote shows that quote, and decides nothing from it.
         assert shown.startswith(parts[0][1][0]), body
+
+
+def test_a_dash_sign_off_is_shown_as_the_end_but_read_as_a_line() -> None:
+    """ "-Priya" and "-Not yet" have one shape: the decision path keeps the line."""
+    body = "Approved\n-Not yet"
+    assert new_text(body) == body
+    assert not isinstance(read(new_text(body), VOCAB), Decision)
+    assert visible_text("Approved\n-Priya\n\nPriya Nair, Acme") == "Approved"

@@ -104,13 +104,13 @@ UNDERSCORES = re.compile(r"^\s*[_=]{8,}\s*$")
 LONG_RULE = re.compile(r"^\s*([-_=*]\s*){10,}$")
 HR_DASHES = re.compile(r"^\s*-{8,}\s*$")
 
-# Signatures: the "-- " line and a "-Priya" sign-off. The footers phone and desktop
-# clients add ("Sent from my iPhone") are cut apart, only at the end (`footers`).
-SIGNATURE = re.compile(
-    r"^\s*(--|__)\s*$|"
-    r"^-[^\W\d_][\w.]*( [^\W\d_][\w.]*)?\s*$",  # "-Priya" sign-off
-    re.IGNORECASE,
-)
+# The "-- " line that opens a signature. The footers phone and desktop clients
+# add ("Sent from my iPhone") are cut apart, only at the end (`footers`).
+SIGNATURE = re.compile(r"^\s*(--|__)\s*$")
+# A "-Priya" sign-off. Only the shown text ends there: "-Not yet" has the same
+# shape, so the new text keeps it and the closed rule reads it (a known name is
+# harmless there).
+SIGN_OFF = re.compile(r"^-[^\W\d_][\w.]*( [^\W\d_][\w.]*)?\s*$")
 
 
 def attribution_end(lines: list[str], index: int) -> int | None:

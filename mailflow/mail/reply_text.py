@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import re
 
-from mailflow.mail import footers, notices
+from mailflow.mail import footers
 from mailflow.mail.quote_markers import (
     HEADER_FROM,
     HEADER_OTHER,
     HR_DASHES,
     LONG_RULE,
     SEPARATOR,
+    SIGN_OFF,
     SIGNATURE,
     UNDERSCORES,
     attribution_end,
@@ -45,6 +46,8 @@ from mailflow.mail.quote_markers import (
     next_nonblank,
     previous_nonblank,
 )
+from mailflow.mail.trailers import INVISIBLE as _INVISIBLE
+from mailflow.mail.trailers import without_trailers
 
 
 def new_text(text: str) -> str:
@@ -52,54 +55,17 @@ def new_text(text: str) -> str:
 
     Everything from the first quote, forward or signature marker on is
     dropped, then what closes the rest without being written for this reply:
-    client footers and legal notices (see `_without_trailers`), and trailing
+    client footers and legal notices (see `trailers`), and trailing
     whitespace. Inline replies (text interleaved with quotes) keep only the
     part above the first quote, on purpose.
     """
     lines = _lines(text)
     cut = _first_marker(lines)
-    kept = _without_trailers(lines[:cut])
+    kept = without_trailers(lines[:cut])
     reply = "\n".join(line.rstrip() for line in kept).strip("\n").rstrip()
     if not reply.strip() and cut < len(lines):
         return _bottom_posted(lines, cut)
     return reply
-
-
-def _without_trailers(lines: list[str]) -> list[str]:
-    """The lines without the footers and notices that close them.
-
-    Cut from the end only, while nothing but footers, notices and blank lines
-    follow: a client footer line ("Sent from my iPhone", with the link some
-    clients put on the line below it), a closing paragraph that reads as a
-    legal notice (`notices`), and last a footer that ends the last line
-    ("Approved Sent from my iPhone"). Each is a closed list or a strict shape,
-    never a guess: a footer or notice with anything of the sender's own in it
-    stays, and so does one with text typed below it, which the closed rule then
-    asks about. Unlike a quote marker, these are never cut early: cutting
-    there could silently drop a condition written below them.
-    """
-    kept = list(lines)
-    while True:
-        while kept and not kept[-1].strip(_INVISIBLE):
-            kept.pop()  # blank lines and the invisible marks mail trackers leave
-        if not kept:
-            return kept
-        if footers.is_footer(kept[-1]) or (
-            footers.is_link(kept[-1]) and len(kept) > 1 and footers.is_footer(kept[-2])
-        ):
-            kept.pop()
-            continue
-        start = len(kept)
-        while start > 0 and kept[start - 1].strip(_INVISIBLE):
-            start -= 1
-        notice = notices.notice_start(kept[start:])
-        if notice is None:
-            break
-        del kept[start + notice :]
-    kept[-1] = footers.without_footer_at_end(kept[-1])
-    while kept and not kept[-1].strip(_INVISIBLE):
-        kept.pop()
-    return kept
 
 
 def visible_text(text: str) -> str:
@@ -107,9 +73,10 @@ def visible_text(text: str) -> str:
 
     When something was typed above the first quote marker, that is all the
     mail says: the result is `new_text(text)`, except that a client footer
-    line ends it, as the common reply trimmers show a mail ("Sent from my
-    iPhone" and whatever stands below it); `new_text` cuts footers only at the
-    end, since what is read for a decision may never lose a line silently.
+    line or a "-Priya" sign-off ends it, as the common reply trimmers show a
+    mail ("Sent from my iPhone" and whatever stands below it); `new_text` cuts
+    footers only at the end and keeps sign-offs ("-Not yet" has their shape),
+    since what is read for a decision may never lose a line silently.
     The same holds when the mail opens with an attribution and its quote and
     the reply follows below them (bottom-posting, which `new_text` reads).
     Otherwise a mail that starts
@@ -124,8 +91,8 @@ def visible_text(text: str) -> str:
     cut = _first_marker(lines)
     reply = new_text(text)
     if any(line.strip(_INVISIBLE) for line in lines[:cut]):
-        footer = next((i for i, line in enumerate(lines[:cut]) if footers.is_footer(line)), cut)
-        shown = _without_trailers(lines[:footer])
+        footer = next((i for i, line in enumerate(lines[:cut]) if _ends_shown(line)), cut)
+        shown = without_trailers(lines[:footer])
         return "\n".join(line.rstrip() for line in shown).strip("\n").rstrip() or reply
     if reply and cut < len(lines) and not _is_quoted(lines[cut]):
         return reply  # "On … wrote:", its quote, and the reply below them
@@ -149,7 +116,7 @@ def visible_text(text: str) -> str:
             index = _after_headers(lines, index + 1)
         elif HEADER_FROM.match(line) and is_header_block(lines, index):
             index = _after_headers(lines, index)
-        elif SIGNATURE.match(line) or LONG_RULE.match(line) or footers.is_footer(line):
+        elif SIGNATURE.match(line) or LONG_RULE.match(line) or _ends_shown(line):
             break
         else:
             kept.append(line)
@@ -159,6 +126,11 @@ def visible_text(text: str) -> str:
     while kept and not kept[0].strip(_INVISIBLE + ">"):
         kept.pop(0)
     return "\n".join(line.rstrip() for line in kept)
+
+
+def _ends_shown(line: str) -> bool:
+    """A footer or a "-Priya" sign-off: the shown text ends there, as trimmers show it."""
+    return footers.is_footer(line) or SIGN_OFF.match(line) is not None
 
 
 def _is_quoted(line: str) -> bool:
@@ -215,11 +187,6 @@ def _addressed_above_quote(lines: list[str], index: int) -> bool:
         and following is not None
         and lines[following].lstrip().startswith(">")
     )
-
-
-# Characters that show nothing: zero-width spaces and joiners, the byte-order
-# mark, and the "ᐧ" some Gmail tracking add-ons append to every mail.
-_INVISIBLE = " \t\u00a0\u200b\u200c\u200d\u2060\ufeff\u1427"
 
 
 def _bottom_posted(lines: list[str], cut: int) -> str:
