@@ -36,8 +36,8 @@ per line, with a "file" key added. Its keys:
                      quoted / forwarded material the mail starts with (attribution,
                      separator and header lines, signature cut)
     new_text         the text decisions are read from: only what was typed above
-                     quoted or forwarded history, or below an "On … wrote:" quote
-                     ("" when there is none)
+                     quoted or forwarded history, or below an "On … wrote:" quote,
+                     without a signature learned for the sender ("" when there is none)
     decision         the verb read, such as "APPROVED", or null
     decision_text    the reason / status text that goes with the verb ("" if none)
     decision_line    the line the verb was read from ("" if none)
@@ -268,7 +268,8 @@ def describe(result: dict[str, Any]) -> str:
     lines.append("reply text:")
     lines.extend(f"  | {line}" for line in (result["reply_text"] or "(empty)").split("\n"))
     if result["new_text"] != result["reply_text"]:
-        lines.append("read from: (only what was typed above quoted or forwarded history)")
+        without = ", without the learned signature" if result["learned_signatures"] else ""
+        lines.append(f"read from: (only what was typed above quoted or forwarded history{without})")
         lines.extend(f"  | {line}" for line in (result["new_text"] or "(nothing)").split("\n"))
     if result["read_line"] and result["read_line"] != result["decision_line"]:
         lines.append(f"read as:   {result['read_line']!r} (normalised as a reader sees it)")

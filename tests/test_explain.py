@@ -202,6 +202,7 @@ def test_what_is_on_record_about_the_sender_is_read_with_the_message() -> None:
     assert "signature: this sender ended two earlier mails with these lines" in text
     assert "  | Acme Corporation, 42 Harbour Road" in text
     assert "  - 'After the freeze.'" in text
+    assert "without the learned signature" in text
     assert "signature:" not in describe(asked) and "remarks:" not in describe(asked)
 
 
