@@ -17,12 +17,19 @@ from mailflow.mail import reply_text
 from mailflow.mail.parse import Inbound, parse
 
 _FWD_SUBJECT = re.compile(r"^\s*((re|aw|sv|antw)\s*:\s*)*(fwd?|wg|tr|rv|vs|doorst)\s*:", re.I)
+# Each pattern stays linear on hostile text (DESIGN.md, invariant 8): no two repeats in a row
+# can take the same character, and a searched one starts only where one can. `\s*` after `^`
+# would span lines and rescan every blank line below each line start, and `\s*[-_ ]*` would
+# split a line of spaces every possible way.
 _INLINE_MARK = re.compile(
-    r"^\s*[-_ ]*(forwarded message|begin forwarded message|weitergeleitete nachricht|"
-    r"message transféré|mensaje reenviado)[-_ :]*$",
+    r"^[^\S\n]*(?:[-_][-_ ]*)?(forwarded message|begin forwarded message|"
+    r"weitergeleitete nachricht|message transféré|mensaje reenviado)[-_ :]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-_INLINE_FROM = re.compile(r"^\s*[*_]?from\s*[*_]?\s*:.*?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.I)
+# The address is taken at the start of a word only, never from the middle of a long one.
+_INLINE_FROM = re.compile(
+    r"^\s*[*_]?from\s*(?:[*_]\s*)?:(?:.*?[^\w.+'-])??([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)", re.I
+)
 
 
 @dataclass(frozen=True)
