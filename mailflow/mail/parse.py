@@ -164,7 +164,9 @@ def _get(message: Message, name: str) -> str | None:
     return None
 
 
-_ADDR_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE)
+_ADDR_RE = re.compile(
+    r"(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*", re.UNICODE
+)
 
 
 def _address_pairs(message: Message, name: str) -> list[tuple[str, str]]:
