@@ -20,7 +20,9 @@ from mailflow.store.tables import ChangeRequest, CRSequence
 from mailflow.workflow import engine
 
 _PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|tr|rv)\s*:\s*)+", re.IGNORECASE)
-_CUSTOMER_LINE = re.compile(r"^\s*customer\s*:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_CUSTOMER_LINE = re.compile(
+    r"^[^\S\n]*customer\s*:\s*(\S(?:.*\S)?)\s*$", re.IGNORECASE | re.MULTILINE
+)
 
 
 @dataclass(frozen=True)
