@@ -8,6 +8,7 @@ examples so the suite stays fast.
 from __future__ import annotations
 
 import contextlib
+import re
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.message import MIMEMessage
@@ -156,6 +157,48 @@ def test_no_affirmative_phrase_no_affirmative_decision(text: str) -> None:
             assert result.verb not in AFFIRMATIVE_VERBS
         probable = likely(candidate, VOCAB)
         assert probable is None or probable == "REJECTED"
+
+
+# Random text with decisions in it, and the same text as a reader sees it: letters in their
+# fullwidth forms (Ａ for A) and characters that show as nothing between ASCII characters
+# (where they cannot join with a neighbour under Unicode normalisation).
+DECIDING_TEXT = st.lists(
+    st.one_of(WORDS, st.sampled_from(["APPROVED", "Approved.", "DONE", "Rejected", "thanks"]),
+              st.text(max_size=12)),
+    max_size=12,
+).map(" ".join)  # fmt: skip
+HIDDEN = st.sampled_from(["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff", "\u180e"])
+
+
+def summary(text: str) -> tuple[str, str]:
+    result = read(text, VOCAB)
+    return (result.verb, "") if isinstance(result, Decision) else ("", result.kind.name)
+
+
+@FAST
+@given(
+    DECIDING_TEXT,
+    st.lists(st.integers(0, 200), max_size=6),
+    st.lists(st.tuples(st.integers(0, 200), HIDDEN), max_size=4),
+)
+def test_random_text_reads_as_the_reader_sees_it(
+    text: str, wide: list[int], hidden: list[tuple[int, str]]
+) -> None:
+    """Without NFKC or without removing invisible characters, "ＡＰＰＲＯＶＥＤ" or
+    "Appro\\u200bved" would read differently from what the reader sees."""
+    chars = list(text)
+    entities = {i for m in re.finditer(r"&#?\w+;?", text) for i in range(m.start(), m.end() + 1)}
+    letters = [i for i, ch in enumerate(chars) if ch.isascii() and ch.isalpha()]
+    letters = [i for i in letters if i not in entities]
+    for n in wide:
+        if letters:
+            i = letters[n % len(letters)]
+            chars[i] = chr(ord(chars[i]) + 0xFEE0) if chars[i].isascii() else chars[i]
+    for spot, mark in sorted(((at % (len(text) + 1), mark) for at, mark in hidden), reverse=True):
+        around = chars[max(spot - 1, 0) : spot + 1]
+        if spot not in entities and all(ch.isascii() and ch not in "\r\n" for ch in around):
+            chars.insert(spot, mark)
+    assert summary("".join(chars)) == summary(text)
 
 
 REPLY_LINES = st.lists(
