@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from mailflow import documents
 from mailflow.app import App
@@ -26,6 +26,7 @@ from mailflow.security import outgoing
 from mailflow.store import outbox
 from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
 from mailflow.workflow.conventions import Conventions
+from mailflow.workflow.definition import PARTICIPANTS
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
 
 _held: ContextVar[str] = ContextVar("answers_held", default="")
@@ -149,7 +150,7 @@ def queue_mail(
         if cr is not None:
             audit(session, cr, "mail", f"{mail.template}: not sent ({held})", now)
         return None
-    to, cc = _recipients(app, cr, mail, reply_to)
+    to, cc = _recipients(app, session, cr, mail, reply_to)
     if not to:
         if cr is not None:
             nobody = f"{mail.template}: nobody holds the role(s) {', '.join(mail.to_roles)}"
@@ -279,25 +280,34 @@ def _listed_for(
 
 
 def _recipients(
-    app: App, cr: ChangeRequest | None, mail: Mail, reply_to: Inbound | None
+    app: App,
+    session: Session,
+    cr: ChangeRequest | None,
+    mail: Mail,
+    reply_to: Inbound | None,
 ) -> tuple[list[str], list[str]]:
     own = {app.settings.shared_inbox}
     if mail.to_sender:
         to = [reply_to.from_addr] if reply_to is not None else []
     else:
-        to = _addresses(app, cr, mail.to_roles)
-    cc = [a for a in _addresses(app, cr, mail.cc_roles) if a not in to]
+        to = _addresses(app, session, cr, mail.to_roles)
+    cc = [a for a in _addresses(app, session, cr, mail.cc_roles) if a not in to]
     to, cc = [a for a in to if a not in own], [a for a in cc if a not in own]
     if not to:
         to, cc = cc, []
     return to, cc
 
 
-def _addresses(app: App, cr: ChangeRequest | None, roles: Iterable[str]) -> list[str]:
+def _addresses(
+    app: App, session: Session, cr: ChangeRequest | None, roles: Iterable[str]
+) -> list[str]:
     if cr is None:
         return []
     out: list[str] = []
     for role in roles:
+        if role == PARTICIPANTS:
+            out += [a for a in participants(app, session, cr) if a not in out]
+            continue
         people = (
             app.directory.everyone(cr.account, cr.assignee)
             if role == EVERYONE
@@ -305,3 +315,25 @@ def _addresses(app: App, cr: ChangeRequest | None, roles: Iterable[str]) -> list
         )
         out += [p.email for p in people if p.email not in out]
     return out
+
+
+def participants(app: App, session: Session, cr: ChangeRequest) -> list[str]:
+    """The people who take part in a CR: those told of every hold and ending (the
+    workflow's `told` roles: its CSM and the executive), those who were sent one of its
+    requests, and those who gave a decision on it. A role the CR never reached (QA, while
+    it waits for costing) hears nothing of it."""
+    out = [
+        p.email
+        for role in app.workflow.told
+        for p in app.directory.holders(role, cr.account, cr.assignee)
+    ]
+    requested = session.exec(
+        select(OutboxRow.recipients)
+        .where(OutboxRow.cr_id == cr.id)
+        .where(col(OutboxRow.template).startswith("request/"))
+    ).all()
+    acted = session.exec(select(Decision.actor).where(Decision.cr_id == cr.id)).all()
+    for address in [*(a for row in requested for a in row), *acted]:
+        if address not in out and app.directory.roles_of(address, cr.account, cr.assignee):
+            out.append(address)
+    return list(dict.fromkeys(out))

@@ -1,7 +1,20 @@
 """HTML body → plain text as a reader sees it, with quoted history marked for reply_text.
 
-Only text a mail client shows is kept: what is hidden by style (html_visibility)
-never reaches the reader, and neither do head, style, script and comments.
+Only text a mail client shows is kept: the page's style sheets are applied first
+(html_styles), then what is hidden by style (html_visibility) never reaches the
+reader, and neither do head, style, script and comments.
+
+Text that may or may not show (over a picture, in a colour that cannot be worked
+out, or anywhere on a page whose style sheets could not be applied) is kept,
+between marks: "⟦hard to see: Not⟧ approved". Dropping it would read what the
+page may not say; keeping it plain would read what the reader may not have seen.
+Marked, it is neither: the marks are words and symbols on no list of the reading
+grammar, so a decision on or beside such a line is asked back, quoting the line,
+and the sender sees what was in doubt. When the mail also has a plain-text part,
+reading compares the two; `unmarked()` gives the HTML text with the marks taken
+off, for a comparison that lets an HTML part whose doubtful words the text part
+also says read the same as it. The marks' own characters, when a mail writes
+them, become plain brackets, so a mail cannot forge a mark.
 
 Many clients (Outlook on phones, Gmail with rich text, Apple Mail) send HTML-only
 replies. Reading the decision needs plain lines, and the quoted history must stay
@@ -15,6 +28,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from mailflow.mail.html_styles import apply_stylesheets
 from mailflow.mail.html_visibility import Look, child_look
 
 # Elements whose content is never text a person reads.
@@ -41,6 +55,10 @@ _VOID = frozenset({"br", "hr", "img", "input", "meta", "link", "col", "area", "b
 
 
 _PAGE = Look()
+UNCLEAR_OPEN = "⟦hard to see: "
+UNCLEAR_CLOSE = "⟧"
+_MARKED = re.compile("⟦hard to see: ([^⟦⟧\n]*)⟧")
+_FORGED = str.maketrans("⟦⟧", "[]")
 # Characters of an HTML part rendered to text. A reply's own words come first and
 # Python's HTML parser reads about 1 MB a second, so a cap keeps a hostile part
 # from stalling the service; what lies beyond is quoted history at most.
@@ -50,8 +68,10 @@ HTML_CAP = 512_000
 class _TextBuilder(HTMLParser):
     """Collects text lines; tracks quote depth so quoted lines can be marked."""
 
-    def __init__(self) -> None:
+    def __init__(self, styles_known: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self._styles_known = styles_known  # False: no text's look can be trusted
+        self._marking = False  # inside a run of text that may or may not show
         self.lines: list[tuple[bool, str]] = []  # (quoted, text)
         self._current: list[str] = []
         self._skip_depth = 0
@@ -68,8 +88,12 @@ class _TextBuilder(HTMLParser):
         return self._rest_quoted or self._quote_depth > 0
 
     def _newline(self) -> None:
+        if self._marking:
+            self._current.append(UNCLEAR_CLOSE)
+            self._marking = False
         text = "".join(self._current)
-        text = re.sub(r"[ \t\r\n\f\v\u00a0]+", " ", text).strip()
+        text = re.sub(r"[ \t\r\n\f\v\u00a0]+", " ", text)
+        text = re.sub(r"( +)⟧", r"⟧\1", text).strip()
         if text or (self.lines and self.lines[-1][1]):
             self.lines.append((self._line_quoted or self._quoted_now(), text))
         self._current = []
@@ -114,11 +138,17 @@ class _TextBuilder(HTMLParser):
                 break
 
     def handle_data(self, data: str) -> None:
-        if self._skip_depth or not self._look().shown:
+        look = self._look()
+        if self._skip_depth or not (look.shown or look.unclear or not self._styles_known):
             return
         if self._quoted_now():
             self._line_quoted = True
-        self._current.append(data)
+        if data.strip():
+            unclear = look.unclear or not self._styles_known
+            if unclear != self._marking:
+                self._current.append(UNCLEAR_OPEN if unclear else UNCLEAR_CLOSE)
+                self._marking = unclear
+        self._current.append(data.translate(_FORGED))
 
     def close(self) -> None:
         super().close()
@@ -128,14 +158,16 @@ class _TextBuilder(HTMLParser):
 def html_to_text(html: str) -> str:
     """Render HTML as plain lines; quoted history comes out as "> " lines.
 
-    Only the first HTML_CAP characters are rendered.
+    Only the first HTML_CAP characters are rendered. Text that may or may not show
+    comes out between UNCLEAR_OPEN and UNCLEAR_CLOSE.
 
     Never raises on malformed markup: html.parser is lenient, and anything it
     still trips over yields the text collected so far.
     """
-    builder = _TextBuilder()
+    styled = apply_stylesheets(html[:HTML_CAP])
+    builder = _TextBuilder(styled.resolved)
     try:
-        builder.feed(html[:HTML_CAP])
+        builder.feed(styled.html)
         builder.close()
     except Exception:  # noqa: BLE001 - malformed markup must not stop reading the mail
         builder._newline()
@@ -150,3 +182,8 @@ def html_to_text(html: str) -> str:
     # Collapse runs of blank lines left by nested blocks.
     result = re.sub(r"\n{3,}", "\n\n", "\n".join(out))
     return result.strip("\n")
+
+
+def unmarked(text: str) -> str:
+    """html_to_text's output with the marks around text that may not show taken off."""
+    return _MARKED.sub(r"\1", text)

@@ -1,11 +1,18 @@
-"""Whether an HTML element's text is something a mail client would show.
+"""Whether an HTML element's text is something a mail client shows, hides, or may show.
 
 A reply can carry text no reader ever sees: `display:none`, white text on a
 white page, a zero font size, Outlook's `mso-hide:all`. A decision must only be
 read from what the person who approves actually saw, so the HTML-to-text step
-asks this module, element by element, whether to keep the text. Colours are
-inherited down the tree like a browser does, so white text is hidden on a white
-background and shown on a dark one.
+asks this module, element by element, what becomes of the text. Colours are
+inherited down the tree like a browser does, and so is the colour under the
+text: a `bgcolor` on a table cell, a `background` in a style, the page's own.
+
+Some text can be neither kept nor dropped honestly. Over a picture
+(`background-image`, `background="…"`) its contrast depends on pixels that are
+not in the mail; over or in a colour that cannot be worked out (`var(--x)`, an
+unknown name, a colour with partial alpha over such a one) it depends on the
+client. Such a look is `unclear`; html_text marks its text so that a decision
+resting on it is asked back (see html_text for how).
 """
 
 from __future__ import annotations
@@ -13,55 +20,145 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-Color = tuple[int, int, int]
+from mailflow.mail.html_colors import (
+    BLACK,
+    LINK_BLUE,
+    TRANSPARENT,
+    WHITE,
+    Rgb,
+    Rgba,
+    attribute_color,
+    css_color,
+    over,
+)
 
-WHITE: Color = (255, 255, 255)
-BLACK: Color = (0, 0, 0)
-_NAMED: dict[str, Color] = {
-    "white": WHITE, "black": BLACK, "red": (255, 0, 0), "green": (0, 128, 0),
-    "blue": (0, 0, 255), "gray": (128, 128, 128), "grey": (128, 128, 128),
-    "silver": (192, 192, 192), "yellow": (255, 255, 0), "snow": (255, 250, 250),
-    "ivory": (255, 255, 240), "whitesmoke": (245, 245, 245), "ghostwhite": (248, 248, 255),
-    "navy": (0, 0, 128), "maroon": (128, 0, 0), "orange": (255, 165, 0),
-}  # fmt: skip
-_STYLING = frozenset({"style", "color", "bgcolor", "hidden"})
+_STYLING = frozenset({"style", "color", "bgcolor", "background", "hidden", "link", "text"})
+# Elements whose `bgcolor` / `background` attributes browsers paint.
+_PAINTED = frozenset({"body", "table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+# Words of the `background` shorthand that are not its colour or its picture.
+_BG_WORDS = frozenset(
+    {
+        "repeat", "repeat-x", "repeat-y", "no-repeat", "space", "round", "scroll", "fixed",
+        "local", "top", "bottom", "left", "right", "center", "border-box", "padding-box",
+        "content-box", "auto", "cover", "contain", "none",
+    }
+)  # fmt: skip
+_RESET = frozenset({"transparent", "initial", "unset", "revert", "revert-layer", "none", ""})
 _CLOSE = 24  # per channel: colours this close cannot be told apart on screen
 _FAR_OFF = -500.0  # px: text pushed this far off the page is not seen
 
 
 @dataclass(frozen=True)
 class Look:
-    """What an element inherits from its parents: hidden or not, text and page colour."""
+    """What an element inherits from its parents, and what becomes of its text."""
 
     hidden: bool = False  # hidden by structure or style; no descendant shows again
-    color: Color | None = BLACK  # None: transparent
-    background: Color | None = WHITE
-    # whether text here is seen: not hidden, and not coloured like its page
+    color: Rgba | None = BLACK  # None: cannot be worked out
+    background: Rgb | None = WHITE  # the opaque colour under the text; None: a picture or unknown
+    link: Rgba | None = LINK_BLUE  # the page's colour for links (`<body link>`)
+    # seen: not hidden, and not coloured like what lies under it
     shown: bool = field(init=False)
+    # may or may not be seen: the colour or what lies under it cannot be worked out
+    unclear: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        seen = not self.hidden and self.color is not None
-        object.__setattr__(self, "shown", seen and not _same(self.color, self.background))
+        color, background = self.color, self.background
+        shown = unclear = False
+        if self.hidden or (color is not None and color[3] == 0):
+            pass
+        elif color is None or background is None:
+            unclear = True
+        else:
+            shown = not _same(over(color, background), background)
+        object.__setattr__(self, "shown", shown)
+        object.__setattr__(self, "unclear", unclear)
 
 
 def child_look(parent: Look, tag: str, attrs: dict[str, str]) -> Look:
     """The look of an element, given its parent's and its own attributes."""
-    if not parent.hidden and not (attrs.keys() & _STYLING) and tag != "input":
+    if parent.hidden:
         return parent
-    if parent.hidden or "hidden" in attrs or (tag == "input" and attrs.get("type") == "hidden"):
-        return Look(True, parent.color, parent.background)
-    style = _style(attrs.get("style", ""))
-    color, background = parent.color, parent.background
-    if "color" in attrs:
-        color = parse_color(attrs["color"]) or color
-    if "bgcolor" in attrs:
-        background = parse_color(attrs["bgcolor"]) or background
-    if "color" in style:
-        color = _transparent_or(style["color"], color)
-    for key in ("background-color", "background"):
-        if key in style:
-            background = _first_color(style[key]) or background
-    return Look(_hides(style), color, background)
+    if not (attrs.keys() & _STYLING) and tag not in ("input", "a"):
+        return parent
+    if "hidden" in attrs or (tag == "input" and attrs.get("type", "").lower() == "hidden"):
+        return Look(True, parent.color, parent.background, parent.link)
+    declarations = _declarations(attrs.get("style", ""))
+    style = dict(declarations)
+    color, link = parent.color, parent.link
+    if tag == "body" and "link" in attrs:
+        link = attribute_color(attrs["link"])
+    if tag == "body" and "text" in attrs:
+        color = attribute_color(attrs["text"])
+    if tag == "a" and "href" in attrs:
+        color = link
+    if tag == "font" and "color" in attrs:
+        color = attribute_color(attrs["color"])
+    own: Rgba | None = TRANSPARENT  # the element's own background colour; None: unknown
+    picture = False
+    if tag in _PAINTED:
+        if attrs.get("bgcolor", "").strip():
+            own = attribute_color(attrs["bgcolor"])
+        picture = bool(attrs.get("background", "").strip())
+    for name, value in declarations:
+        if name == "color":
+            color = _text_color(value, parent.color)
+        elif name == "background-color":
+            own = _background_color(value, color)
+        elif name == "background-image":
+            picture = value not in _RESET
+        elif name == "background":
+            own, picture = _shorthand(value, color)
+    if _painted_text(style, color):
+        color = None
+    return Look(_hides(style), color, _under(own, picture, parent.background), link)
+
+
+def _text_color(value: str, inherited: Rgba | None) -> Rgba | None:
+    if value in ("inherit", "currentcolor", "unset", "revert", "revert-layer"):
+        return inherited
+    return BLACK if value == "initial" else css_color(value)
+
+
+def _background_color(value: str, color: Rgba | None) -> Rgba | None:
+    if value in _RESET:
+        return TRANSPARENT
+    return color if value == "currentcolor" else css_color(value)
+
+
+def _shorthand(value: str, color: Rgba | None) -> tuple[Rgba | None, bool]:
+    """`background: …` as (its colour, whether it paints a picture or something unknown)."""
+    if value in _RESET:
+        return TRANSPARENT, False
+    own: Rgba | None = TRANSPARENT
+    for token in re.findall(r"[\w#.%+-]+\([^()]*\)|[^\s,/]+", value):
+        if "(" in token and not token.startswith(("rgb", "hsl")):
+            return None, True  # url(), a gradient, var(), calc(): not a colour we can know
+        if token in _BG_WORDS or re.fullmatch(r"[+-]?[\d.]+[a-z%]*", token):
+            continue
+        own = _background_color(token, color)
+        if own is None:
+            return None, False
+    return own, False
+
+
+def _under(own: Rgba | None, picture: bool, backdrop: Rgb | None) -> Rgb | None:
+    """The colour under an element's text: its own background over its parent's."""
+    if picture or own is None:
+        return None
+    if own[3] >= 1:
+        return own[:3]
+    if own[3] <= 0 or backdrop is None:
+        return backdrop if own[3] <= 0 else None
+    return over(own, backdrop)
+
+
+def _painted_text(style: dict[str, str], color: Rgba | None) -> bool:
+    """WebKit's text fill or a background clipped to the text: Apple Mail shows another colour."""
+    fill = style.get("-webkit-text-fill-color")
+    if fill is not None and fill not in ("currentcolor", "inherit") and css_color(fill) != color:
+        return True
+    clips = (style.get("background-clip", ""), style.get("-webkit-background-clip", ""))
+    return any("text" in clip for clip in clips)
 
 
 def _hides(style: dict[str, str]) -> bool:
@@ -85,13 +182,14 @@ def _hides(style: dict[str, str]) -> bool:
     )
 
 
-def _style(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _declarations(text: str) -> list[tuple[str, str]]:
+    """A style attribute's declarations in order (the later of two wins), values lower-case."""
+    out: list[tuple[str, str]] = []
     for declaration in text.split(";"):
         name, colon, value = declaration.partition(":")
         if colon:
             value = value.replace("!important", "").strip().lower()
-            out[name.strip().lower()] = value
+            out.append((name.strip().lower(), value))
     return out
 
 
@@ -111,39 +209,5 @@ def _tiny(value: str) -> bool:
     return unit in ("px", "pt", "") and size <= 1
 
 
-def _transparent_or(value: str, fallback: Color | None) -> Color | None:
-    if value.startswith("transparent") or re.match(r"rgba\([^)]*,\s*0(\.0+)?\s*\)", value):
-        return None
-    return parse_color(value) or fallback
-
-
-def _first_color(value: str) -> Color | None:
-    for part in re.findall(r"#[0-9a-f]{3,8}|rgba?\([^)]*\)|[a-z]+", value):
-        color = parse_color(part)
-        if color is not None:
-            return color
-    return None
-
-
-def parse_color(value: str) -> Color | None:
-    """#rgb, #rrggbb, rgb(r, g, b) or a common colour name; None when unknown."""
-    value = value.strip().lower()
-    if value in _NAMED:
-        return _NAMED[value]
-    hex_match = re.fullmatch(r"#([0-9a-f]{3}|[0-9a-f]{6})(?:[0-9a-f]{2})?", value)
-    if hex_match:
-        digits = hex_match.group(1)
-        if len(digits) == 3:
-            digits = "".join(c * 2 for c in digits)
-        return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
-    rgb = re.fullmatch(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(?:,[^)]*)?\)", value)
-    if rgb:
-        r, g, b = (min(255, int(x)) for x in rgb.groups())
-        return (r, g, b)
-    return None
-
-
-def _same(color: Color | None, background: Color | None) -> bool:
-    if color is None or background is None:
-        return False
+def _same(color: Rgb, background: Rgb) -> bool:
     return all(abs(a - b) <= _CLOSE for a, b in zip(color, background, strict=True))
