@@ -1,0 +1,425 @@
+"""Reader behaviour that mutation testing (benchmarks/mutation.py) found no test holding.
+
+Each test states, with a real input, something a sender relies on: the exact value read,
+the readings offered back, the words of the explanation mailed back. A change to the
+reader that alters any of them fails here; the survivors that remain are listed, with why
+they are harmless, in benchmarks/mutation.py.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mailflow import decide
+from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.reading import read_message, read_reply
+from mailflow.workflow.conventions import Conventions
+from mailflow.workflow.definition import load_workflow
+from mailflow.workflow.figures import read_money, read_quantity, show_money, show_quantity
+from mailflow.workflow.numbers import FigureError, read_number, show_number
+from tests.phrase_suite import vocabulary
+
+US = Conventions()
+DE = Conventions(number_format="1.234,56")
+WEEKS = Conventions(unit_rules=(("week", Decimal(5)),))
+
+# --- numbers: read whole, or refused saying why ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("", "no number was given"),
+        ("1" * 25, f"{'1' * 25!r} is not a number"),
+        ("4X8", "'4X8' is not a number: it contains 'X' among the digits"),
+        ("4.8O0", "'4.8O0' is not a number: it contains 'O' among the digits"),
+        (",48", "',48' is not a number: it starts or ends with a mark"),
+        ("48,", "'48,' is not a number: it starts or ends with a mark"),
+    ],
+)
+def test_a_number_is_refused_with_its_reason(text: str, said: str) -> None:
+    with pytest.raises(FigureError) as refused:
+        read_number(text)
+    assert str(refused.value) == said
+    assert refused.value.readings == ()
+
+
+def test_the_longest_number_read_has_twenty_four_digits() -> None:
+    assert read_number("1" * 24) == Decimal("1" * 24)
+
+
+@pytest.mark.parametrize(
+    ("text", "number_format", "readings"),
+    [
+        ("480.000", "1,234.56", ("480", "480,000")),
+        ("4,800", "1.234,56", ("4,8", "4.800")),
+    ],
+)
+def test_a_mark_that_may_group_or_start_decimals_is_asked_back(
+    text: str, number_format: str, readings: tuple[str, ...]
+) -> None:
+    with pytest.raises(FigureError) as asked:
+        read_number(text, number_format)
+    mark = "." if number_format == "1,234.56" else ","
+    assert str(asked.value) == (
+        f"{text!r} can be read two ways: the {mark!r} may start the decimals or group thousands"
+    )
+    assert asked.value.readings == readings
+
+
+@pytest.mark.parametrize(
+    ("text", "number_format", "readings"),
+    [
+        ("1,23,4", "1,234.56", ("1,234",)),
+        ("1.234,5", "1,234.56", ("1,234.5", "1.234")),
+        ("4,800.00", "1.234,56", ("4.800", "4,8")),
+    ],
+)
+def test_a_number_in_the_other_format_is_asked_back_with_its_readings(
+    text: str, number_format: str, readings: tuple[str, ...]
+) -> None:
+    with pytest.raises(FigureError) as asked:
+        read_number(text, number_format)
+    assert str(asked.value) == (
+        f"{text!r} is not written the way this account writes numbers ({number_format})"
+    )
+    assert asked.value.readings == readings
+
+
+def test_numbers_are_shown_in_the_accounts_format_with_the_places_asked() -> None:
+    assert show_number(Decimal("4800.5"), "1.234,56", 0) == "4.800"
+    assert show_number(Decimal("4800.5"), "1.234,56") == "4.800,5"
+    assert show_number(Decimal("4800"), "1,234.56", 2) == "4,800.00"
+    assert show_number(Decimal("12"), "1,234.56") == "12"
+
+
+# --- money --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "conv", "amount", "currency"),
+    [
+        ("4800USD", US, "4800.00", "USD"),
+        ("1USD", US, "1.00", "USD"),
+        ("USD4800", US, "4800.00", "USD"),
+        ("€ 4.800,00", Conventions(number_format="1.234,56", currency="EUR"), "4800.00", "EUR"),
+    ],
+)
+def test_money_with_its_currency_before_after_or_joined(
+    text: str, conv: Conventions, amount: str, currency: str
+) -> None:
+    assert read_money(text, conv).value == {"amount": amount, "currency": currency}
+
+
+@pytest.mark.parametrize(
+    ("text", "conv", "said"),
+    [
+        (
+            "4,800 and more",
+            Conventions(currency="USD"),
+            "'4,800 and more' has more than an amount in it ('and more'); write one amount "
+            "in USD, the total you mean, and nothing else on the line",
+        ),
+        (
+            "4,800 and more",
+            US,
+            "'4,800 and more' has more than an amount in it ('and more'); write one amount, "
+            "the total you mean, and nothing else on the line",
+        ),
+        ("USD 4,800 EUR", US, "'USD 4,800 EUR' names two currencies (USD and EUR)"),
+        (
+            "4800EUR",
+            Conventions(currency="USD"),
+            "'4800EUR' is in EUR, but this account is billed in USD; write the amount in USD",
+        ),
+        ("1,234.567", US, "'1,234.567' has more than two digits after the decimal mark"),
+        ("12a", US, "'12a' is not a number: it contains 'a' among the digits"),
+    ],
+)
+def test_money_that_is_more_than_an_amount_is_refused_saying_what(
+    text: str, conv: Conventions, said: str
+) -> None:
+    with pytest.raises(FigureError) as refused:
+        read_money(text, conv)
+    assert str(refused.value) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "conv", "shown"),
+    [
+        ("4.8k", US, "4,800.00"),
+        ("4,8k", Conventions(number_format="1.234,56", currency="EUR"), "EUR 4.800,00"),
+    ],
+)
+def test_shorthand_money_is_asked_back_written_out(
+    text: str, conv: Conventions, shown: str
+) -> None:
+    with pytest.raises(FigureError) as asked:
+        read_money(text, conv)
+    assert str(asked.value) == (
+        f"{text!r} is shorthand, and an amount is recorded only as written out: "
+        f"if you mean {shown}, write it so"
+    )
+    assert asked.value.readings == (shown,)
+
+
+def test_money_is_shown_with_its_currency_in_the_accounts_format() -> None:
+    assert show_money({"amount": "4800", "currency": "USD"}) == "USD 4,800.00"
+    assert show_money({"currency": "USD"}) == "USD 0.00"
+    assert show_money({"amount": "4800.5"}, DE) == "4.800,50"
+
+
+# --- quantities ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("12", "12"),
+        ("12.5", "12.5"),
+        ("12 days.", "12"),
+        ("12 person days", "12"),
+        ("12 person-day", "12"),
+        ("12 pd", "12"),
+    ],
+)
+def test_effort_with_or_without_its_unit(text: str, value: str) -> None:
+    assert read_quantity(text, "person-days", WEEKS).value == value
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "said"),
+    [
+        (
+            "12 hours",
+            "person-days",
+            "'12 hours': this is counted in person-days, and 'hours' is not; write the "
+            "number of person-days (no conversion is configured for 'hours')",
+        ),
+        (
+            "12 hours",
+            "",
+            "'12 hours': this is a plain number, and 'hours' is not; write the number of "
+            "units (no conversion is configured for 'hours')",
+        ),
+        (
+            "about 12",
+            "person-days",
+            "'about 12' has words before the number ('about'); write the number",
+        ),
+    ],
+)
+def test_a_quantity_with_other_words_is_refused_saying_what(
+    text: str, unit: str, said: str
+) -> None:
+    with pytest.raises(FigureError) as refused:
+        read_quantity(text, unit, WEEKS)
+    assert str(refused.value) == said
+
+
+def test_a_whole_quantity_refuses_decimals() -> None:
+    assert read_quantity("12", "people", US, whole=True).value == "12"
+    assert read_quantity("12.0", "people", US, whole=True).value == "12"
+    assert read_quantity("12.0", "people", US).value == "12"
+    with pytest.raises(FigureError, match=r"^'12\.5' is not a whole number$"):
+        read_quantity("12.5", "people", US, whole=True)
+
+
+def test_a_converted_quantity_says_the_conversion_in_the_accounts_format() -> None:
+    rule = Conventions(number_format="1.234,56", unit_rules=(("week", Decimal("2.5")),))
+    read = read_quantity("2,5 weeks", "person-days", rule)
+    assert (read.value, read.note) == ("6.25", "2,5 weeks × 2,5 person-days")
+    assert read_quantity("2 weeks", "person-days", WEEKS).note == "2 weeks × 5 person-days"
+
+
+@pytest.mark.parametrize(
+    ("text", "conv", "readings"),
+    [
+        ("1.234,5", US, ("1,234.5 person-days", "1.234 person-days")),
+        ("1,234.5", DE, ("1.234,5 person-days", "1,234 person-days")),
+    ],
+)
+def test_a_quantity_in_the_other_format_is_asked_back_with_its_unit(
+    text: str, conv: Conventions, readings: tuple[str, ...]
+) -> None:
+    with pytest.raises(FigureError) as asked:
+        read_quantity(text, "person-days", conv)
+    assert asked.value.readings == readings
+    assert len(asked.value.values) == len(readings)
+
+
+def test_quantities_are_shown_with_their_unit() -> None:
+    assert show_quantity("12", "person-days") == "12 person-days"
+    assert show_quantity("n/a", "person-days") == "n/a person-days"
+    assert show_quantity(Decimal("1.5"), "person-days", DE) == "1,5 person-days"
+
+
+# --- decide: the closed rule, and what is said back -----------------------------------------
+
+WORDS = vocabulary()
+WORKFLOW = load_workflow()
+
+
+def _kind(text: str, known: decide.Known = decide.NOTHING_KNOWN) -> str:
+    read = decide.read(text, WORDS, known)
+    return read.verb if isinstance(read, decide.Decision) else read.kind.name
+
+
+def test_a_line_whose_order_bidi_controls_change_is_never_read() -> None:
+    """Stored "Approved <RLO>ton" shows as "Approved not"; it is not read at all."""
+    read = decide.read("Approved \u202eton", WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.DISGUISED
+    assert "change the order in which it is shown" in read.reason
+
+
+@pytest.mark.parametrize(
+    "below", ["Not yet.", "Is it live?", "Rejected.", "No go.", "Done.", "Thanks. Not yet."]
+)
+def test_a_line_that_answers_otherwise_takes_the_yes_back_with_no_confirm_offered(
+    below: str,
+) -> None:
+    read = decide.read(f"Approved\n{below}", WORDS)
+    assert isinstance(read, decide.Unclear)
+    assert read.kind is decide.UnclearKind.TAKEN_BACK_BELOW and read.as_written is None
+    quoted = below.removeprefix("Thanks. ")
+    assert read.reason == (
+        f"'{quoted}' may change or take back APPROVED, so it was not recorded. "
+        "If APPROVED is your whole answer, reply with just APPROVED."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "remark"),
+    [
+        ("Approved\nThe rounding is fixed.", "The rounding is fixed."),
+        ("Approved\nThanks. The rounding is fixed.", "The rounding is fixed."),
+        ("Approved\nBudget note: tight", "Budget note: tight"),
+    ],
+)
+def test_a_remark_is_asked_back_quoting_it_with_what_confirm_would_record(
+    text: str, remark: str
+) -> None:
+    read = decide.read(text, WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.REMARK
+    assert (read.remark, read.line, read.normalized) == (remark, "Approved", "Approved")
+    assert read.as_written is not None and read.as_written.verb == "APPROVED"
+    assert f"also wrote '{remark}'" in read.reason
+    known = decide.Known(remarks=frozenset({decide.remark_key(remark)}))
+    assert _kind(text, known) == "APPROVED"
+
+
+def test_everyday_words_of_a_yes_stand_beside_another_yes() -> None:
+    assert _kind("DONE\nLooks good to me.") == "DONE"
+    assert _kind("Approved\nLooks good to me.") == "APPROVED"
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [("Cots: 5", "Cost: 5"), ("Efort: 5", "Effort: 5"), ("Cots: 10:30", "Cost: 10:30")],
+)
+def test_a_field_name_misspelt_is_asked_back_with_the_name_meant(line: str, meant: str) -> None:
+    read = decide.read(f"Approved\n{line}", WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.FIELD_NAME
+    assert read.reason == (
+        f"'{line}' is not a detail this step takes, so APPROVED was not recorded. "
+        f"Did you mean '{meant}'? If so, reply APPROVED with that line."
+    )
+
+
+@pytest.mark.parametrize("text", ["Maybe RESUME", "¿RESUME", "not RESUME"])
+def test_a_plain_verb_with_words_before_it_is_not_recorded(text: str) -> None:
+    assert not isinstance(decide.read(text, WORDS), decide.Decision)
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("Hi Priya, RESUME", {}),
+        ("RESUME - Jira: ABC-12", {"jira": "ABC-12"}),
+        ("RESUME\nJira: ABC-12", {"jira": "ABC-12"}),
+        ("NOT CR: Jira: ABC-12", {"jira": "ABC-12"}),
+    ],
+)
+def test_a_plain_verb_takes_the_fields_on_its_line_and_below(
+    text: str, fields: dict[str, str]
+) -> None:
+    read = decide.read(text, WORDS)
+    assert isinstance(read, decide.Decision)
+    assert (dict(read.fields), read.text, read.rule) == (fields, "", "verb")
+
+
+def test_a_yes_is_recorded_by_the_closed_grammar_with_its_fields() -> None:
+    read = decide.read("Approved\nEffort:\n12", WORDS)
+    assert isinstance(read, decide.Decision)
+    assert (read.verb, dict(read.fields), read.rule) == (
+        "APPROVED",
+        {"effort": "12"},
+        "closed grammar",
+    )
+
+
+# --- normalising ---------------------------------------------------------------------------
+
+
+def test_normalising_keeps_one_line_and_drops_skin_tones() -> None:
+    assert normalize_line("👍🏽 approved") == "👍 approved"
+    assert normalize_line("not\napproved") == "not approved"
+    assert normalize_line("not\r\napproved") == "not approved"
+
+
+def test_a_word_mixing_alphabets_is_found_wherever_it_stands() -> None:
+    assert mixed_script_words("ok NОT") == ["NОT"]
+    assert mixed_script_words("approved承認") == ["approved承認"]
+    assert mixed_script_words("Одобрено approved") == []
+
+
+# --- reading in the light of the stage -----------------------------------------------------
+
+
+def _said(read: decide.Decision | decide.Unclear) -> str:
+    return read.verb if isinstance(read, decide.Decision) else read.kind.name
+
+
+def test_a_stage_unknown_to_the_workflow_reads_with_every_verb() -> None:
+    assert _said(read_reply(WORKFLOW, "nowhere", "Passed, signed off")) == "BOTH"
+    assert _said(read_reply(WORKFLOW, "nowhere", "Deployed to QA")) == "MORE_THAN_A_DECISION"
+    assert _said(read_reply(WORKFLOW, "qa_deploy", "Deployed to QA")) == "DEPLOYED"
+
+
+def test_what_is_known_of_the_sender_reaches_both_readings() -> None:
+    text = "Signed off, UAT complete\nThe rounding is fixed."
+    known = decide.Known(remarks=frozenset({decide.remark_key("The rounding is fixed.")}))
+    assert _said(read_reply(WORKFLOW, "uat", text)) == "REMARK"
+    assert _said(read_reply(WORKFLOW, "uat", text, known)) == "SIGNED OFF"
+    assert _said(read_reply(WORKFLOW, "qa_testing", "Passed\nThe rounding is fixed.", known)) == (
+        "PASSED"
+    )
+
+
+def test_a_learned_signature_is_cut_from_the_text_and_from_the_html() -> None:
+    text = "Approved\n\nDana Whitfield\nHead of Ops, Acme\nCall me maybe"
+    known = decide.Known(signatures=("Dana Whitfield\nHead of Ops, Acme\nCall me maybe",))
+    assert _said(read_message(WORKFLOW, "in_principle", text, None)) == "REMARK"
+    assert _said(read_message(WORKFLOW, "in_principle", text, None, known)) == "APPROVED"
+    assert _said(read_message(WORKFLOW, "in_principle", text, text, known)) == "APPROVED"
+
+
+def test_text_and_html_that_disagree_say_what_each_one_reads() -> None:
+    read = read_message(WORKFLOW, "in_principle", "Approved", "Rejected - too costly")
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.PARTS_DISAGREE
+    assert (read.line, read.normalized) == ("Approved", "Approved")
+    assert read.reason == (
+        "The plain-text and formatted versions of your mail do not say the same: one reads "
+        "APPROVED ('Approved'), the other REJECTED ('Rejected - too costly')."
+    )
+    read = read_message(WORKFLOW, "in_principle", "", "Approved")
+    assert isinstance(read, decide.Unclear) and read.line == "Approved"
+    assert read.reason == (
+        "The plain-text and formatted versions of your mail do not say the same: one reads "
+        "no clear decision, the other APPROVED ('Approved')."
+    )
+    assert _said(read_message(WORKFLOW, "qa_deploy", "Deployed to QA", "Deployed to QA")) == (
+        "DEPLOYED"
+    )
