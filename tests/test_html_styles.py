@@ -355,3 +355,10 @@ def test_link_text_takes_the_pages_link_colour(page):
     page += '<p><a href="https://x.example">Approved</a></p><p>Rejected</p>'
     assert html_to_text(page) == "Rejected"
     assert _verb(_read(page)) == "REJECTED"
+
+
+def test_a_long_outlook_thread_is_still_styled_and_read():
+    line = '<p class="MsoNormal"><span lang="EN-US">An earlier message.<o:p></o:p></span></p>'
+    thread = OUTLOOK.replace("</div></body>", line * 6_000 + "</div></body>")
+    assert len(thread) > 400_000 and html_styles.apply_stylesheets(thread).resolved
+    assert _verb(_read(thread)) == "APPROVED"

@@ -20,7 +20,8 @@ sheet it fails on, and a page whose styling would cost more than the budget.
 Cost: the page is parsed and written twice by css_inline (linear); the sheets
 are scanned once by hand, since a regular expression over a hostile string can
 take quadratic time; matching costs rules × elements, and the inlined page can
-grow by sheet size × elements, so both products are capped before inlining.
+grow by the rules' declarations × elements, so both products are capped before
+inlining.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import css_inline
 
 CSS_CAP = 100_000  # characters of style sheets; a reply's own are a few thousand
 RULE_BUDGET = 5_000_000  # rules × elements: about half a second of matching
-SIZE_BUDGET = 40_000_000  # sheet characters × elements: the most the page can grow to
+SIZE_BUDGET = 40_000_000  # declared characters × elements: the most the page can grow by
 OUTPUT_CAP = 1_024_000  # characters of inlined page rendered: twice html_text.HTML_CAP
 
 
@@ -85,11 +86,12 @@ def apply_stylesheets(markup: str) -> Styled:
         css = _sheets(page)
         if css is None or len(css) > CSS_CAP:
             return Styled(markup, False)
-        code = _vetted(css)
-        elements = page.count("<")
-        if code is None or code.count("{") * elements > RULE_BUDGET:
+        vetted = _vetted(css)
+        if vetted is None:
             return Styled(markup, False)
-        if len(code) * elements > SIZE_BUDGET:
+        code, declared = vetted
+        elements = page.count("<")
+        if code.count("{") * elements > RULE_BUDGET or declared * elements > SIZE_BUDGET:
             return Styled(markup, False)
         if not code.strip():
             return Styled(page, True)
@@ -160,8 +162,10 @@ def _screen_css(attrs: dict[str, str]) -> bool:
     return kind in ("", "text/css") and media in ("", "all", "screen")
 
 
-def _vetted(css: str) -> str | None:
-    """The sheets without comments, or None if they hold what css_inline cannot apply.
+def _vetted(css: str) -> tuple[str, int] | None:
+    """The sheets without comments, and how many characters of them are declarations
+    that can be written into elements (font faces and page rules cannot), or None if
+    they hold what css_inline cannot apply.
 
     One pass by hand over the text: comments dropped, strings kept as written and
     left out of the checks, each rule's selector (its prelude) checked when its
@@ -170,6 +174,8 @@ def _vetted(css: str) -> str | None:
     out: list[str] = []
     prelude: list[str] = []  # the current top-level prelude, strings left out
     blocks: list[bool] = []  # for each open block: whether it is a style rule's
+    declared = 0  # characters inside style rules' blocks
+    opened = 0  # where the open style rule's block began
     i, n = 0, len(css)
     plain_start = 0
 
@@ -206,6 +212,7 @@ def _vetted(css: str) -> str | None:
                 return None
             at_rule = "".join(prelude).replace("<!--", "").replace("-->", "").strip()
             blocks.append(not blocks and not at_rule.startswith("@"))
+            opened = i
             prelude.clear()
             out.append(char)
             i = plain_start = i + 1
@@ -213,7 +220,7 @@ def _vetted(css: str) -> str | None:
         if char in "};":
             flush(i)
             if char == "}" and blocks:
-                blocks.pop()
+                declared += i - opened if blocks.pop() else 0
             elif not blocks and not _prelude_agreed("".join(prelude)):
                 return None  # a statement such as @import
             if not blocks:
@@ -223,7 +230,9 @@ def _vetted(css: str) -> str | None:
             continue
         i += 1
     flush(n)
-    return "".join(out) if _prelude_agreed("".join(prelude)) else None
+    if blocks and blocks[-1]:
+        declared += n - opened  # a block left open at the end still applies
+    return ("".join(out), declared) if _prelude_agreed("".join(prelude)) else None
 
 
 def _prelude_agreed(prelude: str) -> bool:
