@@ -6,10 +6,10 @@ Usage: python3 benchmarks/mutation.py [--modules NAME ...] [--max-children N] [-
 mutmut 3 (configured under [tool.mutmut] in pyproject.toml) copies the package into
 ./mutants/, makes small changes ("mutants") to every function of the modules that read
 a reply (mailflow/decide*.py, reading.py, mail/html_*.py, mail/reply_text.py,
-mail/quote_markers.py, mail/footers.py, workflow/figures.py, workflow/numbers.py) and
-runs the reader's unit tests against each. A mutant the tests notice is killed; one
-they do not notice survived, and is either a missing test or a change that cannot
-alter what the reader does (an equivalent mutant).
+mail/quote_markers.py, footers.py, notices.py, trailers.py, workflow/figures.py and
+numbers.py) and runs the reader's unit tests against each. A mutant the tests notice
+is killed; one they do not notice survived, and is either a missing test or a change
+that cannot alter what the reader does (an equivalent mutant).
 
 The script prints, per module and in total: mutants, killed, survived, timeout, other
 (no test reaches the function, or a verdict mutmut could not give) and the kill ratio,

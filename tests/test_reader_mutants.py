@@ -14,6 +14,7 @@ import pytest
 
 from mailflow import decide
 from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading import read_message, read_reply
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import load_workflow
@@ -423,3 +424,72 @@ def test_text_and_html_that_disagree_say_what_each_one_reads() -> None:
     assert _said(read_message(WORKFLOW, "qa_deploy", "Deployed to QA", "Deployed to QA")) == (
         "DEPLOYED"
     )
+
+
+# --- reply text: the reply written below its quote ------------------------------------------
+
+_ON = "On Mon, 2 Nov 2026 at 09:00, FT <approvals@ft.example> wrote:"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        (f"{_ON}\n> Please reply APPROVED\n\nApproved", "Approved"),
+        ("> Please reply APPROVED\n\nApproved", "Approved"),
+        (f"\n\n{_ON}\n> q\n\nApproved", "Approved"),
+        (f"{_ON}\n   > q\n\nApproved", "Approved"),
+        (
+            "On Mon, 2 Nov 2026 at 09:00, FT Change Requests\n<approvals@ft.example> wrote:\n"
+            "> q\n\nApproved",
+            "Approved",
+        ),
+        (f"{_ON}\n\n\n\n\n> q\n\nApproved", "Approved"),  # four blank lines: still its quote
+        (f"{_ON}\n\n\n\n\n\n> q\n\nApproved", ""),  # five: too far to be sure
+        (f"{_ON}\nsomething else\n> q\n\nApproved", ""),
+        ("> q1\nApproved\n> q2\nnot really", ""),  # interleaved: nothing is taken
+        (f"{_ON}\n> q\n\nApproved\n  > again", ""),
+        (f"{_ON}\n> q\n", ""),
+        (f"{_ON}\n\nApproved", ""),
+        # A quote line long enough to have been wrapped needs a blank line after it.
+        (f"{_ON}\n> {'x' * 57}\nApproved", "Approved"),
+        (f"{_ON}\n> {'x' * 58}\nApproved", ""),
+        (f"{_ON}\n> {'x' * 58}\n\nApproved", "Approved"),
+    ],
+)
+def test_a_reply_below_its_quote_is_taken_only_in_the_plain_shape(text: str, reply: str) -> None:
+    assert new_text(text) == reply
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        (
+            "Approved\n\n________________________________\nFrom: FT <approvals@ft.example>\n"
+            "Sent: Monday, 2 November 2026 09:00\nTo: Dana\nSubject: CR-1\n\nPlease reply",
+            "Approved",
+        ),
+        (
+            "Approved\n\n-----\nFrom: FT <approvals@ft.example>\nSent: Monday\nTo: Dana\n"
+            "Subject: CR-1\n\nbody",
+            "Approved",
+        ),
+        ("Approved\n\nFT <approvals@ft.example>:\n> Please reply", "Approved"),
+        ("Approved, notes:\n> Please reply", "Approved, notes:"),
+    ],
+)
+def test_history_below_the_reply_is_cut_with_its_opening_line(text: str, reply: str) -> None:
+    assert new_text(text) == reply
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("> Please reply APPROVED\n\nApproved", "> Please reply APPROVED\n\nApproved"),
+        ("> q1\nApproved\n> q2\nnot really", "> q1\nApproved\n> q2\nnot really"),
+        (f"{_ON}\nsomething else\n> q\n\nApproved", "something else\n> q\n\nApproved"),
+        (f"{_ON}\n> q\n", "> q"),
+        (f"{_ON}\n\nApproved", "Approved"),
+    ],
+)
+def test_what_a_mail_that_opens_with_its_history_shows(text: str, shown: str) -> None:
+    assert visible_text(text) == shown
