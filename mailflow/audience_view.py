@@ -91,8 +91,23 @@ def _retold(app: App, event: AuditEvent, names: dict[str, str]) -> str:
         old = stage_words(wf, names.get(before, before))
         new = stage_words(wf, names.get(after, after))
         return "" if old == new else f"{old}{_ARROW}{new}"
+    if event.kind == "command":
+        verb = event.detail.partition(": ")[2].partition(" — ")[0]
+        return f"{_who(app, event.actor)}: {verb}"
     if event.kind == "decision":
         said = event.detail.partition("): ")[2] or event.detail
         person = app.settings.person(event.actor or "")
         return f"{person.name if person else event.actor}: {said}"
     return event.detail
+
+
+def _who(app: App, actor: str | None) -> str:
+    """An internal person as the customer may know them: their CSM by name, else "FT"."""
+    person = app.settings.person(actor or "")
+    if person is None:
+        return "FT"
+    if _their_side(app, person.email):
+        return person.name
+    wf = app.workflow
+    owner = next((r for r in wf.thread_owners if r in person.roles and r in wf.roles), None)
+    return f"{person.name} (your {wf.roles[owner].title})" if owner else "FT"

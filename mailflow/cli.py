@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser(
         "explain",
         parents=[common],
-        help="show how mailflow reads saved messages (no database, nothing sent)",
+        help="show how mailflow reads saved messages (nothing sent; the database is only read)",
     )
     explain.add_argument("messages", nargs="+", metavar="MESSAGE.eml", help="raw mail files")
     explain.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -278,16 +278,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from mailflow.explain import explain_files
+    from mailflow.explain import explain_files, sender_lookup
 
     if args.rules:
         from mailflow.chain.dry_run import print_rules
 
         return print_rules(_app(args), args.messages, _now())
-    app = _app(args)  # only the vocabulary and our own address; the database is never opened
+    app = _app(args)  # the vocabulary, our own address, and the sender's record if any
     return explain_files(
         args.messages,
         app.workflow.vocabulary,
         app.settings.own_addresses(),
         as_json=args.json,
+        on_record=sender_lookup(app),
     )

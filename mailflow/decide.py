@@ -254,7 +254,7 @@ def _doubted(
         value = doubt.sentence.partition(":")[2].strip()
         why = (
             f"{quoted} is not a detail this step takes, so {verb} was not recorded. "
-            f"Did you mean '{name.capitalize()}: {value}'? If so, reply {verb} with that line."
+            f"Did you mean '{name}: {value}'? If so, reply {verb} with that line."
         )
         return _unclear(found, UnclearKind.FIELD_NAME, why)
     if doubt.verdict is Verdict.REMARK:

@@ -20,7 +20,6 @@ Each line is read once, so the cost is linear in the text, which the caller caps
 
 from __future__ import annotations
 
-import difflib
 import enum
 import re
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from mailflow.decide_lines import field_of
 from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
 from mailflow.decide_tokens import Kind, Piece, phrase_words, pieces, tokens
+from mailflow.workflow.fields import closest_field
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 
@@ -170,16 +170,8 @@ def _field_line(
 
 
 def near_field(key: str, vocabulary: Vocabulary) -> str | None:
-    """The known field name a key was probably meant as ("Cots" → "cost"), or None.
-
-    Close in spelling, or holding a known name as a whole word ("Cost estimate").
-    """
-    words = key.split()
-    for name in sorted(vocabulary.field_names, key=len, reverse=True):
-        if len(name.split()) < len(words) and f" {name} " in f" {key} ":
-            return name
-    close = difflib.get_close_matches(key, sorted(vocabulary.field_names), n=1, cutoff=0.75)
-    return close[0] if close else None
+    """The known field name a key was probably meant as ("Cots" → "Cost"), or None."""
+    return closest_field(key, vocabulary)
 
 
 def _title_line(text: str, vocabulary: Vocabulary) -> bool:

@@ -11,7 +11,8 @@ from dataclasses import replace
 
 from mailflow import decide
 from mailflow.mail import reply_text, signature_blocks
-from mailflow.workflow.definition import Workflow
+from mailflow.mail.html_text import unmarked
+from mailflow.workflow.definition import Stage, Workflow
 
 
 def read_reply(
@@ -28,6 +29,8 @@ def read_reply(
     vocabulary = wf.vocabulary
     if current is not None and current.words:
         vocabulary = replace(vocabulary, harmless=vocabulary.harmless + current.words)
+    if current is not None:
+        vocabulary = replace(vocabulary, field_names=_taken_here(wf, current))
     wide = decide.read(text, vocabulary, known)
     if isinstance(wide, decide.Decision) or wide.kind not in _TWO_VERBS:
         return wide
@@ -57,7 +60,9 @@ def read_message(
     primary = read_reply(wf, stage, _own_text(text, known), known)
     if html_text is None:
         return primary
-    other = read_reply(wf, stage, _own_text(html_text, known), known)
+    # Text the HTML part marks as hard to see counts as seen here: the two parts are
+    # compared, and a decision stands only where the plain-text part says it too.
+    other = read_reply(wf, stage, _own_text(unmarked(html_text), known), known)
     if _same_reading(primary, other):
         return primary
     return decide.Unclear(
@@ -84,6 +89,13 @@ def _said(reading: decide.Decision | decide.Unclear) -> str:
     if isinstance(reading, decide.Decision):
         return f"{reading.verb} ({reading.line!r})"
     return f"no clear decision ({reading.line!r})" if reading.line else "no clear decision"
+
+
+def _taken_here(wf: Workflow, stage: Stage) -> frozenset[str]:
+    """The names of the fields this step takes: a field line for another step ("Price:"
+    under an approval) is a sentence like any other, asked back rather than dropped."""
+    taken = {f for reply in stage.replies for f in (*reply.fields, *reply.optional)}
+    return frozenset(n for n in wf.vocabulary.field_names if wf.field_for(n) in taken)
 
 
 def _agreeing(vocabulary: decide.Vocabulary, fitting: set[str]) -> decide.Vocabulary:

@@ -214,8 +214,10 @@ def test_text_over_a_background_picture_is_unclear(over_a_picture):
     assert html_to_text(page).startswith(UNCLEAR_OPEN)
     alone = _read(page)
     assert isinstance(alone, Unclear), alone
-    with_text = _read(page, "Approved")  # both parts agree, but the HTML one is in doubt
-    assert isinstance(with_text, Unclear)
+    with_text = _read(page, "Approved")  # the plain-text part says what was in doubt
+    assert isinstance(with_text, Decision) and with_text.verb == "APPROVED"
+    differs = _read(page, "Approved, but not yet")
+    assert isinstance(differs, Unclear)
     assert unmarked(html_to_text(page)) == "Approved"
 
 

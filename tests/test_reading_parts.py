@@ -97,6 +97,8 @@ def test_a_yes_carrying_a_figure_its_step_does_not_take_is_asked_back(desk):
     desk.say("dana@acme.example", cr_id, "Approved\nCost: USD 5,000")
     assert desk.stage(cr_id) == "in_principle"
     entry = desk.ledger()[-1]
-    assert entry.outcome == "answered" and "Cost: USD 5,000" in entry.reason
+    assert entry.outcome == "answered" and "remark" in entry.reason
+    question = desk.last_mail_to("dana@acme.example", cr_id).get_body(("plain",)).get_content()
+    assert "Cost: USD 5,000" in question, "the line is quoted back"
     desk.say("dana@acme.example", cr_id, "Approved")
     assert desk.ledger()[-1].outcome == "applied"

@@ -50,6 +50,12 @@ def owner_note(ctx: Context) -> Ruling | None:
     acts_here = stage is not None and bool(ctx.roles & set(stage.actors))
     if acts_here and read.kind not in _NOTE_KINDS:
         return None
+    if read.kind is UnclearKind.REMARK and read.as_written is not None:
+        # A decision with a remark, from someone who does not act here ("APPROVED /
+        # Priya (for Dana)"): not a note, and not hers to give, whatever the remark says.
+        # The engine tells her whose decision it is.
+        ctx.reading = read.as_written
+        return None
     msg = ctx.msg
     detail = note_of(msg, ctx.app.settings.shared_inbox, ctx.text)
 

@@ -18,6 +18,8 @@ FIELD_TYPES = ("text", "integer", "decimal", "money", "date", "jira", "person", 
 ROLE_SCOPES = ("account", "global", "cr")
 COMMAND_EFFECTS = ("end", "hold", "resume", "status", "confirm")
 ANYONE = "*"
+# In a mail's roles: the people who take part in the CR (see effects.participants).
+PARTICIPANTS = "+"
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class Workflow:
     escalate_instead: tuple[str, ...] = ()
     # who gets a weekly digest of the CRs that wait on them (thread owners get their own)
     digest_waiting: tuple[str, ...] = ()
+    # roles told of every hold, resume, cancel and ending, besides those who took part
+    told: tuple[str, ...] = ()
     # what an external reader (an account's people) may see; see workflow/visibility.py
     visibility: Visibility = Visibility()
 
@@ -230,6 +234,7 @@ def build_workflow(
         confirm_by_mail=_strings(data.get("confirm_by_mail")),
         escalate_instead=_strings(data.get("escalate_instead")),
         digest_waiting=_strings(data.get("digest_waiting")),
+        told=_strings(data.get("told")),
         visibility=read_visibility(
             data.get("audience"), {s.name for s in stages}, set(fields), problems.add
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 from mailflow.workflow.checks import check_reply
 from mailflow.workflow.conventions import Conventions
-from mailflow.workflow.definition import ANYONE, Command, Reply, Stage, Workflow
+from mailflow.workflow.definition import ANYONE, PARTICIPANTS, Command, Reply, Stage, Workflow
 from mailflow.workflow.fields import expected
 from mailflow.workflow.reasons import Question, Refusal
 
@@ -285,7 +285,7 @@ def _enter(
     moved = Audit("transition", f"{wf.title_of(old)} → {wf.title_of(to)}")
     end = wf.ends.get(to)
     if end is not None:
-        return Result(state, (*effects, moved, Mail(end.template, to_roles=(EVERYONE,))))
+        return Result(state, (*effects, moved, Mail(end.template, to_roles=(PARTICIPANTS,))))
     stage = wf.stage(to)
     assert stage is not None
     cc = stage.copy + tuple(r for r in wf.informed if r not in stage.copy + stage.actors)
@@ -319,7 +319,9 @@ def _command(
         "command", f"{actor.address}: {said.verb}" + (f" — {said.text}" if said.text else "")
     )
     notice = Mail(
-        "notice/command", to_roles=(EVERYONE,), context={"verb": said.verb, "text": said.text}
+        "notice/command",
+        to_roles=(PARTICIPANTS,),
+        context={"verb": said.verb, "text": said.text},
     )
     if command.effect in ("hold", "resume"):
         hold = command.effect == "hold"

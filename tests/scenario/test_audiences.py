@@ -21,6 +21,7 @@ from mailflow.effects import queue_mail
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.engine import Mail
 from tests.helpers import Desk
+from tests.security.kit import walk_to
 from tests.test_templates import _context
 
 MARKER = "QX7INTERNAL"
@@ -153,3 +154,35 @@ def test_an_internal_only_mail_is_never_sent_to_an_external_reader(played):
     last = desk.outbox(cr_id)[-1]
     assert last.template == "notice/escalation" and last.recipients == ["priya@ft.example"]
     assert any("not sent to dana@acme.example" in e.detail for e in desk.events(cr_id, {"mail"}))
+
+
+def test_hold_and_cancel_go_to_who_takes_part_and_tell_the_customer_only_who(tmp_path):
+    desk = Desk(tmp_path)
+    try:
+        cr_id = walk_to(desk, "costing")
+        desk.say("priya@ft.example", cr_id, f"HOLD {MARKER} waiting on their budget")
+        held = desk.templates_sent()[-1]
+        assert held[0] == "notice/command"
+        told = set(held[1])
+        # the CSM and the executive; who was asked or decided; never QA, DevOps or the
+        # engineer, whom a CR at costing has not reached
+        assert {"priya@ft.example", "amardeep@ft.example", "dana@acme.example"} <= told
+        assert "integration@ft.example" in told
+        assert not told & {"qa@ft.example", "devops@ft.example", "kiran@ft.example",
+                           "sumesh@ft.example", "mohit@ft.example"}  # fmt: skip
+        desk.say("priya@ft.example", cr_id, "RESUME")
+        desk.say("priya@ft.example", cr_id, f"CANCEL {MARKER} margin too thin")
+        assert desk.stage(cr_id) == "cancelled"
+        to_customer = [r for r in _copies_to(desk, CUSTOMER) if r.template.startswith("notice/c")]
+        assert {r.template for r in to_customer} == {"notice/command", "notice/cancelled"}
+        cancelled = next(r for r in to_customer if r.template == "notice/cancelled")
+        text = cancelled.data.decode("utf-8", "replace")
+        assert "Priya Nair (your Customer Success Manager): CANCEL" in text
+        for row in to_customer:
+            assert MARKER not in row.data.decode("utf-8", "replace")
+        inside = [
+            r for r in _copies_to(desk, "amardeep@ft.example") if r.template == "notice/cancelled"
+        ]
+        assert MARKER in inside[-1].data.decode("utf-8", "replace")
+    finally:
+        desk.close()

@@ -148,6 +148,10 @@ def test_status_says_whom_the_cr_waits_on(desk):
     desk.say(REP, cr_id, "Approved")
     desk.say(REP, cr_id, "STATUS?")
     body = desk.last_mail_to(REP, cr_id).get_body(("plain",)).get_content()
+    assert "waiting for a reply from FT." in body, "the customer is not told FT's people"
+    assert EXEC not in body
+    desk.say(CSM, cr_id, "STATUS?")
+    body = desk.last_mail_to(CSM, cr_id).get_body(("plain",)).get_content()
     assert f"waiting for a reply from the Executive ({EXEC})" in body
 
 
@@ -171,5 +175,5 @@ def test_a_reply_to_an_old_request_says_where_the_cr_is_now(desk):
     again["In-Reply-To"] = old_request["Message-ID"]
     desk.send(again)
     body = desk.last_mail_to(REP, cr_id).get_body(("plain",)).get_content()
-    assert "already recorded on" in body and "moved on to the stage CR" in body
+    assert "Where the change request is now:" in body
     assert "In-principle approval" in body and not INTERNAL.search(body)

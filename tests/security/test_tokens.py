@@ -63,9 +63,9 @@ def test_a_replayed_approval_after_the_stage_was_decided_and_looped_back(desk):
     assert_unverified(
         out,
         "amardeep@ft.example",
-        "token of an earlier stage (decided or replayed)",
-        "old_request",
-        "explain/old_request",
+        "an earlier round of Executive approval",
+        "earlier_request",
+        "explain/earlier_request",
     )
 
 
