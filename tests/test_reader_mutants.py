@@ -493,3 +493,115 @@ def test_history_below_the_reply_is_cut_with_its_opening_line(text: str, reply: 
 )
 def test_what_a_mail_that_opens_with_its_history_shows(text: str, shown: str) -> None:
     assert visible_text(text) == shown
+
+
+# --- decide: verbs that take a reason, and what a line that is more than a decision says ----
+
+
+def test_a_reason_verb_takes_only_a_greeting_before_it() -> None:
+    assert not isinstance(decide.read("Maybe REJECTED too costly", WORDS), decide.Decision)
+    read = decide.read("Hi Priya, REJECTED too costly", WORDS)
+    assert isinstance(read, decide.Decision)
+    assert (read.verb, read.text, read.rule) == ("REJECTED", "too costly", "verb")
+
+
+def test_a_reason_goes_on_below_as_written_and_stops_at_a_field() -> None:
+    read = decide.read("REJECTED too costly\n  see the budget\nCost: 5", WORDS)
+    assert isinstance(read, decide.Decision)
+    assert (read.text, dict(read.fields)) == ("too costly\n  see the budget", {"cost": "5"})
+
+
+@pytest.mark.parametrize(
+    ("text", "taken_back"),
+    [
+        ("REJECTED too costly, no wait", "no wait"),
+        ("REJECTED too costly - scratch that", "scratch that"),
+    ],
+)
+def test_a_reason_that_takes_the_verb_back_is_asked_back(text: str, taken_back: str) -> None:
+    read = decide.read(text, WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.TAKEN_BACK_BELOW
+    assert read.reason == (
+        f"'{taken_back}' may take back REJECTED, so it was not recorded: '{text}'. "
+        "Reply with REJECTED and your reason, or with the decision you mean."
+    )
+
+
+def test_a_field_name_has_at_most_four_words_and_a_link_is_no_field() -> None:
+    read = decide.read("REJECTED\nOne two three four: x", WORDS)
+    assert isinstance(read, decide.Decision)
+    assert dict(read.fields) == {"one two three four": "x"}
+    read = decide.read("REJECTED\nOne two three four five: x", WORDS)
+    assert isinstance(read, decide.Decision) and dict(read.fields) == {}
+    read = decide.read("REJECTED\nLink: //x", WORDS)
+    assert isinstance(read, decide.Decision) and dict(read.fields) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "reason"),
+    [
+        (
+            "Approved?",
+            "QUESTION",
+            "'Approved' reads as a question, so it was not taken as APPROVED: 'Approved?'",
+        ),
+        (
+            "Approved, not",
+            "NEGATION",
+            "'not' is a negation, so 'Approved' was not read as APPROVED; please answer with "
+            "just the decision word, in: 'Approved, not'",
+        ),
+        (
+            "Approved one two three",
+            "MORE_THAN_A_DECISION",
+            "The line says more than APPROVED ('one', 'two', 'three'), which may add a condition "
+            "or a limit, so it was not recorded as APPROVED: 'Approved one two three'. If "
+            "APPROVED is your whole answer, reply with just APPROVED (a remark may follow on "
+            "the next line).",
+        ),
+        (
+            "Approved one two three four five six seven",
+            "MORE_THAN_A_DECISION",
+            "The line says more than APPROVED ('one', 'two', 'three', 'four', 'five', 'six' …), "
+            "which may add a condition or a limit, so it was not recorded as APPROVED: 'Approved "
+            "one two three four five six seven'. If APPROVED is your whole answer, reply with "
+            "just APPROVED (a remark may follow on the next line).",
+        ),
+        (
+            "Approved one two three four five six",
+            "MORE_THAN_A_DECISION",
+            "The line says more than APPROVED ('one', 'two', 'three', 'four', 'five', 'six'), "
+            "which may add a condition or a limit, so it was not recorded as APPROVED: 'Approved "
+            "one two three four five six'. If APPROVED is your whole answer, reply with just "
+            "APPROVED (a remark may follow on the next line).",
+        ),
+    ],
+)
+def test_a_line_that_is_more_than_a_decision_says_why(text: str, kind: str, reason: str) -> None:
+    read = decide.read(text, WORDS)
+    assert isinstance(read, decide.Unclear)
+    assert (read.kind.name, read.reason) == (kind, reason)
+
+
+@pytest.mark.xfail(strict=True, reason="word order makes a question without its mark; decide.py")
+def test_a_question_by_word_order_is_not_a_yes() -> None:
+    assert not isinstance(decide.read("Is it approved", WORDS), decide.Decision)
+
+
+# --- likely readings -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "probable"),
+    [
+        ("Looks good to me\nLooks good", "APPROVED"),
+        ("Looks good\nThanks", "APPROVED"),
+        ("Looks good\nNot yet", None),
+        ("Sounds gооd", None),  # Cyrillic о: never a likely reading either
+        ("x" * 1001 + "\nLooks good", None),
+    ],
+)
+def test_a_likely_reading_needs_every_other_line_on_the_lists(
+    text: str, probable: str | None
+) -> None:
+    assert decide.likely(text, WORDS) == probable
