@@ -605,3 +605,25 @@ def test_a_likely_reading_needs_every_other_line_on_the_lists(
     text: str, probable: str | None
 ) -> None:
     assert decide.likely(text, WORDS) == probable
+
+
+@pytest.mark.parametrize(
+    "text", ["1 story-point", "3 story points", "1 story point", "3 story-points"]
+)
+def test_a_unit_is_read_in_the_singular_and_with_a_space_for_its_hyphen(text: str) -> None:
+    assert read_quantity(text, "story-points", US).value == text.split()[0]
+
+
+def test_only_a_plural_s_is_dropped_to_find_a_conversion() -> None:
+    assert read_quantity("2 week", "person-days", WEEKS).value == "10"
+    with pytest.raises(FigureError, match="no conversion is configured for 'weekz'"):
+        read_quantity("2 weekz", "person-days", WEEKS)
+
+
+def test_a_number_no_format_reads_is_refused_without_readings() -> None:
+    with pytest.raises(FigureError) as refused:
+        read_number("1.2.3")
+    assert refused.value.readings == ()
+    with pytest.raises(FigureError) as asked:
+        read_number("1,2,3")
+    assert asked.value.readings == ("123",)
