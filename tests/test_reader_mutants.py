@@ -627,3 +627,73 @@ def test_a_number_no_format_reads_is_refused_without_readings() -> None:
     with pytest.raises(FigureError) as asked:
         read_number("1,2,3")
     assert asked.value.readings == ("123",)
+
+
+_HEADERS = (
+    "From: FT <approvals@ft.example>\nSent: Monday, 2 November 2026 09:00\n"
+    "To: Dana <dana@acme.example>\nSubject: CR-1 needs your decision\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"-----Original Message-----\n{_HEADERS}\nPlease reply APPROVED", "Please reply APPROVED"),
+        (f"-----Original Message-----\n\n{_HEADERS}\nbody", "body"),
+        (f"________________________________\n{_HEADERS}\nPlease reply", "Please reply"),
+        (f"{_HEADERS}\nPlease reply APPROVED", "Please reply APPROVED"),
+        (
+            "-----Original Message-----\nFrom: FT <approvals@ft.example>\nSent: Monday\nTo: Dana\n"
+            "Subject: CR-1 needs your\n decision soon\n\nPlease reply",
+            "Please reply",
+        ),
+        (
+            "-----Original Message-----\nFrom: FT <approvals@ft.example>\nSent: Monday\n"
+            "Subject: CR-1 needs your\ndecision soon\nTo: Dana\n\nPlease reply",
+            "Please reply",
+        ),
+        (
+            "-----Original Message-----\nFrom: FT <approvals@ft.example>\nSent: Monday\nTo: Dana\n"
+            "Reply-To: x@y.example\nSubject: CR-1\n\nPlease reply",
+            "Please reply",
+        ),
+        ("-----Original Message-----\nbody text\nmore", "body text\nmore"),
+        (
+            "> On Mon, 2 Nov 2026 at 09:00, FT <approvals@ft.example> wrote:\n> > q\n> a",
+            "> > q\n> a",
+        ),
+        ("> q\nunquoted line\n-- \nDana", "> q\nunquoted line"),
+        ("> q\n----------\nafter", "> q"),
+        ("\u200b\n> q\n\nApproved", "> q\n\nApproved"),
+    ],
+)
+def test_a_forwarded_header_block_is_left_out_of_what_the_mail_shows(text: str, shown: str) -> None:
+    assert visible_text(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # One header after From: is not a header block, so nothing is cut there.
+        (
+            "Approved\n\nFrom: Dana <dana@acme.example>\nSubject: CR-1\n\nbody",
+            "Approved\n\nFrom: Dana <dana@acme.example>\nSubject: CR-1\n\nbody",
+        ),
+        ("Approved\n\nFrom: Dana <dana@acme.example>\nSubject: CR-1\nTo: FT\n\nbody", "Approved"),
+        (
+            "Approved\n\nFrom: Dana Whitfield\n<dana@acme.example>\nSent: Monday\nTo: FT\n\nb",
+            "Approved",
+        ),
+        # An address line ending in a colon is the quote's attribution only right above it.
+        ("Approved\nFT <approvals@ft.example>:\n\n> Please reply", "Approved"),
+        (
+            "Approved\nFT <approvals@ft.example>:\n\n\n\n> Please reply",
+            "Approved\nFT <approvals@ft.example>:",
+        ),
+        ("2026-11-02 09:00 GMT+01:00 FT <approvals@ft.example>:\n> q\n\nApproved", "Approved"),
+        ("02.11.2026 FT <approvals@ft.example>:\n> q\n\nApproved", "Approved"),
+        ("\u200b\n> q\n\nApproved", "Approved"),
+    ],
+)
+def test_where_the_history_starts(text: str, reply: str) -> None:
+    assert new_text(text) == reply
