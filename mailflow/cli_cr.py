@@ -46,7 +46,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "values",
         nargs="+",
         metavar="FIELD=VALUE",
-        help="e.g. Cost='USD 9,000' Due=2026-12-18 (field key or label)",
+        help="e.g. Cost='USD 9,000' Due=2026-12-18 (field key, label or listed name)",
+    )
+    fix.add_argument(
+        "--reason",
+        default="",
+        help="why; required when the change undoes an approval of the old figure",
     )
     by_option(fix)
     fix.set_defaults(func=cmd_cr_set)
@@ -210,9 +215,14 @@ def cmd_cr_set(args: argparse.Namespace) -> int:
         cr = session.get(ChangeRequest, args.cr_id.upper())
         if cr is None:
             raise NotFound(f"no change request {args.cr_id}")
-        changes = correct(app, session, cr, values, by, _now())
-    for change in changes:
-        print(f"{cr.id}: {change.field.label} corrected")
+        outcome = correct(app, session, cr, values, by, _now(), args.reason)
+    for change in outcome.changes:
+        print(f"{cr.id}: {change.field.label} corrected: {change.old_shown} → {change.new_shown}")
+    if outcome.undone:
+        print(
+            f"{cr.id}: no longer approved: {', '.join(outcome.undone)} "
+            f"(those approvers were told); now at {app.workflow.title_of(outcome.stage)}"
+        )
     return 0
 
 

@@ -87,6 +87,8 @@ class Stage:
     attach: tuple[str, ...] = ()
     # words naming what the stage is about, harmless beside its own verbs ("to QA")
     words: tuple[str, ...] = ()
+    # fields an approval at this stage is of: a change to one afterwards undoes it
+    approves: tuple[str, ...] = ()
 
     def reply(self, verb: str) -> Reply | None:
         return next((r for r in self.replies if r.verb == verb), None)
@@ -402,6 +404,7 @@ def _stage(index: int, raw: Any, problems: _Problems) -> Stage:
         replies=tuple(replies),
         attach=_strings(raw.get("attach")),
         words=tuple(w.lower() for w in _strings(raw.get("words"))),
+        approves=_strings(raw.get("approves")),
     )
 
 

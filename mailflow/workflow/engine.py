@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from mailflow.workflow import approvals
 from mailflow.workflow.checks import check_reply
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import ANYONE, PARTICIPANTS, Command, Reply, Stage, Workflow
-from mailflow.workflow.fields import expected
+from mailflow.workflow.fields import expected, show
 from mailflow.workflow.reasons import Question, Refusal
 
 EVERYONE = ANYONE
@@ -119,16 +120,23 @@ def apply(wf: Workflow, state: CRState, actor: Actor, said: Said, now: datetime)
     new_fields = {**state.fields, **checked.values}
     if reply.reason and said.text:
         new_fields[f"{stage.name}.{reply.verb.lower()}"] = said.text
-    state = replace(state, fields=new_fields)
+    spec = wf.verb(said.verb)
+    if spec is not None and spec.affirmative:
+        new_fields = approvals.with_seen(stage, new_fields)
+    before, state = state, replace(state, fields=new_fields)
     said_as = f"{actor.address} ({', '.join(sorted(acting))}): {said.verb}"
     decision = Audit("decision", said_as + (f" — {said.text}" if said.text else ""))
-    spec = wf.verb(said.verb)
     if stage.act == "all" and spec is not None and spec.affirmative:
         voted = _vote(wf, state, actor, acting, stage, said, decision)
         if isinstance(voted, Result):
             return voted
         state = voted
-    return _answered(wf, state, reply, acting, said, decision, list(checked.recorded), now)
+    result = _answered(wf, state, reply, acting, said, decision, list(checked.recorded), now)
+    if not approvals.undone(wf, state.fields, checked.values):
+        return result
+    why = f"given with {said.verb} at {stage.title}"
+    return revisit(wf, result.state, before.fields, checked.values, actor.address, why, now,
+                   result.effects)  # fmt: skip
 
 
 def _admitted(
@@ -197,6 +205,54 @@ def _answered(
         "notice/accepted", to_sender=True, context={**context, "next": wf.title_of(reply.to)}
     )
     return _enter(wf, state, reply.to, now, (decision, ack))
+
+
+def revisit(
+    wf: Workflow,
+    state: CRState,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    by: str,
+    reason: str,
+    now: datetime,
+    effects: tuple[Effect, ...] = (),
+) -> Result:
+    """Figures changed after approvals that saw them: those approvals no longer stand.
+
+    The new values are recorded, the approvals that saw the old ones are dropped, their
+    approvers are told old → new, by whom and why, and the CR goes back to the first of
+    those stages (or stays where it is, when that is earlier still).
+    """
+    undone = approvals.undone(wf, state.fields, new)
+    fields = approvals.forget({**state.fields, **new}, undone)
+    state = replace(state, fields=fields)
+    if not undone:
+        return Result(state, effects)
+    conv = state.conventions
+    changes = [
+        (wf.fields[k].label, show(old[k], wf.fields[k], conv) if k in old else "(none)",
+         show(v, wf.fields[k], conv))
+        for k, v in new.items()
+        if k in wf.fields and old.get(k) != v
+    ]  # fmt: skip
+    titles = ", ".join(s.title for s in undone)
+    told = tuple(dict.fromkeys(r for s in undone for r in s.actors))
+    moved = Audit(
+        "superseded",
+        f"{by}: {'; '.join(f'{label} {a} → {b}' for label, a, b in changes)} ({reason}); "
+        f"no longer approved: {titles}",
+    )
+    notice = Mail(
+        "notice/figures_changed",
+        to_roles=told,
+        cc_roles=tuple(r for r in wf.informed if r not in told),
+        context={"changes": changes, "by": by, "reason": reason, "undone": titles},
+    )
+    order = [s.name for s in wf.stages]
+    back = undone[0].name
+    if state.stage in order and order.index(state.stage) <= order.index(back):
+        return Result(state, (*effects, moved, notice))
+    return _enter(wf, state, back, now, (*effects, moved, notice))
 
 
 def start(wf: Workflow, actor: Actor, said: Said, now: datetime, currency: str = "") -> Result:
