@@ -14,6 +14,7 @@ import pytest
 
 from mailflow import decide
 from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.mail.html_colors import attribute_color, css_color, over
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading import read_message, read_reply
 from mailflow.workflow.conventions import Conventions
@@ -697,3 +698,65 @@ def test_a_forwarded_header_block_is_left_out_of_what_the_mail_shows(text: str, 
 )
 def test_where_the_history_starts(text: str, reply: str) -> None:
     assert new_text(text) == reply
+
+
+# --- colours: what text and its background are, or None when not knowable ----------------
+
+
+@pytest.mark.parametrize(
+    ("value", "rgba"),
+    [
+        ("transparent", (0, 0, 0, 0.0)),
+        (" Red ", (255, 0, 0, 1.0)),
+        ("windowtext", (0, 0, 0, 1.0)),
+        ("linktext", (0, 0, 238, 1.0)),
+        ("#abc", (170, 187, 204, 1.0)),
+        ("#abcd", (170, 187, 204, 0xDD / 255)),
+        ("#a0b0c0", (160, 176, 192, 1.0)),
+        ("#a0b0c080", (160, 176, 192, 0x80 / 255)),
+        ("rgb(255, 0, 0)", (255, 0, 0, 1.0)),
+        ("rgb(100% 50% 0% / 50%)", (255, 127, 0, 0.5)),
+        ("rgba(300,-5,10,2)", (255, 0, 10, 1.0)),
+        ("rgb(1 2 3 / 0.25)", (1, 2, 3, 0.25)),
+        ("rgb(1e2, 0, 0)", (100, 0, 0, 1.0)),
+        ("hsl(120, 100%, 50%)", (0, 255, 0, 1.0)),
+        ("hsl(0.5turn 100% 50%)", (0, 255, 255, 1.0)),
+        ("hsl(3.14159rad, 100%, 25%)", (0, 128, 127, 1.0)),
+        ("hsl(200grad 100% 50%)", (0, 255, 255, 1.0)),
+        ("hsla(240deg, 100%, 50%, 0.5)", (0, 0, 255, 0.5)),
+        ("hsl(-120, 100%, 50%)", (0, 0, 255, 1.0)),
+        ("var(--x)", None),
+        ("rgb(1,2)", None),
+        ("rgb(1,2,3,4,5)", None),
+        ("rgb(a,b,c)", None),
+        ("ffffff", None),  # hashless in CSS: depends on quirks mode
+        ("lab(50% 0 0)", None),
+    ],
+)
+def test_css_colours_are_read_exactly_or_not_at_all(
+    value: str, rgba: tuple[int, int, int, float] | None
+) -> None:
+    assert css_color(value) == (pytest.approx(rgba) if rgba else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "rgba"),
+    [
+        ("ffffff", (255, 255, 255, 1.0)),
+        ("#fff", (255, 255, 255, 1.0)),
+        (" White ", (255, 255, 255, 1.0)),
+        ("chucknorris", None),  # the legacy algorithm's red: not guessed
+        ("#ffff", None),
+        ("#12345", None),
+    ],
+)
+def test_colour_attributes_are_read_in_the_forms_every_client_reads_alike(
+    value: str, rgba: tuple[int, int, int, float] | None
+) -> None:
+    assert attribute_color(value) == rgba
+
+
+def test_a_colour_is_painted_over_the_one_below_by_its_alpha() -> None:
+    assert over((255, 0, 0, 0.5), (255, 255, 255)) == (255, 128, 128)
+    assert over((0, 0, 0, 0.0), (10, 20, 30)) == (10, 20, 30)
+    assert over((1, 2, 3, 1.0), (9, 9, 9)) == (1, 2, 3)
