@@ -67,7 +67,7 @@ _OOO_PHRASES = (
     "автоматический ответ", "automatiska atbilde", "automatiskais atbildes",
     "automaattinen vastaus", "automatikus valasz", "otomatik yanit",
 )  # fmt: skip
-_TAG = re.compile(r"^\s*(\[[^\]]{1,30}\]|\(?(external|ext|extern|externe)\)?:?)\s*", re.I)
+_TAG = re.compile(r"^\s*(?:(?:\[[^\]]{1,30}\]|\(?(?:external|ext|extern|externe)\)?:?)\s*)+", re.I)
 _LIST_HEADERS = (
     "List-Id", "List-Unsubscribe", "List-Post", "List-Subscribe", "Mailing-List",
     "X-Mailing-List", "X-ML-Name",
