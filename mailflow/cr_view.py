@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.audience import Audience
 from mailflow.audience_view import external_events, external_fields, stage_words
-from mailflow.mail.context import CrView, HistoryLine, template_context
+from mailflow.mail.context import CrView, HistoryLine, Reader, people_words, template_context
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.engine import expected_replies
@@ -38,7 +38,57 @@ def cr_context(
     view = view_of(app, session, cr, audience) if cr is not None else None
     context = template_context(view, titles, app.settings.shared_inbox, placeholder)
     context["audience"] = audience.value
+    # a read-back line starts with a field's label ("Effort: 12 person-days"); the longest
+    # last, so that a label that begins another is not taken for it
+    context["labels"] = sorted((spec.label for spec in wf.fields.values()), key=len)
     return context
+
+
+def reader_context(
+    app: App,
+    cr: ChangeRequest | None,
+    to: Sequence[str],
+    roles: Sequence[str],
+    reader: Reader,
+) -> dict[str, Any]:
+    """Whom one rendering greets and is for: the people on the To line its reader sees,
+    by their configured names, and the reader (addressed or copied).
+
+    A person with no name configured is greeted by the title of the role the mail is
+    for (`roles`), or of a role they hold on the CR; when no one on the To line has a
+    name, the greeting stays the role titles the context already has.
+    """
+    wf = app.workflow
+    greeted: list[str] = []
+    named: list[str] = []
+    for address in to:
+        name = name_of(app, address)
+        named.append(name or address)
+        if name:
+            greeted.append(name)
+            continue
+        held = app.directory.roles_of(address, cr.account, cr.assignee) if cr else frozenset()
+        titles = [wf.roles[r].title for r in (*roles, *sorted(held)) if r in held and r in wf.roles]
+        greeted.append(titles[0] if titles else "")
+    context: dict[str, Any] = {
+        "reader": Reader(
+            addressed=reader.addressed,
+            name=reader.name,
+            address=reader.address,
+            to=people_words(named),
+            to_addresses=list(to),
+        ).as_context()
+    }
+    if any(n != a for n, a in zip(named, to, strict=True)) and all(greeted) and len(to) <= 4:
+        context["greeting"] = people_words(greeted)
+        context["named"] = True  # the greeting names people, not only roles
+    return context
+
+
+def name_of(app: App, address: str) -> str:
+    """A person's configured name; "" when none is configured (or no such person)."""
+    person = app.settings.person(address)
+    return person.name if person is not None and person.name != person.email else ""
 
 
 def view_of(

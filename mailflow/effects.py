@@ -6,6 +6,7 @@ so a crash leaves either all of it or none of it (DESIGN invariant 2).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,8 +19,9 @@ from sqlmodel import Session, col, select
 from mailflow import documents
 from mailflow.app import App
 from mailflow.audience import Audience, audience_of
-from mailflow.cr_view import cr_context
+from mailflow.cr_view import cr_context, name_of, reader_context
 from mailflow.documents import StoredFile
+from mailflow.mail.context import Reader
 from mailflow.mail.parse import Inbound
 from mailflow.reminder_due import next_reminder
 from mailflow.security import outgoing
@@ -171,21 +173,44 @@ def queue_mail(
         if not to:
             return None
     message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
-    letters: dict[Audience, _Letter] = {}
+    # One rendering per kind of reader, shared by its copies: the audience (what the copy
+    # may show) and whether the reader is on its To line or copied (how it speaks to them).
+    shown: dict[Audience, tuple[list[str], list[str]]] = {}
+    kinds: dict[str, tuple[Audience, bool]] = {}
     for copy in copies:
         audience = audience_of(app.settings, app.workflow.external, copy.address)
-        if audience not in letters:  # one rendering per audience, shared by its copies
-            ctx = cr_context(app, session, cr, mail.to_roles or (), placeholder, audience)
+        if audience not in shown:
+            shown[audience] = _listed_for(app, cr, audience, to, cc)
+        kinds[copy.address] = (audience, copy.address in shown[audience][0])
+    sharing = Counter(kinds.values())
+    contexts: dict[Audience, dict[str, Any]] = {}
+    letters: dict[tuple[Audience, bool], _Letter] = {}
+    for copy in copies:
+        kind = kinds[copy.address]
+        audience, addressed = kind
+        if kind not in letters:
+            if audience not in contexts:  # the CR as this side sees it, read once
+                contexts[audience] = cr_context(
+                    app, session, cr, mail.to_roles or (), placeholder, audience
+                )
+            shown_to, shown_cc = shown[audience]
+            alone = sharing[kind] == 1  # a rendering for one copy may name its reader
+            reader = Reader(
+                addressed=addressed,
+                name=name_of(app, copy.address) if alone else "",
+                address=copy.address if alone else "",
+            )
+            ctx = {**contexts[audience]}
+            ctx.update(reader_context(app, cr, shown_to, mail.to_roles, reader))
             ctx.update(context or {})
             if listed:
                 ctx["documents"] = listed
             rendered = app.composer.render(mail.template, ctx)
             thread = _thread(cr, mail, reply_to)
-            shown_to, shown_cc = _listed_for(app, cr, audience, to, cc)
-            letters[audience] = _Letter(
+            letters[kind] = _Letter(
                 mail.template, ctx, rendered, shown_to, shown_cc, *thread, files
             )
-        letter = letters[audience]
+        letter = letters[kind]
         _enqueue(app, session, cr, letter, copy, reply_to, now).group_id = message_id
     if cr is not None:
         if not cr.thread_root:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from babel.dates import format_timedelta
+from babel.lists import format_list
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -25,6 +27,21 @@ from mailflow.workflow.engine import Mail, Result
 log = logging.getLogger(__name__)
 TIMING_MARK = "reminder_times"
 RETIME_CHUNK = 2000
+_EXACT = 10**9  # babel's threshold: never round up into a larger unit ("1 month")
+
+
+def duration_words(hours: float) -> str:
+    """A wait as people say it, in days and hours: "5 days", "1 day and 6 hours", "3 hours"
+    (babel's words; "120 hours" makes every reader do the sum)."""
+    days, rest = divmod(max(0, round(hours)), 24)
+    parts = []
+    if days:
+        parts.append(format_timedelta(timedelta(days=days), granularity="day",
+                                      threshold=_EXACT, locale="en"))  # fmt: skip
+    if rest or not days:
+        parts.append(format_timedelta(timedelta(hours=rest), granularity="hour",
+                                      threshold=_EXACT, locale="en"))  # fmt: skip
+    return str(format_list(parts, locale="en"))
 
 
 def open_ids(app: App, session: Session) -> list[str]:
@@ -148,7 +165,10 @@ def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
         .where(AuditEvent.kind == "auto-reply")
         .where(AuditEvent.at >= cr.entered_at)
     ).all()
-    context = {"autoreplies": list(notes)}
+    context: dict[str, object] = {"autoreplies": list(notes)}
+    for mail in (e for e in result.effects if isinstance(e, Mail)):
+        if "waiting_hours" in mail.context:
+            context["waited"] = duration_words(float(mail.context["waiting_hours"]))
     carry_out(app, session, cr, result, now=now, actor="mailflow", context=context)
     return True
 
@@ -164,8 +184,9 @@ def preview(app: App, session: Session, now: datetime) -> list[str]:
         for mail in (e for e in result.effects if isinstance(e, Mail)):
             to = _people(app, cr, mail.to_roles)
             cc = _people(app, cr, mail.cc_roles)
+            waited = duration_words(float(mail.context.get("waiting_hours") or 0))
             why = (
-                f"waiting {mail.context.get('waiting_hours')} h at "
+                f"waiting {waited} at "
                 f"{app.workflow.title_of(cr.stage)} for the {mail.context.get('late')}"
             )
             kind = mail.template.removeprefix("notice/")

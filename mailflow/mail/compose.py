@@ -1,7 +1,11 @@
 """Effects → EmailMessage via jinja2. Message-IDs are minted here, before anything is stored.
 
-Each template is plain text; the HTML alternative is the same text, autoescaped, so the two
-parts can never say different things and nothing a person wrote can inject markup.
+Each template is plain text; the HTML alternative is made from that text, every piece of it
+escaped, so the two parts can never say different things and nothing a person wrote can
+inject markup. The HTML keeps the text's structure: an indented block of "Label: value"
+lines (the facts of a CR) becomes a table, other indented lines a list or an indented
+block, quoted lines a quotation; its stylesheet is inlined (css-inline), as mail clients
+drop <style> elements.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import css_inline
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from markupsafe import escape
 
@@ -26,10 +31,21 @@ from mailflow.errors import ConfigError
 _INTERNAL_ONLY = "{#- audience: internal"
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 _HTML_LAYOUT = (
-    '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
-    '<body style="font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;'
-    'line-height:1.45;color:#222">{body}</body></html>'
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><style>{style}</style></head>'
+    "<body>{body}</body></html>"
 )
+_STYLE = (
+    "body{font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;"
+    "color:#222}p{margin:0 0 1em 0}"
+    "table.facts{border-collapse:collapse;margin:0 0 1em 1em}"
+    "table.facts th{text-align:left;vertical-align:top;font-weight:600;padding:1px 12px 1px 0;"
+    "white-space:nowrap}table.facts td{vertical-align:top;padding:1px 0}"
+    "ul{margin:0 0 1em 0;padding-left:2em}li{margin:0}"
+    "div.indent{margin:0 0 1em 1em}li div.indent{margin:0 0 0 1.5em}"
+    "blockquote{margin:0 0 1em 1em;padding-left:.75em;border-left:3px solid #ccc;color:#555}"
+)
+# An indented "Label: value" line (or a label alone, its value on the deeper lines below).
+_ROW = re.compile(r"([A-Z][\w'()/ -]{0,30}?):(?: +(.*))?")
 
 
 class _Headers(HeaderRegistry):
@@ -114,13 +130,7 @@ class Composer:
         text = template.render(**context)
         subject = str(getattr(template.make_module(dict(context)), "subject", ""))
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
-        paragraphs = "".join(
-            # str() first: Markup.replace would escape the <br> it is given as well.
-            f"<p>{str(escape(p)).replace(chr(10), '<br>')}</p>"
-            for p in text.split("\n\n")
-            if p.strip()
-        )
-        return subject, text, _HTML_LAYOUT.format(body=paragraphs)
+        return subject, text, html_of(text)
 
     def mint_message_id(self, cr_id: str | None, token: str = "") -> str:
         """Short and unguessable: long ids get folded or mangled by some mail systems.
@@ -169,6 +179,96 @@ class Composer:
         msg.add_alternative(html, subtype="html")
         _attach(msg, attachments)
         return msg
+
+
+def html_of(text: str) -> str:
+    """The HTML part of a mail whose plain text is `text`: the same words, the same order,
+    its structure kept (see the module's docstring), and every piece escaped."""
+    blocks: list[list[str]] = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        if blocks and _indent(lines[0]) and _indent(blocks[-1][-1]):
+            # a blank line inside an indented run (a description's paragraphs) stays in it
+            blocks[-1] += [" " * _indent(lines[0]), *lines]
+        elif block.strip():
+            blocks.append(lines)
+    body = "".join(_block(lines) for lines in blocks)
+    return str(css_inline.inline(_HTML_LAYOUT.format(style=_STYLE, body=body)))
+
+
+def _e(line: str) -> str:
+    return str(escape(line.strip()))
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _block(lines: list[str]) -> str:
+    """One paragraph of the text: its unindented lines as paragraphs, its indented runs
+    as tables, lists, quotations or indented blocks."""
+    out, i = [], 0
+    while i < len(lines):
+        flat = _indent(lines[i]) == 0
+        j = i
+        while j < len(lines) and (_indent(lines[j]) == 0) == flat:
+            j += 1
+        run = [line for line in lines[i:j] if line.strip() or not flat]
+        if any(line.strip() for line in run):
+            out.append(f"<p>{'<br>'.join(_e(x) for x in run)}</p>" if flat else _indented(run))
+        i = j
+    return "".join(out)
+
+
+def _indented(lines: list[str]) -> str:
+    """Lines indented under what comes before: each line at the run's own depth begins an
+    item, and the deeper lines under it belong to it (a wrapped value, a reply's details)."""
+    top = min(_indent(line) for line in lines)
+    items: list[tuple[str, list[str]]] = []
+    for line in lines:
+        if not line.strip() and not items:
+            continue
+        if _indent(line) == top and line.strip() or not items:
+            items.append((line.strip(), []))
+        else:
+            items[-1][1].append(line)
+    if all(head.startswith("> ") or head == ">" for head, _ in items):
+        quoted = [head[1:].strip() for head, _ in items]
+        return f"<blockquote>{'<br>'.join(str(escape(q)) for q in quoted)}</blockquote>"
+    rows = [(_ROW.fullmatch(head), under) for head, under in items]
+    if all(m is not None for m, _ in rows):
+        cells = "".join(
+            f"<tr><th>{escape(m.group(1))}:</th>"
+            f"<td>{'<br>'.join(_e(x) for x in _value(m.group(2), under))}</td></tr>"
+            for m, under in rows
+            if m is not None
+        )
+        return f'<table class="facts">{cells}</table>'
+    if len(items) == 1 and not items[0][0].startswith("- "):
+        head, under = items[0]
+        return f'<div class="indent">{_e(head)}{_under(under)}</div>'
+    listed = "".join(f"<li>{_e(_bullet(head))}{_under(under)}</li>" for head, under in items)
+    return f"<ul>{listed}</ul>"
+
+
+def _value(first: str | None, under: list[str]) -> list[str]:
+    """A row's value: what follows its label, then the lines under it (a blank one kept as
+    the break between two paragraphs)."""
+    lines = [first, *under] if first else list(under)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _under(lines: list[str]) -> str:
+    """The lines under a list item, indented below it as in the text."""
+    shown = [_e(x) for x in _value(None, lines)]
+    return f'<div class="indent">{"<br>".join(shown)}</div>' if shown else ""
+
+
+def _bullet(head: str) -> str:
+    """A list line without the dash the text puts before it ("- or -" keeps its own)."""
+    return head if head.endswith(" -") else head.removeprefix("- ")
 
 
 def _thread_and_marks(
