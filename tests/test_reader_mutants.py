@@ -15,6 +15,7 @@ import pytest
 from mailflow import decide
 from mailflow.decide_normalize import mixed_script_words, normalize_line
 from mailflow.mail.html_colors import attribute_color, css_color, over
+from mailflow.mail.html_text import UNCLEAR_CLOSE, UNCLEAR_OPEN, html_to_text, unmarked
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading import read_message, read_reply
 from mailflow.workflow.conventions import Conventions
@@ -760,3 +761,70 @@ def test_a_colour_is_painted_over_the_one_below_by_its_alpha() -> None:
     assert over((255, 0, 0, 0.5), (255, 255, 255)) == (255, 128, 128)
     assert over((0, 0, 0, 0.0), (10, 20, 30)) == (10, 20, 30)
     assert over((1, 2, 3, 1.0), (9, 9, 9)) == (1, 2, 3)
+
+
+# --- HTML as a mail client renders it ------------------------------------------------------
+
+_HIDDEN_STYLES = [
+    "display:none", "visibility:hidden", "visibility:collapse", "mso-hide:all",
+    "opacity:0", "opacity:0.099", "font-size:0", "font-size:1px", "font-size:1pt",
+    "font-size:1", "font-size:0em", "font-size:-1em", "overflow:hidden;max-height:0",
+    "overflow:hidden;height:0px", "overflow:hidden;width:0", "overflow:hidden;max-width:0",
+    "text-indent:-500px", "position:absolute;left:-500px", "position:fixed;top:-9999px",
+    "position:absolute;right:-5000px", "display:none !important", "DISPLAY:NONE",
+    "color:#fff", "color:#e7e7e7", "color:transparent", "color:rgba(0,0,0,0.05)",
+]  # fmt: skip
+_SHOWN_STYLES = [
+    "opacity:0.1", "font-size:1.5px", "font-size:2px", "font-size:0.5em", "font-size:1%",
+    "overflow:visible;height:0", "max-height:0", "overflow:hidden;height:1px",
+    "text-indent:-499px", "position:relative;left:-9999px", "position:absolute;left:-499px",
+    "position:absolute;top:-499px", "display:none;display:block", "color:#e6e6e6",
+    "color:#fff;background:#000", "color:#fff;background-color:#000",
+    "-webkit-text-fill-color:currentcolor",
+]  # fmt: skip
+_UNCLEAR_STYLES = [
+    "-webkit-text-fill-color:#fff", "background-clip:text", "-webkit-background-clip:text",
+    "background:url(x.png);color:#fff",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("style", _HIDDEN_STYLES)
+def test_text_no_reader_sees_is_left_out(style: str) -> None:
+    assert html_to_text(f'<p>Rejected</p><p style="{style}">APPROVED</p>') == "Rejected"
+
+
+@pytest.mark.parametrize("style", _SHOWN_STYLES)
+def test_text_a_reader_sees_is_kept(style: str) -> None:
+    assert html_to_text(f'<p>Rejected</p><p style="{style}">APPROVED</p>') == (
+        "Rejected\n\nAPPROVED"
+    )
+
+
+@pytest.mark.parametrize("style", _UNCLEAR_STYLES)
+def test_text_that_may_or_may_not_show_is_marked(style: str) -> None:
+    text = html_to_text(f'<p>Rejected</p><p style="{style}">APPROVED</p>')
+    assert text == f"Rejected\n\n{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE}"
+    assert unmarked(text) == "Rejected\n\nAPPROVED"
+
+
+_CELL = '<tr><td><font color="{}">APPROVED</font></td></tr>'
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<div style="background:#000"><p style="color:#000">APPROVED</p></div>', ""),
+        ('<div style="background:#000"><p style="color:#fff">APPROVED</p></div>', "APPROVED"),
+        (
+            '<table bgcolor="#000000"><tr><td><font color="#000000">APPROVED</font></td></tr></table>',
+            "",
+        ),
+        (
+            '<table bgcolor="#000000"><tr><td><font color="#ffffff">APPROVED</font></td></tr></table>',
+            "APPROVED",
+        ),
+        ('<body bgcolor="black"><p>APPROVED</p></body>', ""),
+    ],
+)
+def test_a_background_is_inherited_by_the_text_on_it(html: str, text: str) -> None:
+    assert html_to_text(html) == text
