@@ -810,19 +810,16 @@ def test_text_that_may_or_may_not_show_is_marked(style: str) -> None:
 _CELL = '<tr><td><font color="{}">APPROVED</font></td></tr>'
 
 
+_CELL = '<tr><td><font color="{}">APPROVED</font></td></tr>'
+
+
 @pytest.mark.parametrize(
     ("html", "text"),
     [
         ('<div style="background:#000"><p style="color:#000">APPROVED</p></div>', ""),
         ('<div style="background:#000"><p style="color:#fff">APPROVED</p></div>', "APPROVED"),
-        (
-            '<table bgcolor="#000000"><tr><td><font color="#000000">APPROVED</font></td></tr></table>',
-            "",
-        ),
-        (
-            '<table bgcolor="#000000"><tr><td><font color="#ffffff">APPROVED</font></td></tr></table>',
-            "APPROVED",
-        ),
+        (f'<table bgcolor="#000000">{_CELL.format("#000000")}</table>', ""),
+        (f'<table bgcolor="#000000">{_CELL.format("#ffffff")}</table>', "APPROVED"),
         ('<body bgcolor="black"><p>APPROVED</p></body>', ""),
     ],
 )
