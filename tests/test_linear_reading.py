@@ -101,6 +101,9 @@ READERS: dict[str, Callable[[str], object]] = {
     "forwarded.detect": lambda t: forwarded.detect(_inbound(t, "Fwd: approval")),
     "automated.classify": lambda t: automated.classify(_inbound(t, "Automatic reply"), ()),
     "automated.classify, subject": lambda t: automated.classify(_inbound("x", t), ()),
+    "automated.bounced_message_ids": lambda t: automated.bounced_message_ids(
+        _inbound(t, "Undelivered Mail Returned to Sender")
+    ),
     "decide.read": lambda t: decide.read(t, VOCAB),
     "reading.read_message": lambda t: reading.read_message(WF, WF.start, t, None),
     "decide.likely": lambda t: decide.likely(t, VOCAB),
@@ -126,6 +129,7 @@ WHICH: dict[str, tuple[str, ...]] = {
     "forwarded.detect": EVERYTHING,
     "automated.classify": ("newlines", "spaces", "long word", "From lines", "approved"),
     "automated.classify, subject": ("spaces", "subject tags", "long word", "approved"),
+    "automated.bounced_message_ids": ("newlines", "spaces", "quote marks", "long word"),
     "decide.read": EVERYTHING,
     # new_text, then decide.read: each of them gets every text above.
     "reading.read_message": (

@@ -172,14 +172,17 @@ def _from_source(path: Path) -> Iterator[Pattern]:
     tree = ast.parse(path.read_text("utf-8"))
     used = _usage(tree)
     assigned: dict[int, str] = {}
+    strings: dict[str, list[str]] = {}  # `pattern = r"..."`, then re.finditer(pattern, ...)
     for node in ast.walk(tree):
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and isinstance(node.value, ast.Call)
         ):
-            assigned[id(node.value)] = node.targets[0].id
+            if isinstance(node.value, ast.Call):
+                assigned[id(node.value)] = node.targets[0].id
+            if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                strings.setdefault(node.targets[0].id, []).append(node.value.value)
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
@@ -189,7 +192,11 @@ def _from_source(path: Path) -> Iterator[Pattern]:
         if func.attr not in _SEARCHING | _ANCHORED | {"compile"} or not node.args:
             continue
         first = node.args[0]
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            texts = [first.value]
+        elif isinstance(first, ast.Name) and first.id in strings:
+            texts = strings[first.id]
+        else:
             continue
         position = {"compile": 1, "sub": 4, "subn": 4, "split": 3}.get(func.attr, 2)
         flag_node = node.args[position] if len(node.args) > position else None
@@ -202,7 +209,8 @@ def _from_source(path: Path) -> Iterator[Pattern]:
             searched = _searched(used.get(assigned.get(id(node), "")))
         else:
             searched = func.attr in _SEARCHING
-        yield Pattern(f"{file}:{node.lineno}", file, first.value, flags, searched)
+        for text in texts:
+            yield Pattern(f"{file}:{node.lineno}", file, text, flags, searched)
 
 
 def _from_modules() -> Iterator[Pattern]:
