@@ -200,11 +200,6 @@ def test_the_csms_copy_of_a_please_confirm_is_written_to_the_csm(desk: Desk) -> 
     assert "Dana Whitfield" in str(sent[CSM]["Subject"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the engine to quote the field's own line: workflow/checks.py _read_fields "
-    "puts 'quoted': '<key>: <value>' in a bad_field problem's context",
-)
 def test_the_answer_to_a_bad_figure_quotes_its_line(tmp_path) -> None:
     d = Desk(tmp_path)
     try:

@@ -130,11 +130,14 @@ def _read_fields(
         try:
             read = read_value(spec, raw, conv, now.date())
         except FieldError as exc:
-            context: dict[str, Any] = {"readings": [f"{spec.label}: {r}" for r in exc.readings]}
+            context: dict[str, Any] = {
+                "readings": [f"{spec.label}: {r}" for r in exc.readings],
+                "quoted": f"{spec.label}: {raw.strip()}",  # the line in doubt, not the verb
+            }
             return Checked(("bad_field", str(exc), context))
         values[name] = read.value
         shown = show(read.value, spec, conv)
-        recorded.append(f"{spec.label} {shown}" + (f" ({read.note})" if read.note else ""))
+        recorded.append(f"{spec.label}: {shown}" + (f" ({read.note})" if read.note else ""))
     return Checked(values=values, recorded=tuple(recorded))
 
 
@@ -149,7 +152,7 @@ def _plausible(
         offer = proposal(wf, merged, conv, spec)
         if offer is None or not isinstance(value, dict):
             continue
-        recorded.append(f"proposed {offer.equation}")
+        recorded.append(f"Proposed: {offer.equation}")
         note = {"value": value, "stage_entered": entered_at.isoformat()}
         far = far_from(Decimal(value["amount"]), offer.amount, conv.cost_check_factor)
         if not far or fields.get(UNUSUAL.format(name)) == note:

@@ -55,8 +55,8 @@ def test_a_plain_cost_is_recorded_and_read_back_the_same_way_everywhere(desk, co
     desk.say(CSM, cr_id, f"DONE\nCost: {cost}")
     assert desk.cr(cr_id).fields["cost"] == {"amount": "4800.00", "currency": "USD"}
     template, ack = _last(desk, cr_id, CSM, "notice/accepted")
-    assert "Cost USD 4,800.00" in ack
-    assert "proposed 6 person-days × USD 800.00 = USD 4,800.00" in ack
+    assert "Cost: USD 4,800.00" in ack
+    assert "Proposed: 6 person-days × USD 800.00 = USD 4,800.00" in ack
     template, request = _last(desk, cr_id, "amardeep@ft.example")
     assert template == "request/executive_approval"
     assert "Cost:       USD 4,800.00" in request and "Effort:     6 person-days" in request
@@ -96,7 +96,7 @@ def test_an_account_that_writes_1_234_56_has_its_own_form_read_and_shown(tmp_pat
         cr_id = to_costing(desk, effort="6")
         desk.say(CSM, cr_id, "DONE\nCost: 4.800,00")
         assert desk.cr(cr_id).fields["cost"]["amount"] == "4800.00"
-        assert "Cost USD 4.800,00" in _last(desk, cr_id, CSM, "notice/accepted")[1]
+        assert "Cost: USD 4.800,00" in _last(desk, cr_id, CSM, "notice/accepted")[1]
     finally:
         desk.close()
 
@@ -138,7 +138,7 @@ def test_weeks_are_recorded_only_by_a_configured_rule_and_the_conversion_is_read
         cr_id = to_costing(desk, effort="2 weeks")
         assert desk.cr(cr_id).fields["effort"] == "10"
         ack = _last(desk, cr_id, TEAM, "notice/accepted")[1]
-        assert "Effort 10 person-days (2 weeks × 5 person-days)" in ack
+        assert "Effort: 10 person-days (2 weeks × 5 person-days)" in ack
     finally:
         desk.close()
 
@@ -158,7 +158,7 @@ def test_a_due_date_readable_two_ways_is_asked_back_with_both_weekdays(desk):
     desk.say(ENGINEER, cr_id, f"DONE\nDue: {due.day} {due:%B %Y}")
     assert desk.stage(cr_id) == "interface_doc"
     ack = _last(desk, cr_id, ENGINEER, "notice/accepted")[1]
-    assert f"Due {due:%A} {due.day} {due:%B} {due.year}" in ack
+    assert f"Due: {due:%A} {due.day} {due:%B} {due.year}" in ack
 
 
 def test_the_accounts_date_order_settles_a_numeric_date(tmp_path):
