@@ -825,3 +825,19 @@ _CELL = '<tr><td><font color="{}">APPROVED</font></td></tr>'
 )
 def test_a_background_is_inherited_by_the_text_on_it(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+def test_a_signature_title_line_in_capitals_is_quiet() -> None:
+    assert _kind("Approved\n\nDana Whitfield\nEXECUTIVE ASSISTANT | Acme") == "APPROVED"
+    assert _kind("Approved\n\nDana Whitfield\nHead of IT | Acme") == "APPROVED"
+
+
+def test_the_same_decision_again_below_adds_nothing() -> None:
+    assert _kind("Approved\nApproved, thanks.") == "APPROVED"
+    assert _kind("DONE\nDone.") == "DONE"
+
+
+def test_a_likely_line_of_exactly_the_line_cap_is_still_read() -> None:
+    line = ("Looks good" + " thanks" * 140)[:1000].ljust(1000, ".")
+    assert decide.likely(line, WORDS) == "APPROVED"
+    assert decide.likely(line + ".", WORDS) is None
