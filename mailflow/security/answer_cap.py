@@ -7,7 +7,10 @@ outcome "answered") is given at most `[security] max_answers_per_cr_per_day` tim
 to one sender on one CR; the next message gets one last note saying that further mail
 today goes unanswered, copied to the CSM; later ones that day are recorded (ignored,
 with the reason) and not answered. A message whose new text is the same as one already
-answered today, from the same sender on the same CR, is recorded and not answered again.
+answered today, from the same sender on the same CR, is recorded and not answered again,
+as long as the CR stands where it stood then: at the same stage, entered at the same
+moment. Once the CR has moved, the same words may need another answer (a stale
+"Approved" refused at one stage, sent again when it is asked for), so they get one.
 
 Applied to the ruling of the rule table (chain/walk.py) just before it is recorded, so
 every rule's answer is counted alike; mail that is acted on is never held back.
@@ -19,16 +22,16 @@ import hashlib
 import re
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from mailflow.chain.context import Context, Ruling, Settled
 from mailflow.effects import answers_held, audit, queue_mail
 from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry
 from mailflow.workflow.engine import Mail
 
 LIMIT = "answer_limit"
@@ -46,8 +49,10 @@ def capped(ctx: Context, ruling: Ruling) -> Ruling:
         return ruling
     earlier = answered_today(ctx.session, sender, cr.id, ctx.now)
     text = _SEEN.remember(ctx.msg.content_hash, lambda: ctx.msg.text)
-    for entry_id, raw in earlier:
-        if raw is not None and text != _EMPTY and _text_of(raw) == text:
+    for entry_id, raw, answered_at in earlier:
+        if raw is None or text == _EMPTY or _text_of(raw) != text:
+            continue
+        if _still_there(ctx.session, cr, entry_id, answered_at):
             why = f"{REPEAT}: the same text as ledger entry {entry_id}, answered today"
             return _quiet(ruling, cr, sender, f"{why}; not answered again")
     limit = ctx.app.settings.security.max_answers_per_cr_per_day
@@ -61,18 +66,54 @@ def capped(ctx: Context, ruling: Ruling) -> Ruling:
 
 def answered_today(
     session: Session, sender: str, cr_id: str, now: datetime
-) -> list[tuple[int, bytes | None]]:
-    """The answered messages from this sender on this CR since the UTC day began."""
+) -> list[tuple[int, bytes | None, datetime]]:
+    """The answered messages from this sender on this CR since the UTC day began: ledger
+    id, raw bytes, and when each was answered."""
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     rows = session.exec(
-        select(LedgerEntry.id, LedgerEntry.raw)
+        select(LedgerEntry.id, LedgerEntry.raw, LedgerEntry.received_at)
         .where(LedgerEntry.cr_id == cr_id)
         .where(LedgerEntry.sender == sender)
         .where(LedgerEntry.outcome == LedgerOutcome.ANSWERED.value)
         .where(col(LedgerEntry.received_at) >= midnight)
         .order_by(col(LedgerEntry.id))
     ).all()
-    return [(int(entry_id or 0), raw) for entry_id, raw in rows]
+    return [(int(entry_id or 0), raw, at) for entry_id, raw, at in rows]
+
+
+def _still_there(session: Session, cr: ChangeRequest, entry_id: int, answered_at: datetime) -> bool:
+    """Whether the CR is at the same stage instance as when ledger entry `entry_id` was
+    answered at `answered_at`: its current stage was entered before that answer.
+
+    The ledger row keeps when the message was handled, and the CR when it entered its
+    stage; a stage instance is its entry moment, so nothing more needs storing. When the
+    two moments are equal (a clock that did not move between them), the timeline's order
+    says which came first: the move's own message, or the move's event, against the answer.
+    """
+    entered, answered = _utc(cr.entered_at), _utc(answered_at)
+    if entered != answered:
+        return entered < answered
+    moved = session.exec(
+        select(AuditEvent.id, AuditEvent.ledger_id)
+        .where(AuditEvent.cr_id == cr.id)
+        .where(AuditEvent.kind == "transition")
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    ).first()
+    if moved is None:
+        return True  # never moved since it was opened
+    move_id, move_ledger = moved
+    if move_ledger is not None:
+        return int(move_ledger) < entry_id
+    own = session.exec(
+        select(func.min(AuditEvent.id)).where(AuditEvent.ledger_id == entry_id)
+    ).one()
+    return own is not None and int(move_id or 0) < int(own)
+
+
+def _utc(moment: datetime) -> datetime:
+    """Compare as UTC whether or not a driver handed the zone back."""
+    return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 def _same(text: str) -> str:

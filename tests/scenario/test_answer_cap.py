@@ -7,6 +7,7 @@ import pytest
 
 from mailflow.store.ledger import LedgerOutcome
 from tests.helpers import Desk
+from tests.security.kit import walk_to
 
 DANA = "dana@acme.example"
 
@@ -104,3 +105,44 @@ def test_a_repeat_is_found_without_parsing_the_earlier_mail_again(desk, monkeypa
     desk.say(DANA, cr_id, "We will look at it")
     assert len(parsed) == 4, "only one is kept: the oldest was forgotten and read again"
     assert _from_dana(desk)[-1].outcome == LedgerOutcome.ANSWERED
+
+
+def _stale_approval(desk: Desk, cr_id: str):
+    """Dana's "Approved" on the vote notice of the in-principle stage, long past."""
+    parent = desk.last_mail_to(DANA, cr_id)
+    assert parent is not None
+
+    def send() -> None:
+        msg = desk.mail(DANA, f"RE: {parent['Subject']}", "Approved")
+        msg["In-Reply-To"] = msg["References"] = parent["Message-ID"]
+        desk.send(msg)
+
+    return send
+
+
+@pytest.mark.parametrize("minutes", [5, 0], ids=["clock_moves", "same_instant"])
+def test_a_repeat_is_answered_again_once_the_cr_has_moved(desk, minutes):
+    cr_id = walk_to(desk, "executive_approval")
+    again = _stale_approval(desk, cr_id)
+    again()
+    first = _from_dana(desk)[-1]
+    assert first.outcome == LedgerOutcome.ANSWERED and "earlier_request" in first.reason
+    desk.clock.advance(minutes=minutes)
+    again()
+    assert _from_dana(desk)[-1].reason.startswith("repeat:"), "the CR has not moved: held"
+
+    desk.clock.advance(minutes=minutes)
+    desk.say("amardeep@ft.example", cr_id, "APPROVED")
+    assert desk.stage(cr_id) == "customer_approval"
+    start = len(desk.outbox())
+    desk.clock.advance(minutes=minutes)
+    again()
+    last = _from_dana(desk)[-1]
+    assert last.outcome == LedgerOutcome.ANSWERED, last.reason
+    assert "Customer approval" in last.reason, "the answer names where the CR stands now"
+    assert _to(desk, DANA, start) == ["explain/earlier_request"]
+
+    desk.clock.advance(minutes=minutes)
+    again()
+    assert _from_dana(desk)[-1].reason.startswith("repeat:"), "and held again until it moves"
+    assert len(_to(desk, DANA, start)) == 1
