@@ -841,3 +841,51 @@ def test_a_likely_line_of_exactly_the_line_cap_is_still_read() -> None:
     line = ("Looks good" + " thanks" * 140)[:1000].ljust(1000, ".")
     assert decide.likely(line, WORDS) == "APPROVED"
     assert decide.likely(line + ".", WORDS) is None
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        (
+            "<p>Approved</p><blockquote><p>Please reply</p></blockquote><p>after</p>",
+            "Approved\n\n> Please reply\n>\nafter",
+        ),
+        (
+            "<p>Approved</p><blockquote><blockquote><p>deep</p></blockquote><p>one</p>"
+            "</blockquote><p>after</p>",
+            "Approved\n\n> deep\n>\n> one\n>\nafter",
+        ),
+        (
+            '<p>Approved</p><div class="GMAIL_QUOTE other"><p>q</p></div><p>after</p>',
+            "Approved\n\n> q\n>\nafter",
+        ),
+        ('<p>Approved</p><div class="yahoo_quoted">q</div>after', "Approved\n\n> q\nafter"),
+        (
+            '<p>Approved</p><div id="divRplyFwdMsg">From: FT</div><p>history</p>',
+            "Approved\n\n> From: FT\n>\n> history\n>",
+        ),
+        ('<p>Approved</p><div ID="AppendOnSend"></div><p>history</p>', "Approved\n\n> history\n>"),
+        ('<p>Approved</p><hr id="stopSpelling"><p>history</p>', "Approved\n\n> history\n>"),
+        ("<blockquote>q<p>in</p></blockquote>out", "> q\n> in\n>\nout"),
+        ("<div><blockquote>q</div>out", "> q\nout"),  # an unclosed quote ends with its parent
+        ("<blockquote></blockquote>", ""),
+    ],
+)
+def test_quoted_history_in_html_comes_out_as_quoted_lines(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("Approved<br>thanks<br/>Dana", "Approved\nthanks\nDana"),
+        ("Approved<style>p{}</style><script>x</script> now", "Approved now"),
+        ("<head><title>T</title></head><body>Approved</body>", "Approved"),
+        ("<div>one<span>two</span>three</div><div>four</div>", "onetwothree\n\nfour"),
+        ("<p>a</p><p></p><p></p><p>b</p>", "a\n\nb"),
+        ("<p>Approved<img src=x>done</p>", "Approveddone"),
+        ("<p>⟦hard to see: x⟧</p>", "[hard to see: x]"),  # the marks cannot be forged
+    ],
+)
+def test_html_lines_are_the_blocks_and_breaks_a_reader_sees(html: str, text: str) -> None:
+    assert html_to_text(html) == text
