@@ -889,3 +889,53 @@ def test_quoted_history_in_html_comes_out_as_quoted_lines(html: str, text: str) 
 )
 def test_html_lines_are_the_blocks_and_breaks_a_reader_sees(html: str, text: str) -> None:
     assert html_to_text(html) == text
+
+
+_U = f"{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE}"
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p hidden>APPROVED</p>ok", "ok"),
+        ('<input type="HIDDEN" value="x">ok', "ok"),
+        ('<div hidden><p style="display:block">APPROVED</p></div>ok', "ok"),
+        ('<body text="#ffffff"><p>APPROVED</p></body>', ""),
+        ('<body text="#ffffff" bgcolor="#000000"><p>APPROVED</p></body>', "APPROVED"),
+        ('<body link="#ffffff"><a href="x">APPROVED</a></body>', ""),
+        ('<a href="x">APPROVED</a>', "APPROVED"),
+        ('<font color="white">APPROVED</font>', ""),
+        ('<td background="x.png"><font color="white">APPROVED</font></td>', _U),
+        ('<p style="color:#fff"><span style="color:inherit">APPROVED</span></p>', ""),
+        ('<p style="color:#fff"><span style="color:initial">APPROVED</span></p>', "APPROVED"),
+        ('<p style="color:#fff"><span style="color:currentcolor">APPROVED</span></p>', ""),
+        ('<p style="color:#fff;background-color:currentcolor">APPROVED</p>', ""),
+        ('<p style="color:var(--x)">APPROVED</p>', _U),
+    ],
+)
+def test_structure_and_inherited_colours_decide_what_shows(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("background", "inner", "text"),
+    [
+        ("background:#000", "color:#fff;background-color:transparent", "APPROVED"),
+        ("background:#000", "color:#000;background-color:#fff", "APPROVED"),
+        ("background:#000", "color:#fff;background:none", "APPROVED"),
+        ("background-image:url(x.png)", "color:#fff", _U),
+        ("background-image:none", "color:#fff", ""),
+        ("background:linear-gradient(#000,#000)", "color:#fff", _U),
+        ("background:#000 no-repeat 0 0", "color:#fff", "APPROVED"),
+        ("background:rgb(0,0,0) center", "color:#fff", "APPROVED"),
+        ("background:var(--x)", "color:#fff", _U),
+        ("background:foo", "color:#fff", _U),
+        ("background:rgba(0,0,0,0.5)", "color:#fff", "APPROVED"),
+        ("background:#000", "background:rgba(255,255,255,0.5);color:#808080", ""),
+    ],
+)
+def test_the_colour_under_the_text_is_worked_out_or_marked_unknown(
+    background: str, inner: str, text: str
+) -> None:
+    html = f'<div style="{background}"><p style="{inner}">APPROVED</p></div>'
+    assert html_to_text(html) == text
