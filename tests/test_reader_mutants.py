@@ -15,6 +15,7 @@ import pytest
 from mailflow import decide
 from mailflow.decide_normalize import mixed_script_words, normalize_line
 from mailflow.mail.html_colors import attribute_color, css_color, over
+from mailflow.mail.html_styles import Styled, apply_stylesheets
 from mailflow.mail.html_text import UNCLEAR_CLOSE, UNCLEAR_OPEN, html_to_text, unmarked
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading import read_message, read_reply
@@ -939,3 +940,79 @@ def test_the_colour_under_the_text_is_worked_out_or_marked_unknown(
 ) -> None:
     html = f'<div style="{background}"><p style="{inner}">APPROVED</p></div>'
     assert html_to_text(html) == text
+
+
+# --- style sheets: applied as a browser would, or the text marked as not knowable ----------
+
+_PAGE_BODY = '<p class="x">APPROVED</p><p>ok</p>'
+_BOTH = "APPROVED\n\nok"
+_NEITHER = f"{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE}\n\n{UNCLEAR_OPEN}ok{UNCLEAR_CLOSE}"
+
+
+_H = ".x{display:none}"
+
+
+def _css(sheet: str) -> str:
+    return f"<style>{sheet}</style>"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "resolved", "text"),
+    [
+        pytest.param(_css(f"{_H}"), True, "ok", id="class-none"),
+        pytest.param(_css("body{background:#000} p{color:#fff}"), True, _BOTH, id="body-black"),
+        pytest.param(_css("p.x{color:#fff}"), True, "ok", id="p-white"),
+        pytest.param(_css(f"@media screen{{{_H}}}"), False, _NEITHER, id="media"),
+        pytest.param(
+            _css(f"@font-face{{font-family:x;src:local(x)}} {_H}"), True, "ok", id="font-face"
+        ),
+        pytest.param(_css(f"@import url(x.css); {_H}"), False, _NEITHER, id="import"),
+        pytest.param(_css(f"@page{{margin:1cm}} {_H}"), True, "ok", id="page"),
+        pytest.param(_css(f'@charset "utf-8"; {_H}'), True, "ok", id="charset"),
+        pytest.param(_css('.x::before{content:"NOT "}'), False, _NEITHER, id="before"),
+        pytest.param(_css(f".x::selection{{color:red}} {_H}"), True, "ok", id="selection"),
+        pytest.param(_css(f".x:hover{{color:red}} {_H}"), True, "ok", id="hover"),
+        pytest.param(_css(".x:is(p){display:none}"), False, _NEITHER, id="is"),
+        pytest.param(_css("p:nth-child(1 of .x){display:none}"), False, _NEITHER, id="nth-of"),
+        pytest.param(_css(".x:first-line{color:#fff}"), False, _NEITHER, id="first-line"),
+        pytest.param(_css(f"p{{ {_H} }}"), False, _NEITHER, id="nested"),
+        pytest.param(_css(".\\78{display:none}"), False, _NEITHER, id="escape"),
+        pytest.param(_css(f"/* {_H} */ p{{color:#000}}"), True, _BOTH, id="comment"),
+        pytest.param(_css(f'.x{{font-family:"a}}b"}} {_H}'), True, "ok", id="string-brace"),
+        pytest.param(_css(f"<!-- {_H} -->"), True, "ok", id="html-comment-in-css"),
+        pytest.param(f'<style media="print">{_H}</style>', False, _NEITHER, id="media-print"),
+        pytest.param(f'<style media="screen">{_H}</style>', True, "ok", id="media-screen"),
+        pytest.param(f'<style type="text/less">{_H}</style>', False, _NEITHER, id="type-less"),
+        pytest.param(f'<style type="TEXT/CSS">{_H}</style>', True, "ok", id="type-css"),
+        pytest.param('<link rel="stylesheet" href="x.css">', False, _NEITHER, id="link-sheet"),
+        pytest.param(
+            f'<link rel="icon" href="x.ico"><style>{_H}</style>', True, "ok", id="link-icon"
+        ),
+        pytest.param(f"<template><style>{_H}</style></template>", False, _NEITHER, id="template"),
+        pytest.param(f"<svg><style>{_H}</style></svg>", False, _NEITHER, id="svg"),
+        pytest.param(
+            f'<style data-css-inline="ignore">{_H}</style>', False, _NEITHER, id="data-css-inline"
+        ),
+        pytest.param(f"<!-- <style>{_H}</style> -->", True, _BOTH, id="in-comment"),
+        pytest.param(f'<script>var s="<style>{_H}</style>"</script>', True, _BOTH, id="in-script"),
+        pytest.param(_css(".x{display:none !important}"), True, "ok", id="important"),
+        pytest.param(_css(""), True, _BOTH, id="empty"),
+        pytest.param(_css("/* nothing */"), True, _BOTH, id="only-comment"),
+        pytest.param(_css(".x{display:none"), True, "ok", id="open-block"),
+        pytest.param(_css(f"@supports (display:grid){{{_H}}}"), False, _NEITHER, id="unknown-at"),
+        pytest.param(_css("p:not(.y){display:none}"), True, "", id="quiet-not"),
+        pytest.param(_css("p{}" * 40000), False, _NEITHER, id="huge"),
+    ],
+)
+def test_a_style_sheet_is_applied_only_where_a_browser_agrees(
+    sheet: str, resolved: bool, text: str
+) -> None:
+    page = sheet + _PAGE_BODY
+    assert apply_stylesheets(page).resolved is resolved
+    assert html_to_text(page) == text
+
+
+def test_an_inline_style_wins_over_the_sheet_and_a_page_without_sheets_is_left_alone() -> None:
+    page = '<style>.x{display:none}</style><p class="x" style="display:block">APPROVED</p>'
+    assert html_to_text(page) == "APPROVED"
+    assert apply_stylesheets("<p>x</p>") == Styled("<p>x</p>", True)
