@@ -235,7 +235,7 @@ def bounced_message_ids(msg: Inbound) -> tuple[str, ...]:
                 headers = email.message_from_bytes(data.lstrip())
                 found.append(normalize_message_id(headers.get("Message-ID")))
     if not any(found):
-        pattern = r"^(?:[^\S\n]|[>|])*message-id:\s*(<[^<>\s]+>|\S+@\S+)"
+        pattern = r"^[ \t\r\f\v\xa0>|]*message-id:\s*(<[^<>\s]+>|\S+@\S+)"
         found = [m.group(1) for m in re.finditer(pattern, msg.text, re.I | re.M)]
         found = [normalize_message_id(f) for f in found]
     own = msg.message_id
