@@ -4,9 +4,10 @@ Each entry point of reading gets the same adversarial text at 100 KB and at 1 MB
 ratio of the two times must stay near 10. It is a ratio, never a time: the machine may be
 busy, but not ten times busier for the one call than the other. A reader that rescans the
 text from each line or character shows a ratio near 100 and fails long before that: the
-1 MB call is stopped as soon as it has taken LIMIT times the 100 KB one. Only the 100 KB
-call has a plain ceiling (GUARD seconds), so that a reader quadratic even there does not
-hold the suite up for minutes; it fails then too.
+1 MB call is stopped once it has taken four times LIMIT times the 100 KB one (2 s at
+least). Only the 100 KB call has a plain ceiling (GUARD seconds), so that a reader
+quadratic even there does not hold the suite up for minutes; it fails then too. A ratio
+over LIMIT is measured once more before the test fails, for a moment the machine was busy.
 
 Inputs that readers being rewritten still take in quadratic time are marked as expected
 failures and not run (tests/test_redos.py lists the patterns and their fixes).
@@ -68,6 +69,7 @@ TEXTS: dict[str, Callable[[int], str]] = {
     "forward marks": lambda n: _fill("---------- Forwarded message ---------\n", n),
     "dashes": lambda n: "-" * n,
     "subject tags": lambda n: _fill("[EXT] ", n),
+    "a forward of blanks": lambda n: "From: Tom <tom@acme.example>\n\n" + " " * n,
 }
 
 
@@ -112,7 +114,7 @@ READERS: dict[str, Callable[[str], object]] = {
     "numbers.read_number": lambda t: read_number(t),
 }
 
-EVERYTHING = tuple(TEXTS)
+EVERYTHING = tuple(t for t in TEXTS if t != "a forward of blanks")
 FIGURES = ("spaces", "newlines", "digits", "long word", "exclamation marks", "From: on one line")
 WHICH: dict[str, tuple[str, ...]] = {
     "parse": EVERYTHING,
@@ -126,7 +128,7 @@ WHICH: dict[str, tuple[str, ...]] = {
     ),
     "parse, To header": ("spaces", "long word", "From: on one line", "digits", "approved"),
     "new_text": EVERYTHING,
-    "forwarded.detect": EVERYTHING,
+    "forwarded.detect": (*EVERYTHING, "a forward of blanks"),
     "automated.classify": ("newlines", "spaces", "long word", "From lines", "approved"),
     "automated.classify, subject": ("spaces", "subject tags", "long word", "approved"),
     "automated.bounced_message_ids": ("newlines", "spaces", "quote marks", "long word"),
@@ -161,6 +163,7 @@ PENDING: dict[tuple[str, str], str] = {
     ("new_text", "tabs"): _HEADER_LINES,
     ("reading.read_message", "spaces"): _HEADER_LINES,
     ("reading.read_message", "tabs"): _HEADER_LINES,
+    ("forwarded.detect", "a forward of blanks"): _HEADER_LINES + " (new_text of the forward)",
 }
 
 
@@ -215,8 +218,8 @@ def ratio(
     except _TooSlow:
         return float("inf")
     least_small = min(first, second) if calls == 1 else second
-    # Stop the large text once it is LIMIT times slower (twice over, for a busy moment).
-    allowed = max(0.5, 2 * LIMIT * least_small)
+    # Stop the large text once it is LIMIT times slower (four times over, for a busy moment).
+    allowed = max(2.0, 4 * LIMIT * least_small)
     samples: list[float] = []
     for _ in range(3):
         try:
@@ -246,6 +249,8 @@ CASES = [
 @pytest.mark.parametrize(("reader", "text"), CASES)
 def test_reading_time_grows_linearly(reader: str, text: str) -> None:
     found = ratio(READERS[reader], TEXTS[text])
+    if found > LIMIT:  # measured again, in case the machine was busy the first time
+        found = min(found, ratio(READERS[reader], TEXTS[text]))
     assert found <= LIMIT, (
         f"{reader} on {text}: 1 MB took {found:.0f} times as long as 100 KB (linear: 10)"
     )
