@@ -1016,3 +1016,49 @@ def test_an_inline_style_wins_over_the_sheet_and_a_page_without_sheets_is_left_a
     page = '<style>.x{display:none}</style><p class="x" style="display:block">APPROVED</p>'
     assert html_to_text(page) == "APPROVED"
     assert apply_stylesheets("<p>x</p>") == Styled("<p>x</p>", True)
+
+
+def test_a_confirmed_remark_also_settles_a_line_the_stage_reads_narrowly() -> None:
+    text = "UAT passed, signed off\nThe rounding is fixed."
+    known = decide.Known(remarks=frozenset({decide.remark_key("The rounding is fixed.")}))
+    assert _said(read_reply(WORKFLOW, "uat", text)) == "REMARK"
+    assert _said(read_reply(WORKFLOW, "uat", text, known)) == "SIGNED OFF"
+
+
+def test_a_confirmed_remark_counts_in_the_text_and_in_the_html() -> None:
+    known = decide.Known(remarks=frozenset({decide.remark_key("The rounding is fixed.")}))
+    remark = "Passed\nThe rounding is fixed."
+    assert _said(read_message(WORKFLOW, "qa_testing", remark, None, known)) == "PASSED"
+    assert _said(read_message(WORKFLOW, "qa_testing", "Passed", remark, known)) == "PASSED"
+    assert _said(read_message(WORKFLOW, "qa_testing", "Passed", remark)) == "PARTS_DISAGREE"
+
+
+def test_a_field_the_stage_does_not_take_is_no_field_there() -> None:
+    assert not isinstance(
+        read_reply(WORKFLOW, "in_principle", "Approved\nEffort: 12"), decide.Decision
+    )
+
+
+def test_an_unclear_reading_is_quoted_when_it_has_a_line() -> None:
+    read = read_message(WORKFLOW, "in_principle", "Maybe", "Approved")
+    assert read.reason == (
+        "The plain-text and formatted versions of your mail do not say the same: one reads "
+        "no clear decision ('Maybe'), the other APPROVED ('Approved')."
+    )
+
+
+def test_the_same_decision_in_a_sentence_with_more_words_is_a_remark() -> None:
+    read = decide.read("Approved\nApproved, the rounding is fixed.", WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.REMARK
+
+
+def test_saturation_over_a_hundred_percent_is_a_hundred() -> None:
+    assert css_color("hsl(120, 150%, 50%)") == (0, 255, 0, 1.0)
+
+
+def test_a_css2_pseudo_element_and_comments_around_a_sheet() -> None:
+    assert html_to_text('<style>.x:before{content:"NOT "}</style><p class="x">APPROVED</p>') == (
+        f"{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE}"
+    )
+    page = f'<!-- a --><style>{_H}</style><!-- b --><p class="x">APPROVED</p><p>ok</p>'
+    assert html_to_text(page) == "ok"
