@@ -7,6 +7,12 @@ for that decision. The question lapses when the stage moves on, and a CONFIRM co
 only as a reply to the question mail: one that names it in its thread headers, or
 carries the reply token that question gave its reader.
 
+The asked person may also answer the question with a plain yes: "Yes", "OK, thanks",
+"That's right" (the closed list PLAIN_YES). Such a yes stands for CONFIRM only under the
+same checks (the question waiting for this person at this stage, the reply answering its
+mail), and only when its line holds nothing but the yes and greetings or names; anything
+more stays a question. Everywhere else a "Yes" is read as it always was.
+
 A decision written with a remark beside it ("Approved. After the freeze.") is asked
 the same way: the question quotes the remark, and a CONFIRM records the decision as
 written (its fields too), the remark kept beside it (chain/remarks.py).
@@ -15,6 +21,7 @@ written (its fields too), the remark kept beside it (chain/remarks.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 
@@ -22,6 +29,8 @@ from sqlmodel import Session, col, select
 
 from mailflow import decide
 from mailflow.app import App
+from mailflow.decide_normalize import LINE_CAP, normalize_line
+from mailflow.decide_tokens import Kind, phrase_words, pieces
 from mailflow.mail.parse import Inbound
 from mailflow.security.tokens import TOKEN_RE, found_in
 from mailflow.store.tables import ChangeRequest, Confirmation, OutboxRow
@@ -31,6 +40,45 @@ from mailflow.workflow.reasons import Question
 
 def confirm_verbs(wf: Workflow) -> set[str]:
     return {c.verb for c in wf.commands if c.effect == "confirm"}
+
+
+# The plain yeses that answer a "please confirm" as CONFIRM does, besides CONFIRM's own
+# phrases ("Confirmed"). Quiet punctuation and greetings around them do not matter
+# ("Yes.", "OK, thanks"). They are not in the workflow file's phrase lists on purpose:
+# a verb's "likely" words are read in every reply, and there "Correct" or "That's right"
+# would agree with any approval ("Approved, that's right" recorded instead of asked back).
+PLAIN_YES = ("yes", "yes please", "ok", "okay", "correct", "that's right")
+
+
+def yes_reader(wf: Workflow) -> Workflow:
+    """The workflow as read for an answer to a question asked: the plain yeses are
+    CONFIRM's own phrases, and no other verb's words."""
+    verbs = confirm_verbs(wf)
+    yes = {phrase_words(p) for p in PLAIN_YES}
+
+    def other(words: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(p for p in words if phrase_words(p) not in yes)
+
+    specs = tuple(
+        replace(v, phrases=v.phrases + PLAIN_YES)
+        if v.verb in verbs
+        else replace(v, phrases=other(v.phrases), likely=other(v.likely))
+        for v in wf.vocabulary.verbs
+    )
+    return replace(wf, vocabulary=replace(wf.vocabulary, verbs=specs))
+
+
+def plain_yes(reader: Workflow, read: decide.Decision) -> bool:
+    """Whether a reply read by `yes_reader` is a plain yes: its line holds one of CONFIRM's
+    phrases and otherwise only greetings and names ("Yes, thanks", "OK Priya")."""
+    verbs = confirm_verbs(reader)
+    if read.verb not in verbs or read.fields or read.text:
+        return False
+    parts = pieces(normalize_line((read.normalized or read.line)[:LINE_CAP]), reader.vocabulary)
+    said = [p for p in parts if p.kind is Kind.VERB]
+    if len(said) != 1 or said[0].spec is None or said[0].spec.verb not in verbs:
+        return False
+    return all(p.kind in (Kind.VERB, Kind.GREETING, Kind.NAME) for p in parts)
 
 
 def likely_here(app: App, cr: ChangeRequest, text: str, roles: frozenset[str]) -> str | None:

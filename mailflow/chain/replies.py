@@ -55,14 +55,27 @@ def reading(ctx: Context) -> Ruling | None:
 
 
 def confirmation(ctx: Context) -> Ruling | None:
-    """(step) A CONFIRM replying to the question its sender was asked stands for that decision."""
+    """(step) A CONFIRM replying to the question its sender was asked stands for that decision.
+
+    So does a plain yes ("Yes", "OK, thanks", "That's right": confirm.PLAIN_YES), as that
+    reply and nowhere else; with no question waiting, or in any other mail, a yes is
+    read as before. The yes is read again, as the whole reply, with those words as CONFIRM.
+    """
     read, wf = ctx.reading, ctx.app.workflow
-    if not isinstance(read, Decision) or read.verb not in confirm.confirm_verbs(wf):
+    said = isinstance(read, Decision) and read.verb in confirm.confirm_verbs(wf)
+    if not said and not isinstance(read, Unclear):
         return None
     pending = confirm.waiting(ctx.session, ctx.the_cr, ctx.msg.from_addr)
     inbox = ctx.app.settings.shared_inbox
-    if pending is not None and confirm.answers_question(ctx.session, pending, ctx.msg, inbox):
-        ctx.pending, ctx.reading = pending, confirm.as_decision(wf, pending, read)
+    if pending is None or not confirm.answers_question(ctx.session, pending, ctx.msg, inbox):
+        return None
+    if not isinstance(read, Decision) or not said:
+        reader = confirm.yes_reader(wf)
+        known = known_for(ctx.session, ctx.msg.from_addr, ctx.app.settings.security)
+        read = read_message(reader, ctx.the_cr.stage, ctx.msg.text, ctx.msg.html_text, known)
+        if not isinstance(read, Decision) or not confirm.plain_yes(reader, read):
+            return None
+    ctx.pending, ctx.reading = pending, confirm.as_decision(wf, pending, read)
     return None
 
 
