@@ -1062,3 +1062,43 @@ def test_a_css2_pseudo_element_and_comments_around_a_sheet() -> None:
     )
     page = f'<!-- a --><style>{_H}</style><!-- b --><p class="x">APPROVED</p><p>ok</p>'
     assert html_to_text(page) == "ok"
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        "opacity:auto",
+        "position:absolute;left:auto",
+        "overflow:hidden;height:auto",
+        "text-indent:inherit",
+        "font-size:large",
+        "color:#000;-webkit-text-fill-color:#000",
+    ],
+)
+def test_a_style_value_that_is_no_number_hides_nothing(style: str) -> None:
+    assert html_to_text(f'<p style="{style}">APPROVED</p>') == "APPROVED"
+
+
+def test_a_link_typed_hidden_and_an_hsl_background_still_show() -> None:
+    assert html_to_text('<a href="x" type="hidden">APPROVED</a>') == "APPROVED"
+    html = '<div style="background:hsl(0,0%,0%)"><p style="color:#fff">APPROVED</p></div>'
+    assert html_to_text(html) == "APPROVED"
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # A From: line needs two more headers within its next seven lines.
+        ("Approved\n\nFrom: Dana\na\nb\nc\nd\ne\nSent: Monday\nTo: FT\n\nbody", "Approved"),
+        (
+            "Approved\n\nFrom: Dana\na\nb\nc\nd\ne\nf\nSent: Monday\nTo: FT\n\nbody",
+            "Approved\n\nFrom: Dana\na\nb\nc\nd\ne\nf\nSent: Monday\nTo: FT\n\nbody",
+        ),
+        # An attribution two blank lines above its quote is too far to be its opening.
+        ("Approved\nFT <approvals@ft.example>:\n\n\n> q", "Approved\nFT <approvals@ft.example>:"),
+        # A dated line with only a sender's name opens the quote below it.
+        ("2026-11-02 09:00 Dana Whitfield\n> q\n\nApproved", "Approved"),
+    ],
+)
+def test_how_far_history_markers_reach(text: str, reply: str) -> None:
+    assert new_text(text) == reply
