@@ -88,6 +88,10 @@ def carry_out(
         if isinstance(effect, Mail):
             extra = {**(context or {}), **effect.context}
             queue_mail(app, session, cr, effect, now=now, reply_to=reply_to, context=extra)
+    # A stage entered: answers held for it apply now (imported here: it imports this module).
+    from mailflow.chain import early
+
+    early.entered(app, session, cr, result, now)
 
 
 def _write_state(

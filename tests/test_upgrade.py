@@ -28,7 +28,7 @@ from mailflow.cli import main
 from mailflow.errors import SchemaOutdated
 from mailflow.store import schema
 from mailflow.store.session import Database
-from mailflow.store.tables import ChangeRequest, Confirmation
+from mailflow.store.tables import ChangeRequest, Confirmation, EarlyAnswer
 from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
@@ -193,7 +193,8 @@ def test_a_database_at_0006_keeps_its_questions_and_gains_remarks_and_signatures
     with pytest.raises(SchemaOutdated):
         Database(url)
     with engine.begin() as conn:
-        command.upgrade(alembic(conn), "0007")  # the migration alone, without create_all
+        # the migrations alone (0007 and those after it), without create_all
+        command.upgrade(alembic(conn), "head")
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
         assert {"confirmed_remark", "sender_tail", "learned_signature"} <= set(
@@ -210,3 +211,46 @@ def test_a_database_at_0006_keeps_its_questions_and_gains_remarks_and_signatures
     )
     engine.dispose()
     Database(url).dispose()  # current now: opened as it is
+
+
+def test_a_database_at_0007_gains_the_table_of_early_answers(tmp_path: Path) -> None:
+    """0008 on a database at the previous head: its rows stay, the table of decisions held
+    for a later stage is made, and the schema matches the models."""
+    url = f"sqlite:///{tmp_path / 'at-0007.db'}"
+    Database(url).dispose()
+    engine = create_engine(url)
+
+    def alembic(conn: Connection) -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(schema.MIGRATIONS))
+        config.attributes["connection"] = conn
+        return config
+
+    with engine.begin() as conn:
+        command.downgrade(alembic(conn), "0007")
+        assert schema.revision(conn) == "0007"
+        assert not inspect(conn).has_table("early_answer")
+        conn.execute(
+            text(
+                "INSERT INTO confirmation (cr_id, stage, stage_entered_at, actor, verb, line, "
+                "asked_at, question_id, text, fields, remarks) VALUES ('CR-2026-0001', "
+                "'in_principle', '2026-11-02 09:00:00', 'dana@acme.example', 'APPROVED', "
+                "'Approved.', '2026-11-02 09:05:00', 'q1', '', '{}', '[]')"
+            )
+        )
+    with pytest.raises(SchemaOutdated):
+        Database(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic(conn), "0008")  # the migration alone, without create_all
+        assert schema.revision(conn) == "0008"
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+        assert inspect(conn).has_table("early_answer")
+    with Session(engine) as session:
+        (row,) = session.exec(select(Confirmation)).all()
+        assert (row.verb, row.line) == ("APPROVED", "Approved.")
+        assert session.exec(select(EarlyAnswer)).all() == []
+    with engine.begin() as conn:
+        command.downgrade(alembic(conn), "0007")  # and back: the table goes again
+        assert not inspect(conn).has_table("early_answer")
+    engine.dispose()

@@ -7,7 +7,7 @@ for the rules after it. Every refusal in the ledger names the rule that made it
 
 from __future__ import annotations
 
-from mailflow.chain import acting, arrival, earlier, remarks, replies, requests, thread
+from mailflow.chain import acting, arrival, earlier, early, remarks, replies, requests, thread
 from mailflow.chain.context import Rule, Scope
 
 RULES: tuple[Rule, ...] = (
@@ -32,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     Rule("unproven", Scope.REPLY, acting.unproven),
     Rule("unreadable_attachment", Scope.REPLY, acting.unreadable_attachment),
     Rule("remarks", Scope.REPLY, remarks.kept),
+    Rule("early_answer", Scope.REPLY, early.early_answer),
     Rule("engine", Scope.REPLY, acting.workflow_engine),
 )
 

@@ -278,3 +278,30 @@ class LearnedSignature(SQLModel, table=True):
     address: str = Field(index=True)
     block: str
     learned_at: datetime = Field(default_factory=utcnow)
+
+
+class EarlyAnswer(SQLModel, table=True):
+    """A decision that came before its stage, held until the CR reaches it (chain/early.py).
+
+    `facts` is the digest of the CR's facts when it came (store/early.py): when the CR
+    reaches `stage` with other facts, the answer was given to something else and is
+    dropped. `outcome` stays "" while it waits; then asked, recorded, dropped or lapsed.
+    """
+
+    __tablename__ = "early_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cr_id: str = Field(index=True, foreign_key="change_request.id")
+    stage: str  # the stage it is for
+    arrived_at_stage: str  # the stage the CR stood at when it came
+    actor: str
+    attested_by: str = ""
+    verb: str
+    line: str = ""
+    text: str = ""
+    fields: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ledger_id: int | None = Field(default=None, foreign_key="message_ledger.id")
+    received_at: datetime = Field(default_factory=utcnow)
+    facts: str = ""
+    outcome: str = ""
+    settled_at: datetime | None = None

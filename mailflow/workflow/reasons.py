@@ -41,6 +41,12 @@ class Refusal(StrEnum):
     NO_VALID_TOKEN = "no_valid_token"
     NOT_AUTHENTICATED = "not_authenticated"
     FORWARDED = "forwarded"
+    # a clear decision for a later stage that its sender acts at, come before the CR got
+    # there: not refused but held, and applied when the CR reaches it (chain/early.py)
+    EARLY_HELD = "early_held"
+    # a held decision whose CR changed before it reached the stage: not recorded, and its
+    # sender asked to answer the stage's request instead
+    EARLY_CHANGED = "early_changed"
 
     @property
     def template(self) -> str:
