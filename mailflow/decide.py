@@ -286,7 +286,7 @@ def _request(found: _Line, first: Piece, vocabulary: Vocabulary) -> Unclear | No
     return _unclear(found, UnclearKind.REQUEST, why)
 
 
-_SENTENCE_END = re.compile(r"[.!?;。]+\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?<![.!?;。])[.!?;。]+\s+(?=\S)")
 
 
 def _sentence(text: str, verb: Piece) -> tuple[int, int]:

@@ -15,7 +15,7 @@ _SIGN_OFF = re.compile(
     r"groeten|met vriendelijke groet|hälsningar|mvh|pozdrawiam|с уважением)[\s,.!]*$",
     re.IGNORECASE,
 )
-_FIELD = re.compile(r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*(.*?)\s*$")
+_FIELD = re.compile(r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*((?:\S(?:.*\S)?)?)\s*$")
 _LEADING_PUNCTUATION = re.compile(r"^[\s:\-–—,.;]+")
 
 

@@ -48,10 +48,10 @@ class Verdict(enum.Enum):
 # Verdicts that let the yes stand.
 ACCEPTED = frozenset({Verdict.QUIET, Verdict.FIELD, Verdict.CONFIRMED, Verdict.CONTACT})
 _QUIET_KINDS = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME, Kind.REMARK})
-_SENTENCE_END = re.compile(r"[.!?;。]+(?=\s|$)")
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_SENTENCE_END = re.compile(r"(?<![.!?;。])[.!?;。]+(?=\s|$)")
+_EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _LINK = re.compile(r"(?:https?://|www\.)[^\s<>]+|<(?:https?://|mailto:)[^\s<>]+>")
-_PHONE = re.compile(r"\+?[\d()][\d ()./-]{5,}\d(?: ?(?:ext|x)\.? ?\d{1,5})?")
+_PHONE = re.compile(r"\+?[\d()][\d ()./-]{5,30}\d(?: ?(?:ext|x)\.? ?\d{1,5})?")
 
 
 @dataclass(frozen=True)

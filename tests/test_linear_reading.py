@@ -153,18 +153,8 @@ WHICH: dict[str, tuple[str, ...]] = {
     "numbers.read_number": FIGURES,
 }
 
-_HEADER_LINES = (
-    "quadratic in mailflow/mail/quote_markers.py (HEADER_FROM, HEADER_OTHER: "
-    "\\s*[*_]?\\s* over a line of blanks); 10 KB already takes seconds"
-)
-# (reader, text) -> why it is expected to fail until its module is fixed.
-PENDING: dict[tuple[str, str], str] = {
-    ("new_text", "spaces"): _HEADER_LINES,
-    ("new_text", "tabs"): _HEADER_LINES,
-    ("reading.read_message", "spaces"): _HEADER_LINES,
-    ("reading.read_message", "tabs"): _HEADER_LINES,
-    ("forwarded.detect", "a forward of blanks"): _HEADER_LINES + " (new_text of the forward)",
-}
+# (reader, text) -> why it is expected to fail until its module is fixed; none now.
+PENDING: dict[tuple[str, str], str] = {}
 
 
 class _TooSlow(Exception):
@@ -188,7 +178,8 @@ def _deadline(seconds: float) -> Iterator[None]:
 
 
 def _once(read: Callable[[str], object], text: str, calls: int) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this process: other work on a busy machine does not count."""
+    start = time.process_time()
     for _ in range(calls):
         try:
             read(text)
@@ -196,7 +187,7 @@ def _once(read: Callable[[str], object], text: str, calls: int) -> float:
             raise
         except Exception:  # noqa: BLE001 - a refusal is an answer too; only time counts
             pass
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def ratio(
@@ -249,7 +240,9 @@ CASES = [
 @pytest.mark.parametrize(("reader", "text"), CASES)
 def test_reading_time_grows_linearly(reader: str, text: str) -> None:
     found = ratio(READERS[reader], TEXTS[text])
-    if found > LIMIT:  # measured again, in case the machine was busy the first time
+    for _ in range(2):  # measured again, in case the machine was busy the first time
+        if found <= LIMIT:
+            break
         found = min(found, ratio(READERS[reader], TEXTS[text]))
     assert found <= LIMIT, (
         f"{reader} on {text}: 1 MB took {found:.0f} times as long as 100 KB (linear: 10)"

@@ -75,37 +75,7 @@ ACCEPTED: dict[tuple[str, str], str] = {
 
 # Quadratic patterns in modules being rewritten by their owners: each fails here as expected
 # (xfail) until it is fixed, and its entry must then go. The fix proposed for each is given.
-PENDING: dict[tuple[str, str], str] = {
-    ("mailflow/decide.py", r"[.!?;。]+\s+(?=\S)"): (
-        "tried from every mark of a run of !!!!: start after a non-mark, "
-        r"(?<![.!?;。])[.!?;。]+\s+(?=\S)"
-    ),
-    ("mailflow/decide_sentences.py", r"[.!?;。]+(?=\s|$)"): (
-        r"as above: (?<![.!?;。])[.!?;。]+(?=\s|$)"
-    ),
-    ("mailflow/decide_sentences.py", r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+"): (
-        "tried from every letter of a long word: start at a word, "
-        r"(?<![\w.+'-])[\w.+'-]+@[\w-]+(?:\.[\w-]+)+ (as mail/notices.py does)"
-    ),
-    ("mailflow/decide_sentences.py", r"\+?[\d()][\d ()./-]{5,}\d(?: ?(?:ext|x)\.? ?\d{1,5})?"): (
-        "tried from every digit of a long run, which may hold spaces: bound the run, "
-        r"\+?[\d()][\d ()./-]{5,30}\d(?: ?(?:ext|x)\.? ?\d{1,5})?"
-    ),
-    (
-        "mailflow/decide_lines.py",
-        r"^\s*[*_]*([^\W\d_][\w .()/-]{0,40}?)[*_]*\s*:[*_]*\s*(.*?)\s*$",
-    ): (
-        "(.*?)\\s*$ tries the spaces after each character of the value: take the value "
-        r"from its first to its last non-space, ((?:\S(?:.*\S)?)?)\s*$"
-    ),
-}
-for _name in ("HEADER_FROM", "HEADER_OTHER"):
-    _header = getattr(importlib.import_module("mailflow.mail.quote_markers"), _name, None)
-    if isinstance(_header, re.Pattern) and _header.pattern.startswith(r"^\s*[*_]?\s*("):
-        PENDING[("mailflow/mail/quote_markers.py", _header.pattern)] = (
-            "\\s*[*_]?\\s* splits a line of spaces every way: ^\\s*(?:[*_]\\s*)?(words)"
-            "\\s*(?:[*_]\\s*)?[:：]"
-        )
+PENDING: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)

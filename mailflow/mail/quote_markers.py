@@ -71,20 +71,20 @@ HAS_ADDRESS_OR_TIME = re.compile(r"@|\d{1,2}:\d{2}|\b\d{4}\b")
 
 # Outlook-style header blocks: a From line followed by Sent/Date, To, Subject.
 HEADER_FROM = re.compile(
-    r"^\s*[*_]?\s*(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|"
+    r"^\s*(?:[*_]\s*)?(from|von|de|da|van|från|fra|od|от|lähettäjä|feladó|kimden|"
     r"remitente|mittente|expéditeur|发件人|寄件者|寄件人|보낸 사람|差出人|odesílatel)"
-    r"\s*[*_]?\s*[:：]",
+    r"\s*(?:[*_]\s*)?[:：]",
     re.IGNORECASE,
 )
 HEADER_OTHER = re.compile(
-    r"^\s*[*_]?\s*(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|envoye|"
+    r"^\s*(?:[*_]\s*)?(sent|date|to|cc|subject|gesendet|datum|an|betreff|envoyé|envoye|"
     r"date d'envoi|à|a|objet|enviado|fecha|para|asunto|inviato|data|oggetto|"
     r"verzonden|aan|onderwerp|skickat|till|ämne|sendt|til|emne|wysłano|wysłane|"
     r"do|temat|dw|отправлено|дата|кому|тема|копия|lähetetty|vastaanottaja|aihe|kopio|"
     r"assunto|enviado el|enviat|per a|assumpte|kopia|gönderildi|tarih|kime|konu|bilgi|"
     r"odesláno|komu|předmět|elküldve|címzett|tárgy|"
     r"发送时间|日期|收件人|抄送|主题|寄件日期|收件者|副本|主旨|"
-    r"보낸 날짜|받는 사람|참조|제목|送信日時|宛先|件名)\s*[*_]?\s*[:：]",
+    r"보낸 날짜|받는 사람|참조|제목|送信日時|宛先|件名)\s*(?:[*_]\s*)?[:：]",
     re.IGNORECASE,
 )
 
