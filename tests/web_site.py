@@ -3,20 +3,33 @@
 CRs are made the way production makes them: the demo's cast mails the daemon, which
 handles each message through the whole pipeline. Only the CR of the second account is
 written straight into the store, because no one in the example cast serves it.
+
+The helpers at the end drive a signed-in browser: the sign-in link read from the mail
+delivered over real SMTP, a click that waits for the next page, screenshots.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import email
+import os
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
 
 from mailflow.app import App
 from mailflow.config import Account, Settings
@@ -24,9 +37,10 @@ from mailflow.daemon import Daemon
 from mailflow.demo import SCRIPT, _latest_cr, _latest_to, cast_message
 from mailflow.store.tables import ChangeRequest
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
+from mailflow.transport.smtp import SmtpSettings, SmtpSink
 from mailflow.web.app import create_app
 from tests.dovecot_server import free_port
-from tests.helpers import make_app
+from tests.helpers import Desk, make_app
 
 # the year the daemon gives the other CRs: it reads the real clock, as this does
 OTHER_CR = f"CR-{datetime.now(UTC).year}-9001"
@@ -73,6 +87,56 @@ def seeded_app(folder: Path, port: int) -> tuple[App, list[str]]:
     return app, crs
 
 
+# Written into everything that stays inside FT on the CR `seeded_inside` plays.
+MARKER = "QX7INTERNAL"
+
+# One CR through costing (the executive rejecting once, with FT's negotiating
+# position), the customer's approval, and into development: an internal refusal, the
+# CSM's note on the thread and the engineer's progress carry the marker too.
+INSIDE_PLAY = [
+    ("integration@ft.example", "IS CR", ""),
+    ("dana@acme.example", "APPROVED", ""),
+    ("amardeep@ft.example", "APPROVED", ""),
+    ("priya@ft.example", "DONE", "cr.docx"),
+    ("integration@ft.example", "DONE\nApproach: new column\nEffort: 12\nTimeline: 3 weeks", ""),
+    ("priya@ft.example", "DONE\nCost: 9600", ""),
+    ("amardeep@ft.example", f"REJECTED {MARKER} margin too thin, offer 11 days", ""),
+    ("priya@ft.example", "DONE\nCost: 8800", ""),
+    ("amardeep@ft.example", "APPROVED", ""),
+    ("qa@ft.example", "APPROVED", ""),  # an internal refusal: not QA's to give
+    ("priya@ft.example", f"Chasing their finance team, {MARKER}", ""),  # the CSM's note
+    ("dana@acme.example", "APPROVED", ""),
+    ("priya@ft.example", "DONE\nJira: ACME-482\nEngineer: kiran@ft.example", ""),
+    ("kiran@ft.example", "DONE\nDue: {due}", ""),
+    ("kiran@ft.example", "DONE", "api.pdf"),
+    ("dana@acme.example", "APPROVED", ""),
+    ("kiran@ft.example", f"STATUS {MARKER} the backfill query is slow", ""),
+]
+
+
+def seeded_inside(folder: Path, port: int) -> tuple[App, str]:
+    """An app whose one CR, played by mail through the pipeline, carries MARKER on its
+    internal side only; with the second account's CR beside it. The app and the CR id."""
+    desk = Desk(folder, adjust=lambda s: with_second_account(s, port))
+    cr_id = desk.open_cr()
+    due = (desk.clock().date() + timedelta(days=60)).isoformat()
+    for who, body, attachment in INSIDE_PLAY:
+        desk.say(who, cr_id, body.format(due=due), attachment=attachment)
+    desk.source.close()
+    desk.sink.close()
+    with desk.app.db.transaction() as session:
+        session.add(
+            ChangeRequest(
+                id=OTHER_CR,
+                account="globex",
+                title="Globex warehouse feed",
+                stage=desk.app.workflow.start,
+                opened_by="someone@globex.example",
+            )
+        )
+    return desk.app, cr_id
+
+
 @contextmanager
 def serving(app: App) -> Iterator[str]:
     """The status page on a free loopback port in a thread; yields its base URL."""
@@ -95,4 +159,69 @@ def serving(app: App) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-__all__ = ["OTHER_CR", "free_port", "play", "seeded_app", "serving"]
+def mailed_link(app: App, smtp_server: Any, address: str) -> str:
+    """Deliver the outbox over real SMTP, as the daemon does, and read the link in the
+    newest mail to `address`."""
+    sink = SmtpSink(SmtpSettings(host=smtp_server.host, port=smtp_server.port, security="plain"))
+    Daemon(app, source=None, sink=sink).deliver_outbox()  # type: ignore[arg-type]
+    sink.close()
+    mails = [r for r in smtp_server.received if address in r.rcpt_tos]
+    assert mails, "no sign-in mail was sent"
+    msg = email.message_from_bytes(mails[-1].data, policy=default_policy)
+    body = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    found = re.search(r"http://127\.0\.0\.1:\d+/signin/\S+", body)
+    assert found, body
+    return found.group(0)
+
+
+def follow(drv: WebDriver, element: WebElement) -> None:
+    """Click what leads to another page, and wait until that page has replaced this one:
+    reading the page (or its cookie) at once can still see the old one."""
+    page = drv.find_element(By.TAG_NAME, "html")
+    element.click()
+
+    def replaced(_: WebDriver) -> bool:
+        try:
+            page.is_enabled()
+        except WebDriverException:  # stale, or Chromium: "does not belong to the document"
+            return True
+        return False
+
+    WebDriverWait(drv, 30).until(replaced)
+
+
+def sign_in(drv: WebDriver, base: str, app: App, smtp_server: Any, address: str) -> None:
+    """Sign in as `address` the way a person does: ask for the link, open the mail's link,
+    press continue."""
+    drv.delete_all_cookies()
+    drv.get(base + "/signin")
+    drv.find_element(By.ID, "email").send_keys(address)
+    follow(drv, drv.find_element(By.ID, "send-link"))
+    drv.get(mailed_link(app, smtp_server, address))
+    follow(drv, drv.find_element(By.ID, "continue"))
+
+
+def shot(drv: WebDriver, name: str) -> None:
+    """A screenshot of the whole page into MAILFLOW_SCREENSHOTS, when it is set."""
+    folder = os.environ.get("MAILFLOW_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        height = drv.execute_script("return document.body.scrollHeight")
+        drv.set_window_size(1280, max(700, min(int(height) + 40, 2400)))
+        drv.save_screenshot(str(Path(folder) / f"{name}.png"))
+        drv.set_window_size(1280, 900)
+
+
+__all__ = [
+    "MARKER",
+    "OTHER_CR",
+    "follow",
+    "free_port",
+    "mailed_link",
+    "play",
+    "seeded_app",
+    "seeded_inside",
+    "serving",
+    "shot",
+    "sign_in",
+]

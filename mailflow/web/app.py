@@ -20,8 +20,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailflow.app import App
-from mailflow.audience import Audience
-from mailflow.audience_view import stage_words
 from mailflow.config import Person
 from mailflow.mail.compose import template_folders
 from mailflow.store.tables import ChangeRequest
@@ -112,20 +110,13 @@ def create_app(app: App, clock: Callable[[], datetime] = utcnow) -> Starlette:
             for a in app.settings.accounts
             if views.sees_all(app, person) or a.key in person.accounts
         ]
-        wf = app.workflow
-        stages = [(s.name, s.title) for s in wf.stages] + [(e, wf.title_of(e)) for e in wf.ends]
-        if views.reader(app, person) is Audience.EXTERNAL:
-            words = {name: stage_words(wf, name) for name, _ in stages}
-            stages = [
-                (n, w) for n, w in words.items() if n == next(k for k in words if words[k] == w)
-            ]
         return page(
             "list.html",
             me=person,
             listing=found,
             chosen=chosen,
             accounts=accounts,
-            stages=stages,
+            stages=views.stage_choices(app, person),
             people=views.people_to_filter(app, person),
         )
 

@@ -64,20 +64,22 @@ def row_of(
     app: App, cr: ChangeRequest, now: datetime, audience: Audience = Audience.INTERNAL
 ) -> Row:
     """One CR's line; an external reader sees the stage in their words and FT's people
-    as "FT"."""
+    as "FT", and "overdue" only when her own side's reply is: how long FT gives itself
+    is FT's business."""
     wf = app.workflow
     stage = wf.stage(cr.stage)
     waiting = waiting_on(app, cr)
     names = [p.name for p in waiting]
-    if audience is Audience.EXTERNAL:
-        theirs = [p.name for p in waiting if _outside(app, p)]
-        names = theirs + (["FT"] if len(theirs) < len(waiting) else [])
     late = (
         stage is not None
         and not cr.held
         and stage.remind_hours > 0
         and (now - cr.entered_at).total_seconds() > stage.remind_hours * 3600
     )
+    if audience is Audience.EXTERNAL:
+        theirs = [p.name for p in waiting if _outside(app, p)]
+        names = theirs + (["FT"] if len(theirs) < len(waiting) else [])
+        late = late and bool(theirs)
     account = app.settings.account(cr.account)
     return Row(
         id=cr.id,
@@ -109,8 +111,13 @@ def listing(
     stage: str = "",
     who: str = "",
 ) -> Listing:
-    """The CRs the person may see, filtered; open ones unless a stage is chosen."""
+    """The CRs the person may see, filtered; open ones unless a stage is chosen.
+
+    For an external reader `stage` is a stage in her words, meaning every stage so
+    called, and `who` one of her own side: FT's stages and people stay out of her filters.
+    """
     wf = app.workflow
+    audience = reader(app, person)
     query = select(ChangeRequest)
     if not sees_all(app, person):
         query = query.where(
@@ -120,19 +127,50 @@ def listing(
     if account:
         query = query.where(ChangeRequest.account == account)
     if stage:
-        query = query.where(ChangeRequest.stage == stage)
+        query = query.where(col(ChangeRequest.stage).in_(stages_named(app, audience, stage)))
     else:
         query = query.where(col(ChangeRequest.stage).not_in(list(wf.ends)))
     order = {s.name: i for i, s in enumerate(wf.stages)}
     crs = sorted(session.exec(query).all(), key=lambda c: (order.get(c.stage, 99), c.entered_at))
-    rows = [row_of(app, cr, now, reader(app, person)) for cr in crs]
+    rows = [row_of(app, cr, now, audience) for cr in crs]
+    ours = {p.email for p in people_to_filter(app, person)}
+    if who and audience is Audience.EXTERNAL and who.lower() not in ours:
+        rows = []  # whom FT's side waits on is FT's to know
     if who:
         rows = [r for r in rows if who.lower() in r.waiting_emails]
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.stage] = counts.get(r.stage, 0) + 1
+    if audience is Audience.EXTERNAL:
+        told: dict[str, int] = {}
+        for s in wf.stages:
+            if s.name in counts:
+                words = stage_words(wf, s.name)
+                told[words] = told.get(words, 0) + counts[s.name]
+        return Listing(rows, [(words, words, n) for words, n in told.items()])
     by_stage = [(s.name, s.title, counts[s.name]) for s in wf.stages if s.name in counts]
     return Listing(rows, by_stage)
+
+
+def stage_choices(app: App, person: Person) -> list[tuple[str, str]]:
+    """The stage filter's options, (value, shown): inside FT each stage and end state by
+    its name and title; for an external reader her words, each once, as value too, so
+    that the page carries none of the workflow's own names."""
+    wf = app.workflow
+    names = [s.name for s in wf.stages] + list(wf.ends)
+    if reader(app, person) is Audience.INTERNAL:
+        return [(n, wf.title_of(n)) for n in names]
+    return [(w, w) for w in dict.fromkeys(stage_words(wf, n) for n in names)]
+
+
+def stages_named(app: App, audience: Audience, chosen: str) -> list[str]:
+    """The stages a filter value stands for: the stage itself inside FT; for an external
+    reader every stage and end state she knows by those words."""
+    if audience is Audience.INTERNAL:
+        return [chosen]
+    wf = app.workflow
+    names = [s.name for s in wf.stages] + list(wf.ends)
+    return [n for n in names if stage_words(wf, n) == chosen]
 
 
 def detail(
@@ -146,6 +184,7 @@ def detail(
 
     An external reader gets the CR as their audience may see it, and no evidence table:
     how others were proven is FT's record, and their own decisions are on the timeline.
+    Her contact is her CSM; whoever else at FT opened the CR is "FT" to her.
     """
     outside = audience is Audience.EXTERNAL
     documents = session.exec(
@@ -171,7 +210,32 @@ def detail(
         "evidence": [] if outside else list(evidence),
         "decisions": [] if outside else list(decisions),
         "audience": audience.value,
+        "contacts": contacts(app, cr) if outside else [],
+        "opened_by": opener(app, cr, audience),
     }
+
+
+def contacts(app: App, cr: ChangeRequest) -> list[Person]:
+    """Whom an external reader deals with at FT on this CR: its thread owners (the CSM)."""
+    wf = app.workflow
+    people: dict[str, Person] = {}
+    for role in wf.thread_owners:
+        if role not in wf.external:
+            for p in app.directory.holders(role, cr.account, cr.assignee):
+                people.setdefault(p.email, p)
+    return [p for p in people.values() if not _outside(app, p)]
+
+
+def opener(app: App, cr: ChangeRequest, audience: Audience) -> str:
+    """Who opened the CR, as the reader may know them: inside FT the address; outside,
+    her own side or her contact by name and address, anyone else at FT as "FT"."""
+    if audience is Audience.INTERNAL:
+        return cr.opened_by
+    person = app.settings.person(cr.opened_by)
+    known = {p.email for p in contacts(app, cr)}
+    if person is not None and (_outside(app, person) or person.email in known):
+        return f"{person.name} <{person.email}>"
+    return "FT"
 
 
 def reader(app: App, person: Person) -> Audience:
