@@ -1102,3 +1102,55 @@ def test_a_link_typed_hidden_and_an_hsl_background_still_show() -> None:
 )
 def test_how_far_history_markers_reach(text: str, reply: str) -> None:
     assert new_text(text) == reply
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("REJECTED too costly, wait", "TAKEN_BACK_BELOW"),  # a one-word retraction
+        ("Approved?thanks", "QUESTION"),
+        ("Approved maybe. Why?", "QUESTION"),
+        ("¿REJECTED too costly", "MORE_THAN_A_DECISION"),
+    ],
+)
+def test_how_a_line_is_refused(text: str, kind: str) -> None:
+    assert _kind(text) == kind
+
+
+def test_fields_above_a_reason_verb_are_not_its_fields() -> None:
+    read = decide.read("Cost: 9\nREJECTED too costly", WORDS)
+    assert isinstance(read, decide.Decision) and dict(read.fields) == {}
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>A &amp; B</p>", "A & B"),
+        (
+            '<p><span style="background-clip:text">APPROVED </span>now</p>',
+            f"{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE} now",
+        ),
+        ('<div><span class="gmail_quote">q</span> out</div>', "> q out"),
+        ('<p>a</p><div class="gmail_quote"/><p>b</p>', "a\n\nb"),
+        ("<head><title>T</title>x</head><p>ok</p>", "ok"),
+        ("<p>Xerox</p><p>OK X</p>", "Xerox\n\nOK X"),
+        (
+            '<style>.x:after{content:"NOT"}</style><p class="x">APPROVED</p>',
+            f"{UNCLEAR_OPEN}APPROVED{UNCLEAR_CLOSE}",
+        ),
+    ],
+)
+def test_more_html_as_a_reader_sees_it(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+def test_a_footer_at_the_end_of_the_line_is_cut_and_the_rest_kept_as_written() -> None:
+    assert new_text("  Approved Sent from my iPhone") == "  Approved"
+
+
+def test_a_notice_with_words_of_the_sender_in_it_stays() -> None:
+    text = (
+        "Approved\n\nThis email and any attachments are confidential and intended solely for "
+        "the addressee, except the budget cut which we reject."
+    )
+    assert new_text(text) == text
