@@ -1,7 +1,8 @@
 """Mutation testing of the reader: do its tests fail when its code is wrong?
 
 Usage: python3 benchmarks/mutation.py [--modules NAME ...] [--max-children N] [--all]
-                                      [--sample N] [--report-only] [--verbose]
+                                      [--sample N] [--survivors] [--report-only]
+                                      [--verbose]
 
 mutmut 3 (configured under [tool.mutmut] in pyproject.toml) copies the package into
 ./mutants/, makes small changes ("mutants") to every function of the modules that read
@@ -33,6 +34,7 @@ mutmut's own output goes to mutants/mutation-run.log (--verbose shows it instead
   --sample N           test at most N of each module's untested mutants (the same N on
                        every run): an estimate of its kill ratio when a full run does
                        not fit in the time there is; the rest stay untested
+  --survivors          test only the survivors again (against the tests as they are now)
   --report-only        print the figures of the last run without running anything
 
 Survivors left after the last measured run, and why each is harmless, are listed at
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
             os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {deselect}"
         print(f"tests: {' '.join(selection)}")
         print(f"mutating: {' '.join(str(p) for p in paths)}")
-        _run(paths, args.max_children, args.all, args.sample, verbose=args.verbose)
+        sample = -1 if args.survivors else args.sample
+        _run(paths, args.max_children, args.all, sample, verbose=args.verbose)
     return _report(paths)
 
 
@@ -126,6 +129,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--sample", type=int, default=0)
+    parser.add_argument("--survivors", action="store_true")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     return parser.parse_args(argv)
@@ -225,7 +229,9 @@ def _run(
             data.load()
             chosen = [k for k, v in data.exit_code_by_key.items() if retest_all or v in RETEST]
             untested = [k for k in chosen if data.exit_code_by_key[k] is None]
-            if sample and len(untested) > sample:
+            if sample < 0:
+                chosen = [k for k in chosen if k not in untested]
+            elif sample and len(untested) > sample:
                 # The same sample on every run, so that runs add up instead of starting over.
                 kept = set(random.Random(str(path)).sample(sorted(untested), sample))
                 chosen = [k for k in chosen if k in kept or k not in untested]
