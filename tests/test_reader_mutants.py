@@ -1154,3 +1154,17 @@ def test_a_notice_with_words_of_the_sender_in_it_stays() -> None:
         "the addressee, except the budget cut which we reject."
     )
     assert new_text(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "probable"),
+    [
+        ("No go, Dana", "REJECTED"),
+        ("No go, Dаna", None),  # Cyrillic а: even a no in other words is not offered
+        ("Looks good\nNot yet\nThanks", None),  # every line below counts, not only the last
+    ],
+)
+def test_a_likely_reading_reads_every_line_and_every_letter(
+    text: str, probable: str | None
+) -> None:
+    assert decide.likely(text, WORDS) == probable
