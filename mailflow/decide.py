@@ -357,13 +357,14 @@ def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -
             "please answer with just the decision word, in: "
             f"{_quote(found.raw)}",
         )
-    words = ", ".join(f"'{p.text}'" for p in extra[:6]) + (" …" if len(extra) > 6 else "")
+    said = found.text[extra[0].start : extra[-1].end]
+    words = said if len(said) <= 80 else said[:77] + "..."
     return _unclear(
         found,
         UnclearKind.MORE_THAN_A_DECISION,
-        f"The line says more than {verb} ({words}), which may add a condition or a "
-        f"limit, so it was not recorded as {verb}: {_quote(found.raw)}. If {verb} is "
-        f"your whole answer, reply with just {verb} (a remark may follow on the next line).",
+        f"Besides {verb}, your line says '{words}', which may add a condition or a limit, "
+        f"so {verb} was not recorded: {_quote(found.raw)}. If {verb} is your whole answer, "
+        f"reply with just {verb}.",
     )
 
 

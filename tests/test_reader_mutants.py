@@ -557,26 +557,24 @@ def test_a_field_name_has_at_most_four_words_and_a_link_is_no_field() -> None:
         (
             "Approved one two three",
             "MORE_THAN_A_DECISION",
-            "The line says more than APPROVED ('one', 'two', 'three'), which may add a condition "
-            "or a limit, so it was not recorded as APPROVED: 'Approved one two three'. If "
-            "APPROVED is your whole answer, reply with just APPROVED (a remark may follow on "
-            "the next line).",
+            "Besides APPROVED, your line says 'one two three', which may add a condition or a "
+            "limit, so APPROVED was not recorded: 'Approved one two three'. If APPROVED is your "
+            "whole answer, reply with just APPROVED.",
         ),
         (
-            "Approved one two three four five six seven",
+            "Approved, only if QA agrees",
             "MORE_THAN_A_DECISION",
-            "The line says more than APPROVED ('one', 'two', 'three', 'four', 'five', 'six' …), "
-            "which may add a condition or a limit, so it was not recorded as APPROVED: 'Approved "
-            "one two three four five six seven'. If APPROVED is your whole answer, reply with "
-            "just APPROVED (a remark may follow on the next line).",
+            "Besides APPROVED, your line says 'only if QA agrees', which may add a condition or "
+            "a limit, so APPROVED was not recorded: 'Approved, only if QA agrees'. If APPROVED "
+            "is your whole answer, reply with just APPROVED.",
         ),
         (
-            "Approved one two three four five six",
+            "Approved " + "word " * 20 + "end",
             "MORE_THAN_A_DECISION",
-            "The line says more than APPROVED ('one', 'two', 'three', 'four', 'five', 'six'), "
-            "which may add a condition or a limit, so it was not recorded as APPROVED: 'Approved "
-            "one two three four five six'. If APPROVED is your whole answer, reply with just "
-            "APPROVED (a remark may follow on the next line).",
+            "Besides APPROVED, your line says '" + ("word " * 16)[:77] + "...', which may add a "
+            "condition or a limit, so APPROVED was not recorded: 'Approved "
+            + "word " * 20
+            + "end'. If APPROVED is your whole answer, reply with just APPROVED.",
         ),
     ],
 )

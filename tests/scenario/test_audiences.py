@@ -10,17 +10,20 @@ addresses, and of the rate behind the proposed cost.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from mailflow.audience import Audience, audience_of
+from mailflow.config import load_settings
 from mailflow.cr_view import cr_context, view_of
 from mailflow.effects import queue_mail
+from mailflow.errors import ConfigError
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.engine import Mail
-from tests.helpers import Desk
+from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import walk_to
 from tests.test_templates import _context
 
@@ -186,3 +189,23 @@ def test_hold_and_cancel_go_to_who_takes_part_and_tell_the_customer_only_who(tmp
         assert MARKER in inside[-1].data.decode("utf-8", "replace")
     finally:
         desk.close()
+
+
+def test_the_internal_flag_and_internal_domains_decide_a_side(tmp_path):
+    text = EXAMPLE_CONFIG.read_text()
+    text = text.replace(
+        'email = "dana@acme.example"', 'email = "dana@acme.example"\ninternal = true'
+    )
+    config = tmp_path / "mailflow.toml"
+    config.write_text(text)
+    settings = load_settings(config)
+    external = ("customer_rep",)
+    assert audience_of(settings, external, "dana@acme.example") is Audience.INTERNAL
+    stranger_at_ft = "new.hire@ft.example"
+    assert audience_of(settings, external, stranger_at_ft) is Audience.INTERNAL
+    without = dataclasses.replace(settings, internal_domains=())
+    assert audience_of(without, external, stranger_at_ft) is Audience.EXTERNAL
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('internal_domains = ["ft.example"]', 'internal_domains = ["a@b"]'))
+    with pytest.raises(ConfigError, match=r"internal_domains\[0\].*expected a mail domain"):
+        load_settings(bad)

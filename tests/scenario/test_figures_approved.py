@@ -73,3 +73,17 @@ def test_the_same_value_again_undoes_nothing(desk, capsys):
     code, out = _set(desk, capsys, cr_id, "Cost=9600")
     assert code == 0, out
     assert desk.stage(cr_id) == "jira_tracking"
+
+
+def test_a_later_reply_changing_an_approved_cost_tells_the_executive(desk):
+    cr_id = walk_to(desk, "customer_approval")  # the executive approved USD 9,600
+    desk.say("dana@acme.example", cr_id, "REJECTED too expensive for this quarter")
+    assert desk.stage(cr_id) == "costing"
+    before = len(desk.outbox(cr_id))
+    desk.say("priya@ft.example", cr_id, "DONE\nCost: 8,800")
+    assert desk.stage(cr_id) == "executive_approval"
+    events = [e.detail for e in desk.events(cr_id, {"superseded"})]
+    assert events and "USD 9,600.00 → USD 8,800.00" in events[0]
+    assert "Executive approval" in events[0]
+    told = [to for t, to in desk.templates_sent(before) if t == "notice/figures_changed"]
+    assert told and "amardeep@ft.example" in told[0]
