@@ -14,6 +14,7 @@ from mailflow.mail import automated, reply_text
 from mailflow.mail.automated import AutomatedKind
 from mailflow.mail.parse import Inbound, parse
 from mailflow.outcome import tell_sender
+from mailflow.reading import READ_CAP
 from mailflow.route import RouteKind, route
 from mailflow.security import answers, limits
 from mailflow.store import ledger
@@ -47,7 +48,10 @@ def same_message(seen: LedgerEntry, msg: Inbound) -> bool:
         before = parse(seen.raw)
     except ParseError:
         return False
-    return reply_text.new_text(before.text) == reply_text.new_text(msg.text)
+    if before.text == msg.text:
+        return True
+    cap = READ_CAP  # the same cut as reading makes: no more text than that is compared
+    return reply_text.new_text(before.text[:cap]) == reply_text.new_text(msg.text[:cap])
 
 
 def routed(ctx: Context) -> Ruling | None:

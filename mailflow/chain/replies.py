@@ -13,7 +13,7 @@ from mailflow.chain import remarks, thread
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.decide import Decision, Unclear
 from mailflow.mail import reply_text, signature_blocks
-from mailflow.reading import read_message, read_reply
+from mailflow.reading import READ_CAP, read_message, read_reply
 from mailflow.security import answers, forwarded, policy
 from mailflow.store.known import known_for, note_tail
 from mailflow.workflow.reasons import Question, Refusal
@@ -47,7 +47,7 @@ def reading(ctx: Context) -> Ruling | None:
     """
     msg, app = ctx.msg, ctx.app
     known = known_for(ctx.session, msg.from_addr, app.settings.security)
-    new = reply_text.new_text(msg.text)
+    new = reply_text.new_text(msg.text[:READ_CAP])
     ctx.text = signature_blocks.strip_learned(new, known.signatures)
     ctx.reading = read_message(app.workflow, ctx.the_cr.stage, msg.text, msg.html_text, known)
     note_tail(ctx.session, msg.from_addr, new, app.workflow.vocabulary, ctx.now)
