@@ -1166,3 +1166,24 @@ def test_a_likely_reading_reads_every_line_and_every_letter(
     text: str, probable: str | None
 ) -> None:
     assert decide.likely(text, WORDS) == probable
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # The body may follow the header block without a blank line.
+        (
+            "-----Original Message-----\nFrom: FT <approvals@ft.example>\nSent: Monday\n"
+            "To: Dana\nPlease reply",
+            "Please reply",
+        ),
+        # A blank line after the separator, then a From: value folded onto the next line.
+        (
+            "-----Original Message-----\n\nFrom: FT Change Requests\n <approvals@ft.example>\n"
+            "Sent: Monday\nTo: Dana\n\nbody",
+            "body",
+        ),
+    ],
+)
+def test_a_header_block_ends_where_its_headers_end(text: str, shown: str) -> None:
+    assert visible_text(text) == shown
