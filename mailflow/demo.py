@@ -43,7 +43,8 @@ SCRIPT: list[tuple[str, str, str, str]] = [
         "",
         "new",
     ),
-    ("integration@ft.example", "IS CR", "", ""),
+    ("integration@ft.example", "IS CR\nIt needs a new export column and a backfill.", "", ""),
+    ("integration@ft.example", "CONFIRM", "", ""),
     ("dana@acme.example", "Approved, thanks!", "", ""),
     (
         "amardeep@ft.example",
