@@ -1187,3 +1187,62 @@ def test_a_likely_reading_reads_every_line_and_every_letter(
 )
 def test_a_header_block_ends_where_its_headers_end(text: str, shown: str) -> None:
     assert visible_text(text) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-----Original Message-----",
+        "-----Original Message-----\n\n",
+        "-----Original Message-----\nFrom: a <a@b.example>\nSent: b\nTo: c",
+        "-----Original Message-----\nFrom: FT\nSent: Monday\nSubject: CR-1 needs your\ndecision\n"
+        "To: Dana",
+    ],
+)
+def test_a_forward_that_ends_with_its_headers_shows_nothing(text: str) -> None:
+    assert visible_text(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("Approved\nThanks\n\nGet Outlook for iOS\n<https://aka.ms/o0ukef>", "Approved\nThanks"),
+        ("Approved\nSent from my iPhone\n\u200b", "Approved"),
+        ("Approved and more Sent from my iPhone", "Approved and more"),
+        ("Approved Sent from my iPhone", "Approved"),
+        (
+            "This email and any attachments are confidential and intended solely for the use "
+            "of the individual to whom they are addressed.",
+            "",
+        ),
+    ],
+)
+def test_footers_and_notices_are_cut_from_the_end(text: str, reply: str) -> None:
+    assert new_text(text) == reply
+
+
+def test_a_line_too_long_to_read_beside_a_yes_is_quoted_cut_short() -> None:
+    read = decide.read("Approved\n" + "x" * 1001, WORDS)
+    assert isinstance(read, decide.Unclear) and read.kind is decide.UnclearKind.TAKEN_BACK_BELOW
+    assert read.reason.startswith("'" + "x" * 117 + "...' may change or take back APPROVED")
+    quiet = ("thanks " * 143)[:1000]  # exactly the line cap: still read
+    assert _kind("Approved\n" + quiet) == "APPROVED"
+
+
+def test_a_reply_just_under_the_text_cap_is_read_whole() -> None:
+    text = "\n".join(["Approved"] + ["thanks"] * 2700)
+    assert len(text) < 20_000 and _kind(text) == "APPROVED"
+
+
+def test_a_misspelt_field_name_of_two_words_is_asked_back_with_the_name_meant() -> None:
+    read = decide.read("Approved\nEfort estimate: 5", WORDS)
+    assert isinstance(read, decide.Unclear)
+    assert "Did you mean 'Estimate: 5'?" in read.reason
+
+
+@pytest.mark.parametrize(("stage", "verb"), [("uat", "SIGNED OFF"), ("qa_testing", "PASSED")])
+def test_a_confirmed_remark_counts_when_the_stage_settles_two_verbs(stage: str, verb: str) -> None:
+    text = "Passed, signed off\nThe rounding is fixed."
+    known = decide.Known(remarks=frozenset({decide.remark_key("The rounding is fixed.")}))
+    assert _said(read_reply(WORKFLOW, stage, text)) == "BOTH"
+    assert _said(read_reply(WORKFLOW, stage, text, known)) == verb
