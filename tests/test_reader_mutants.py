@@ -1246,3 +1246,20 @@ def test_a_confirmed_remark_counts_when_the_stage_settles_two_verbs(stage: str, 
     known = decide.Known(remarks=frozenset({decide.remark_key("The rounding is fixed.")}))
     assert _said(read_reply(WORKFLOW, stage, text)) == "BOTH"
     assert _said(read_reply(WORKFLOW, stage, text, known)) == verb
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ('<p color="white">APPROVED</p>', "APPROVED"),  # only <font> takes a color attribute
+        (
+            '<div style="background:no-repeat #000"><p style="color:#fff">APPROVED</p></div>',
+            "APPROVED",
+        ),
+        ('<p style="color:#fff;background:currentcolor">APPROVED</p>', ""),
+    ],
+)
+def test_colour_attributes_and_background_shorthands_as_browsers_read_them(
+    html: str, text: str
+) -> None:
+    assert html_to_text(html) == text
