@@ -1263,3 +1263,30 @@ def test_colour_attributes_and_background_shorthands_as_browsers_read_them(
     html: str, text: str
 ) -> None:
     assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # Over 300 characters, an "On … wrote:" line is not taken for an attribution.
+        ("Approved\nOn " + "x" * 300 + " wrote:\n> q", "Approved\nOn " + "x" * 300 + " wrote:"),
+        # A sender's name of six words after the date still names a sender.
+        ("2026-11-02 09:00 Anna Maria de la Cruz Whitfield\n> q\n\nApproved", "Approved"),
+        (
+            "Approved\n\nThis email and any attachments are confidential and intended solely for "
+            "the addressee. If you received it in error, please notify postmaster@acme.example "
+            "and delete it.",
+            "Approved",
+        ),
+    ],
+)
+def test_attributions_and_notices_at_their_limits(text: str, reply: str) -> None:
+    assert new_text(text) == reply
+
+
+def test_a_dated_attribution_is_left_out_of_what_the_mail_shows() -> None:
+    assert visible_text("2026-11-02 09:00 Dana Whitfield\n> q\n\nApproved") == "Approved"
+
+
+def test_a_retraction_inside_a_reason_is_found_wherever_it_stands() -> None:
+    assert _kind("REJECTED too costly, wait for the final cost") == "TAKEN_BACK_BELOW"
