@@ -22,6 +22,7 @@ from mailflow.decide_lines import fields_of, trailing_text
 from mailflow.decide_normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
 from mailflow.decide_sentences import Finding, Verdict, first_doubt, near_field
 from mailflow.decide_tokens import (
+    QUIET_MARKS,
     Kind,
     Piece,
     first_phrase,
@@ -231,8 +232,25 @@ def _affirmative(
     request = _request(found, first, vocabulary)
     if request is not None:
         return request
+    opener = next(
+        (p for p in inside if p.end <= first.start and p.kind not in (Kind.GREETING, Kind.NAME)),
+        None,
+    )
+    if opener is not None and phrase_words(opener.text)[:1] in {
+        (w,) for w in vocabulary.question_openers
+    }:
+        why = f"{_quote(found.raw)} reads as a question, so {spec.verb} was not recorded."
+        return _unclear(found, UnclearKind.QUESTION, why)
     above, below = lines[: found.index], lines[found.index + 1 :]
-    fields = {**fields_of(above), **own_fields, **fields_of(below)}
+    given = (fields_of(above), own_fields, fields_of(below))
+    twice = _given_twice(given)
+    if twice is not None:
+        why = (
+            f"'{twice.capitalize()}' is given twice with different values, so {spec.verb} "
+            f"was not recorded. Reply {spec.verb} with each detail once."
+        )
+        return _unclear(found, UnclearKind.MORE_THAN_A_DECISION, why)
+    fields = {k: v for part in given for k, v in part.items()}
     as_written = _decision(found, spec.verb, "", fields, "closed grammar")
     if _cut_short(lines):
         why = f"The reply is too long to read whole, so {spec.verb} was not recorded."
@@ -242,6 +260,16 @@ def _affirmative(
     if doubt is None:
         return as_written
     return _doubted(found, spec, doubt, as_written, vocabulary)
+
+
+def _given_twice(given: tuple[dict[str, str], ...]) -> str | None:
+    """A field written in two places with two values: which one was meant is a guess."""
+    seen: dict[str, str] = {}
+    for part in given:
+        for key, value in part.items():
+            if seen.setdefault(key, value).strip() != value.strip():
+                return key
+    return None
 
 
 def _doubted(
@@ -314,8 +342,10 @@ def _split_field(
     key, colon, _ = after.partition(":")
     if not colon or " ".join(phrase_words(key)) not in vocabulary.field_names:
         return parts, {}
-    key_start = first.end + len(key) - len(key.lstrip(" \t-–—,.;"))
+    key_start = first.end + len(key) - len(key.lstrip("".join(QUIET_MARKS) + " \t"))
     fields = fields_of([found.text[key_start:].strip()])
+    if not fields:  # not a field line after all: every word stays to be judged
+        return parts, {}
     return [p for p in parts if p.start < key_start], fields
 
 

@@ -16,6 +16,7 @@ _LISTS = (
     ("harmless", "words that add nothing beside a yes"),
     ("remarks", "remarks that may stand beside a yes"),
     ("retractions", "words that take a reason's decision back"),
+    ("question_openers", 'first words that make a sentence a question ("Is it approved")'),
     ("requests", 'words that make a decision word a request ("please approve")'),
     ("contact_labels", 'labels of a signature\'s contact lines ("Mobile: …")'),
     ("signature_words", 'words of a signature\'s title lines ("Head of Digital")'),

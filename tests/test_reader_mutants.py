@@ -584,7 +584,6 @@ def test_a_line_that_is_more_than_a_decision_says_why(text: str, kind: str, reas
     assert (read.kind.name, read.reason) == (kind, reason)
 
 
-@pytest.mark.xfail(strict=True, reason="word order makes a question without its mark; decide.py")
 def test_a_question_by_word_order_is_not_a_yes() -> None:
     assert not isinstance(decide.read("Is it approved", WORDS), decide.Decision)
 

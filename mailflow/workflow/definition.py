@@ -321,6 +321,7 @@ def _vocabulary(
         remarks=lower("remarks"),
         retractions=lower("retractions"),
         requests=lower("requests"),
+        question_openers=lower("question_openers"),
         contact_labels=lower("contact_labels"),
         signature_words=lower("signature_words"),
         field_names=field_names(fields),
@@ -329,7 +330,7 @@ def _vocabulary(
 
 _READING_LISTS = (
     "greetings", "harmless", "remarks", "retractions", "requests", "contact_labels",
-    "signature_words",
+    "signature_words", "question_openers",
 )  # fmt: skip
 _RETIRED_LISTS = ("conditions", "doubts", "stems")
 

@@ -38,6 +38,7 @@ class Vocabulary:
     remarks: tuple[str, ...] = ()  # remarks that may follow a verb ("no issues")
     retractions: tuple[str, ...] = ()  # words that take back a reason's verb ("no wait")
     requests: tuple[str, ...] = ()  # words that make a verb a request ("please approve")
+    question_openers: tuple[str, ...] = ()  # first words that make a question ("is it …")
     contact_labels: tuple[str, ...] = ()  # labels of signature contact lines ("mobile")
     signature_words: tuple[str, ...] = ()  # words of title lines ("head", "of")
     field_names: frozenset[str] = frozenset()  # "Key" of "Key: value" lines the workflow reads
