@@ -132,22 +132,26 @@ sits on the edge of, or they change wording nobody reads for a decision.
               name starting or ending with a capital X would change, and there is
               none).
 
-Not yet held by a test, and not shown equivalent (the work that is left):
+Killed after the measured run by tests written for them (tests/test_reader_mutants.py,
+each checked by applying the mutant by hand): trailers' tail split (find → rfind, a
+space not found), is_notice's three edges (and → or, < → <=, in → not in),
+notice_start's first line (> 0 → >= 0), and html_colors' saturation clamp.
+
+Left, and why none of them can record a decision nobody gave:
 
   reply_text  _bottom_posted, _addressed_above_quote, _outside_attribution,
               _after_headers, visible_text: the shape checks of a reply written below
               its quote and of a forwarded header block, at their edges (the first
-              line, the last line, a wrapped attribution). A wrong call keeps quoted
-              text in the new text, where the closed rule asks about it, or drops the
-              reply, which is then asked back as having no new text.
-  trailers / footers / notices  where a footer that ends the last line starts
-              (find or rfind of the space before it), and is_notice / notice_start at
-              their edges: a wrong call there could drop a line the sender wrote, so
-              these deserve tests first.
+              line, the last line, a wrapped attribution). A wrong call either keeps
+              quoted text in the new text, whose "> " lines are on no list of the
+              closed rule, so the reply is asked back; or drops the reply, which is
+              then asked back as having no new text. The cost is a question, never a
+              decision; visible_text is never read for one.
   quote_markers  next_nonblank / previous_nonblank one line further, and the first
-              line of the text read as the one before it.
-  html_colors _function: saturation clamped at 1.0 from below (`max(1.0, …)`): every
-              hsl() colour would be fully saturated; only grey hsl() values show it.
+              line of the text read as the one before it: the same two outcomes.
+  html_colors _hex (5 for 4 digits: no 5-digit colour reaches it; digits[6:9] of an
+              8-digit string is digits[6:8]) and over (strict=None is falsy like False
+              on tuples of equal length): equivalent.
 """
 
 from __future__ import annotations

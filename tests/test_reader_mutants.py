@@ -14,6 +14,7 @@ import pytest
 
 from mailflow import decide
 from mailflow.decide_normalize import mixed_script_words, normalize_line
+from mailflow.mail import notices
 from mailflow.mail.html_colors import attribute_color, css_color, over
 from mailflow.mail.html_styles import Styled, apply_stylesheets
 from mailflow.mail.html_text import UNCLEAR_CLOSE, UNCLEAR_OPEN, html_to_text, unmarked
@@ -1289,3 +1290,57 @@ def test_a_dated_attribution_is_left_out_of_what_the_mail_shows() -> None:
 
 def test_a_retraction_inside_a_reason_is_found_wherever_it_stands() -> None:
     assert _kind("REJECTED too costly, wait for the final cost") == "TAKEN_BACK_BELOW"
+
+
+# --- trailers, notices and colours at their edges --------------------------------------------
+
+_NOTICE = (
+    "This email and any attachments are confidential and intended only for the addressee. "
+    "If you have received this email in error, please notify the sender and delete it."
+)
+
+
+def test_a_footer_closing_a_long_line_is_cut_from_its_last_characters() -> None:
+    long_line = "word " * 100 + "Approved Sent from my iPhone"
+    assert new_text(long_line) == ("word " * 100 + "Approved")
+    assert new_text("x" * 400 + " Approved Sent from my iPhone").endswith("x Approved")
+
+
+def test_a_notice_is_one_of_its_opening_phrases_and_only_notice_words() -> None:
+    assert notices.is_notice(_NOTICE)
+    with_condition = _NOTICE + " Approved only if phase one is dropped."
+    assert not notices.is_notice(with_condition), "a word of its own keeps it"
+    no_opening = "please notify the sender and delete it, " * 3
+    assert all(w in notices.lexicon() for w in notices.words(no_opening))
+    assert not notices.is_notice(no_opening), "notice words without an opening phrase"
+
+
+def _of_length(length: int) -> str:
+    """A notice of exactly `length` characters: an opening phrase and notice words."""
+    text = "confidential please notify the sender and delete it"
+    while len(text) + 4 <= length - 4:
+        text += " the"
+    gap = length - len(text) - 1
+    word = next(w for w in sorted(notices.lexicon()) if len(w) == gap and w.isalpha())
+    return f"{text} {word}"
+
+
+def test_a_notice_of_minimum_length_is_cut_and_one_shorter_is_not() -> None:
+    exact = _of_length(notices.MIN_LENGTH)
+    assert len(exact) == notices.MIN_LENGTH and notices.is_notice(exact)
+    shorter = _of_length(notices.MIN_LENGTH - 1)
+    assert len(shorter) == notices.MIN_LENGTH - 1 and not notices.is_notice(shorter)
+
+
+def test_a_notice_filling_every_line_starts_at_the_first() -> None:
+    lines = [
+        "This email and any attachments are confidential and intended only for",
+        "the addressee. If you have received this email in error, please notify",
+        "the sender and delete it.",
+    ]
+    assert notices.notice_start(lines) == 0
+
+
+def test_a_grey_hsl_colour_has_no_saturation() -> None:
+    assert css_color("hsl(0, 0%, 50%)") == (128, 128, 128, 1.0)
+    assert css_color("hsl(0 0% 50%)") == (128, 128, 128, 1.0)
