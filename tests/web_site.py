@@ -73,7 +73,7 @@ def play(app: App, steps: int, daemon: Daemon | None = None) -> str:
 
 def seeded_app(folder: Path, port: int) -> tuple[App, list[str]]:
     app = make_app(folder, adjust=lambda s: with_second_account(s, port))
-    crs = [play(app, 6), play(app, 3), play(app, 1)]
+    crs = [play(app, 7), play(app, 4), play(app, 1)]  # the demo script, step by step
     with app.db.transaction() as session:
         session.add(
             ChangeRequest(
