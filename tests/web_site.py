@@ -105,6 +105,7 @@ INSIDE_PLAY = [
     ("amardeep@ft.example", "APPROVED", ""),
     ("qa@ft.example", "APPROVED", ""),  # an internal refusal: not QA's to give
     ("priya@ft.example", f"Chasing their finance team, {MARKER}", ""),  # the CSM's note
+    ("dana@acme.example", "STATUS?", ""),
     ("dana@acme.example", "APPROVED", ""),
     ("priya@ft.example", "DONE\nJira: ACME-482\nEngineer: kiran@ft.example", ""),
     ("kiran@ft.example", "DONE\nDue: {due}", ""),

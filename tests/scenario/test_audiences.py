@@ -26,33 +26,17 @@ from mailflow.workflow.engine import Mail
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import walk_to
 from tests.test_templates import _context
+from tests.web_site import INSIDE_PLAY, MARKER
 
-MARKER = "QX7INTERNAL"
 CUSTOMER = "dana@acme.example"
 INTERNAL_NAMES = ("Amardeep", "amardeep@", "Kiran", "kiran@", "sumesh", "mohit", "qa@ft",
                   "devops@", "integration@", "Integration Team", "×", "person-days ×")  # fmt: skip
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
-# The whole process, with the executive rejecting once and UAT failing once.
+# The whole process, with the executive rejecting once and UAT failing once: the
+# status page's seed, then development, testing, UAT and go-live.
 PLAY = [
-    ("integration@ft.example", "IS CR", ""),
-    ("dana@acme.example", "APPROVED", ""),
-    ("amardeep@ft.example", "APPROVED", ""),
-    ("priya@ft.example", "DONE", "cr.docx"),
-    ("integration@ft.example", "DONE\nApproach: new column\nEffort: 12\nTimeline: 3 weeks", ""),
-    ("priya@ft.example", "DONE\nCost: 9600", ""),
-    ("amardeep@ft.example", f"REJECTED {MARKER} margin too thin, offer 11 days", ""),
-    ("priya@ft.example", "DONE\nCost: 8800", ""),
-    ("amardeep@ft.example", "APPROVED", ""),
-    ("qa@ft.example", "APPROVED", ""),  # an internal refusal: not QA's to give
-    ("priya@ft.example", f"Chasing their finance team, {MARKER}", ""),  # the CSM's note
-    ("dana@acme.example", "STATUS?", ""),
-    ("dana@acme.example", "APPROVED", ""),
-    ("priya@ft.example", "DONE\nJira: ACME-482\nEngineer: kiran@ft.example", ""),
-    ("kiran@ft.example", "DONE\nDue: {due}", ""),
-    ("kiran@ft.example", "DONE", "api.pdf"),
-    ("dana@acme.example", "APPROVED", ""),
-    ("kiran@ft.example", f"STATUS {MARKER} the backfill query is slow", ""),
+    *INSIDE_PLAY,
     ("kiran@ft.example", "DONE", ""),
     ("devops@ft.example", "DEPLOYED", ""),
     ("qa@ft.example", "PASSED", ""),
