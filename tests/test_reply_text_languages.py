@@ -10,9 +10,14 @@ the history never is.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from mailflow.mail.reply_text import new_text, visible_text
+
+# the CR a quoted subject names is of this year, whatever year the test runs in
+CR = f"CR-{datetime.now(UTC).year}-0042"
 
 ADDRESS = "<cr@ft.example>"
 HISTORY = "Please reply APPROVED or REJECTED.\nAPPROVED\nFT Change Requests"
@@ -25,106 +30,106 @@ LANGUAGES: dict[str, tuple[str, str, str]] = {
         f"ti 3.3.2026 klo 10.00 FT Change Requests {ADDRESS} kirjoitti:",
         "Lähettäjä: FT Change Requests <cr@ft.example>\n"
         "Lähetetty: tiistai 3. maaliskuuta 2026 10.00\n"
-        "Vastaanottaja: Anna Virtanen <anna@acme.example>\nAihe: [CR-2026-0042] Hyväksyntä",
+        f"Vastaanottaja: Anna Virtanen <anna@acme.example>\nAihe: [{CR}] Hyväksyntä",
     ),
     "russian": (
         "Согласовано.\n\nС уважением,\nИван Петров",
         f"вт, 3 мар. 2026 г. в 10:00, FT Change Requests {ADDRESS}:",
         "От: FT Change Requests <cr@ft.example>\nОтправлено: 3 марта 2026 г. 10:00\n"
-        "Кому: Иван Петров <ivan@acme.example>\nТема: [CR-2026-0042] Согласование",
+        f"Кому: Иван Петров <ivan@acme.example>\nТема: [{CR}] Согласование",
     ),
     "norwegian": (
         "Godkjent.\n\nHilsen\nOla Nordmann",
         f"tir. 3. mar. 2026 kl. 10:00 skrev FT Change Requests {ADDRESS}:",
         "Fra: FT Change Requests <cr@ft.example>\nSendt: tirsdag 3. mars 2026 10:00\n"
-        "Til: Ola Nordmann <ola@acme.example>\nEmne: [CR-2026-0042] Godkjenning",
+        f"Til: Ola Nordmann <ola@acme.example>\nEmne: [{CR}] Godkjenning",
     ),
     "danish": (
         "Godkendt.\n\nVenlig hilsen\nMette Hansen",
         f"Den tirs. 3. mar. 2026 kl. 10.00 skrev FT Change Requests {ADDRESS}:",
         "Fra: FT Change Requests <cr@ft.example>\nSendt: 3. marts 2026 10:00\n"
-        "Til: Mette Hansen <mette@acme.example>\nEmne: [CR-2026-0042] Godkendelse",
+        f"Til: Mette Hansen <mette@acme.example>\nEmne: [{CR}] Godkendelse",
     ),
     "swedish": (
         "Godkänt.\n\nMed vänliga hälsningar\nAstrid Lind",
         f"Den tis 3 mars 2026 kl 10:00 skrev FT Change Requests {ADDRESS}:",
         "Från: FT Change Requests <cr@ft.example>\nSkickat: den 3 mars 2026 10:00\n"
-        "Till: Astrid Lind <astrid@acme.example>\nÄmne: [CR-2026-0042] Godkännande",
+        f"Till: Astrid Lind <astrid@acme.example>\nÄmne: [{CR}] Godkännande",
     ),
     "catalan": (
         "Aprovat.\n\nSalutacions,\nJordi Puig",
         f"El dt., 3 de març 2026 a les 10:00, FT Change Requests ({ADDRESS}) va escriure:",
         "De: FT Change Requests <cr@ft.example>\nEnviat: dimarts, 3 de març de 2026 10:00\n"
-        "Per a: Jordi Puig <jordi@acme.example>\nAssumpte: [CR-2026-0042] Aprovació",
+        f"Per a: Jordi Puig <jordi@acme.example>\nAssumpte: [{CR}] Aprovació",
     ),
     "spanish": (
         "Aprobado.\n\nSaludos,\nLucía García",
         f"El mar, 3 mar 2026 a las 10:00, FT Change Requests ({ADDRESS}) escribió:",
         "De: FT Change Requests <cr@ft.example>\n"
         "Enviado el: martes, 3 de marzo de 2026 10:00\n"
-        "Para: Lucía García <lucia@acme.example>\nAsunto: [CR-2026-0042] Aprobación",
+        f"Para: Lucía García <lucia@acme.example>\nAsunto: [{CR}] Aprobación",
     ),
     "portuguese": (
         "Aprovado.\n\nCumprimentos,\nJoão Silva",
         f"Em ter., 3 de mar. de 2026 às 10:00, FT Change Requests {ADDRESS} escreveu:",
         "De: FT Change Requests <cr@ft.example>\n"
         "Enviado: terça-feira, 3 de março de 2026 10:00\n"
-        "Para: João Silva <joao@acme.example>\nAssunto: [CR-2026-0042] Aprovação",
+        f"Para: João Silva <joao@acme.example>\nAssunto: [{CR}] Aprovação",
     ),
     "italian": (
         "Approvato.\n\nCordiali saluti,\nGiulia Rossi",
         f"Il giorno mar 3 mar 2026 alle ore 10:00 FT Change Requests {ADDRESS} ha scritto:",
         "Da: FT Change Requests <cr@ft.example>\nInviato: martedì 3 marzo 2026 10:00\n"
-        "A: Giulia Rossi <giulia@acme.example>\nOggetto: [CR-2026-0042] Approvazione",
+        f"A: Giulia Rossi <giulia@acme.example>\nOggetto: [{CR}] Approvazione",
     ),
     "dutch": (
         "Goedgekeurd.\n\nMet vriendelijke groet,\nSanne de Vries",
         f"Op di 3 mrt 2026 om 10:00 schreef FT Change Requests {ADDRESS}:",
         "Van: FT Change Requests <cr@ft.example>\nVerzonden: dinsdag 3 maart 2026 10:00\n"
-        "Aan: Sanne de Vries <sanne@acme.example>\nOnderwerp: [CR-2026-0042] Goedkeuring",
+        f"Aan: Sanne de Vries <sanne@acme.example>\nOnderwerp: [{CR}] Goedkeuring",
     ),
     "polish": (
         "Zatwierdzone.\n\nPozdrawiam,\nKasia Nowak",
         f"wt., 3 mar 2026 o 10:00 FT Change Requests {ADDRESS} napisał(a):",
         "Od: FT Change Requests <cr@ft.example>\nWysłano: wtorek, 3 marca 2026 10:00\n"
-        "Do: Kasia Nowak <kasia@acme.example>\nTemat: [CR-2026-0042] Zatwierdzenie",
+        f"Do: Kasia Nowak <kasia@acme.example>\nTemat: [{CR}] Zatwierdzenie",
     ),
     "turkish": (
         "Onaylandı.\n\nSaygılarımla,\nAyşe Yılmaz",
         f"3 Mar 2026 Sal, 10:00 tarihinde FT Change Requests {ADDRESS} şunu yazdı:",
         "Kimden: FT Change Requests <cr@ft.example>\nGönderildi: 3 Mart 2026 Salı 10:00\n"
-        "Kime: Ayşe Yılmaz <ayse@acme.example>\nKonu: [CR-2026-0042] Onay",
+        f"Kime: Ayşe Yılmaz <ayse@acme.example>\nKonu: [{CR}] Onay",
     ),
     "chinese": (
         "同意。\n\n王伟",
         f"FT Change Requests {ADDRESS} 于2026年3月3日周二 10:00写道：",
         "发件人: FT Change Requests <cr@ft.example>\n发送时间: 2026年3月3日 10:00\n"
-        "收件人: 王伟 <wang@acme.example>\n主题: [CR-2026-0042] 审批",
+        f"收件人: 王伟 <wang@acme.example>\n主题: [{CR}] 审批",
     ),
     "korean": (
         "승인합니다.\n\n김민수 드림",
         f"2026년 3월 3일 (화) 오전 10:00, FT Change Requests {ADDRESS}님이 작성:",
         "보낸 사람: FT Change Requests <cr@ft.example>\n"
         "보낸 날짜: 2026년 3월 3일 화요일 오전 10:00\n"
-        "받는 사람: 김민수 <minsu@acme.example>\n제목: [CR-2026-0042] 승인",
+        f"받는 사람: 김민수 <minsu@acme.example>\n제목: [{CR}] 승인",
     ),
     "japanese": (
         "承認します。\n\n佐藤",
         f"2026年3月3日(火) 10:00 FT Change Requests {ADDRESS}:",
         "差出人: FT Change Requests <cr@ft.example>\n送信日時: 2026年3月3日 10:00\n"
-        "宛先: 佐藤 <sato@acme.example>\n件名: [CR-2026-0042] 承認",
+        f"宛先: 佐藤 <sato@acme.example>\n件名: [{CR}] 承認",
     ),
     "french": (
         "Approuvé.\n\nCordialement,\nHélène Martin",
         f"Le mar. 3 mars 2026 à 10:00, FT Change Requests {ADDRESS} a écrit :",
         "De : FT Change Requests <cr@ft.example>\nEnvoyé : mardi 3 mars 2026 10:00\n"
-        "À : Hélène Martin <helene@acme.example>\nObjet : [CR-2026-0042] Approbation",
+        f"À : Hélène Martin <helene@acme.example>\nObjet : [{CR}] Approbation",
     ),
     "german": (
         "Genehmigt.\n\nViele Grüße\nJörg Weiß",
         f"Am Di., 3. März 2026 um 10:00 Uhr schrieb FT Change Requests {ADDRESS}:",
         "Von: FT Change Requests <cr@ft.example>\nGesendet: Dienstag, 3. März 2026 10:00\n"
-        "An: Jörg Weiß <joerg@acme.example>\nBetreff: [CR-2026-0042] Genehmigung",
+        f"An: Jörg Weiß <joerg@acme.example>\nBetreff: [{CR}] Genehmigung",
     ),
 }
 IDS = list(LANGUAGES)
