@@ -77,6 +77,6 @@ def bootstrap() -> int:
 if __name__ == "__main__":
     if (in_venv() and not installed()) or (not in_venv() and not ready()):
         raise SystemExit(bootstrap())
-    from mailflow.cli import main
+    from mailflow.cli.main import main
 
     raise SystemExit(main(["run", *sys.argv[1:]]))

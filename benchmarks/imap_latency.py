@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import func, select  # noqa: E402
 
 from mailflow.app import app_from_settings  # noqa: E402
-from mailflow.config import load_settings  # noqa: E402
-from mailflow.daemon import Daemon  # noqa: E402
+from mailflow.config.settings import load_settings  # noqa: E402
+from mailflow.service.daemon import Daemon  # noqa: E402
 from mailflow.store.tables import LedgerEntry  # noqa: E402
 from mailflow.transport.imap import ImapSource  # noqa: E402
 from mailflow.transport.smtp import SmtpSettings, SmtpSink  # noqa: E402

@@ -26,8 +26,8 @@ already fail without any mutant are left out (and named), since mutmut needs a g
 run to compare against. The machine is shared: two children at most by default.
 mutmut's own output goes to mutants/mutation-run.log (--verbose shows it instead).
 
-  --modules NAME ...   only these modules: a path (mailflow/decide.py), a dotted name
-                       (mailflow.decide) or a short one (decide, html_text, figures)
+  --modules NAME ...   only these modules: a path (mailflow/reading/decide.py), a dotted name
+                       (mailflow.reading.decide) or a short one (decide, html_text, figures)
   --max-children N     mutants tested at once (default 2)
   --all                test every mutant of the chosen modules again, not only new ones
                        and survivors

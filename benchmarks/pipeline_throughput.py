@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT))
 from sqlmodel import col, select  # noqa: E402
 
 from mailflow.app import app_from_settings  # noqa: E402
-from mailflow.config import load_settings  # noqa: E402
-from mailflow.daemon import Daemon  # noqa: E402
-from mailflow.demo import cast_message  # noqa: E402
+from mailflow.cli.demo import cast_message  # noqa: E402
+from mailflow.config.settings import load_settings  # noqa: E402
+from mailflow.service.daemon import Daemon  # noqa: E402
 from mailflow.store.tables import ChangeRequest, OutboxRow  # noqa: E402
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver  # noqa: E402
 

@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailflow import decide  # noqa: E402
 from mailflow.mail.parse import parse  # noqa: E402
 from mailflow.mail.reply_text import new_text  # noqa: E402
+from mailflow.reading import decide  # noqa: E402
 from tests.phrase_suite import load_cases, outcome, vocabulary  # noqa: E402
 
 

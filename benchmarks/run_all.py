@@ -39,9 +39,9 @@ import mailparser  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
 
 from mailflow.app import app_from_settings  # noqa: E402
-from mailflow.config import load_settings  # noqa: E402
-from mailflow.daemon import Daemon  # noqa: E402
-from mailflow.demo import cast_message  # noqa: E402
+from mailflow.cli.demo import cast_message  # noqa: E402
+from mailflow.config.settings import load_settings  # noqa: E402
+from mailflow.service.daemon import Daemon  # noqa: E402
 from mailflow.store.tables import ChangeRequest, OutboxRow  # noqa: E402
 from mailflow.transport.imap import ImapSource  # noqa: E402
 from mailflow.transport.smtp import SmtpSink  # noqa: E402

@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mailflow.app import App, app_from_settings  # noqa: E402
-from mailflow.config import load_settings  # noqa: E402
-from mailflow.reminder_due import next_reminder  # noqa: E402
-from mailflow.reminders import retime, sweep  # noqa: E402
+from mailflow.config.settings import load_settings  # noqa: E402
+from mailflow.service.reminders import retime, sweep  # noqa: E402
 from mailflow.workflow.engine import CRState  # noqa: E402
+from mailflow.workflow.reminder_due import next_reminder  # noqa: E402
 
 # the commands read the real clock, so the CRs wait as they would now
 NOW = datetime.now(UTC)

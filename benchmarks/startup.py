@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mailflow.config import load_settings  # noqa: E402
+from mailflow.config.settings import load_settings  # noqa: E402
 from mailflow.transport.maildir import deliver  # noqa: E402
 
 

@@ -1,5 +1,5 @@
 """`python -m mailflow` is the same as the `mailflow` command."""
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 
 raise SystemExit(main())

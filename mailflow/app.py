@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mailflow.config import Settings, check_people_roles, load_settings
-from mailflow.config_checks import role_problems
-from mailflow.directory import Directory
+from mailflow.config.directory import Directory
+from mailflow.config.meaning import role_problems
+from mailflow.config.settings import Settings, check_people_roles, load_settings
 from mailflow.errors import ConfigError
 from mailflow.mail.compose import Composer
 from mailflow.store.session import Database

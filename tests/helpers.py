@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlmodel import col, select
 
 from mailflow.app import App, app_from_settings
-from mailflow.config import Settings, load_settings
-from mailflow.daemon import Daemon
+from mailflow.config.settings import Settings, load_settings
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry, OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
 

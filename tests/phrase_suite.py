@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mailflow import decide
 from mailflow.app import with_names
-from mailflow.config import load_settings
+from mailflow.config.settings import load_settings
 from mailflow.mail.html_text import html_to_text
 from mailflow.mail.reply_text import new_text
+from mailflow.reading import decide
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.vocabulary import Vocabulary
 

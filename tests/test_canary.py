@@ -13,12 +13,12 @@ from prometheus_client import generate_latest
 from sqlmodel import func, select
 
 from mailflow.app import app_from_settings
-from mailflow.canary import Canary, judge_canary, problem
-from mailflow.config import load_settings
-from mailflow.daemon import Daemon
-from mailflow.health import Verdict
-from mailflow.metrics import Metrics
-from mailflow.service import attach
+from mailflow.config.settings import load_settings
+from mailflow.service.canary import Canary, judge_canary, problem
+from mailflow.service.daemon import Daemon
+from mailflow.service.health import Verdict
+from mailflow.service.metrics import Metrics
+from mailflow.service.run import attach
 from mailflow.store.ops_tables import CanaryRound
 from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
 from mailflow.transport.imap import ImapSource

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import _parser, main
+from mailflow.cli.main import _parser, main
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
 

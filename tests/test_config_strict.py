@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from mailflow.app import build_app
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.errors import ConfigError
 from tests.helpers import EXAMPLE_CONFIG
 

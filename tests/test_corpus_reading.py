@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.decide import Decision, read
 from mailflow.errors import ParseError
 from mailflow.mail.automated import classify
 from mailflow.mail.html_text import html_to_text
 from mailflow.mail.parse import parse
 from mailflow.mail.reply_text import new_text
+from mailflow.reading.decide import Decision, read
 from tests.test_decide import AFFIRMATIVE, VOCAB
 
 CORPUS = Path(__file__).parents[2] / "shared" / "corpus"

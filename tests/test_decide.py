@@ -10,10 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailflow.app import with_names
-from mailflow.config import load_settings
-from mailflow.decide import Decision, Known, Unclear, UnclearKind, Vocabulary, read, remark_key
-from mailflow.decide_normalize import normalize_line
+from mailflow.config.settings import load_settings
 from mailflow.mail.reply_text import new_text
+from mailflow.reading.decide import (
+    Decision,
+    Known,
+    Unclear,
+    UnclearKind,
+    Vocabulary,
+    read,
+    remark_key,
+)
+from mailflow.reading.normalize import normalize_line
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import ROOT
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailflow import decide
-from mailflow.decide_normalize import _INVISIBLE, mixed_script_words, normalize_line
+from mailflow.reading import decide
+from mailflow.reading.normalize import _INVISIBLE, mixed_script_words, normalize_line
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.fields import FieldError, read_value
 from tests.phrase_suite import load_cases, vocabulary

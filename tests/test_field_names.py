@@ -10,9 +10,9 @@ from importlib import resources
 
 import pytest
 
-from mailflow import decide
 from mailflow.errors import ConfigError
-from mailflow.vocabulary_view import words_text
+from mailflow.reading import decide
+from mailflow.views.vocabulary import words_text
 from mailflow.workflow import engine
 from mailflow.workflow.definition import build_workflow, load_workflow
 from mailflow.workflow.engine import Actor, CRState, Said

@@ -15,9 +15,9 @@ import warnings
 
 import pytest
 
-from mailflow.decide import Decision, read
 from mailflow.mail import footers, notices, quote_markers
 from mailflow.mail.reply_text import new_text, visible_text
+from mailflow.reading.decide import Decision, read
 from tests.phrase_suite import vocabulary
 
 with warnings.catch_warnings():

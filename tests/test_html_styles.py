@@ -13,11 +13,11 @@ from email.message import EmailMessage
 
 import pytest
 
-from mailflow.decide import Decision, Unclear
 from mailflow.mail import html_styles
 from mailflow.mail.html_text import UNCLEAR_OPEN, html_to_text, unmarked
 from mailflow.mail.parse import parse
-from mailflow.reading import read_message
+from mailflow.reading.decide import Decision, Unclear
+from mailflow.reading.reply import read_message
 from mailflow.workflow.definition import load_workflow
 
 STAGE = "in_principle"

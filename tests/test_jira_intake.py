@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from mailflow.jira_intake import issue_of
+from mailflow.chain.jira_intake import issue_of
 from tests.helpers import Desk
 
 JIRA = "jira@ft.atlassian.example"

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from mailflow.daemon import Daemon
-from mailflow.health import judge
-from mailflow.lease import NODE, MailboxLease, real_now
+from mailflow.service.daemon import Daemon
+from mailflow.service.health import judge
+from mailflow.service.lease import NODE, MailboxLease, real_now
 from mailflow.store.heartbeat import Role, all_beats, all_daemons
 from mailflow.store.lease import SourceLease, holder_of, take
 from mailflow.transport.maildir import deliver

@@ -25,10 +25,11 @@ from types import FrameType
 
 import pytest
 
-from mailflow import decide, reading
 from mailflow.mail import automated
 from mailflow.mail.parse import Inbound, parse
 from mailflow.mail.reply_text import new_text
+from mailflow.reading import decide
+from mailflow.reading import reply as reading
 from mailflow.security import forwarded
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import load_workflow

@@ -19,7 +19,7 @@ import pytest
 
 from mailflow.mail.compose import Composer, html_of
 from mailflow.mail.context import CrView, template_context
-from mailflow.reminders import duration_words
+from mailflow.service.reminders import duration_words
 from tests.helpers import Desk
 from tests.security.kit import walk_to
 from tests.test_templates import _context, _env, _mail_templates, _workflow

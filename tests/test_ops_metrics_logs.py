@@ -10,11 +10,11 @@ import urllib.request
 
 from sqlmodel import select
 
-from mailflow import logs
-from mailflow.daemon import Daemon
-from mailflow.demo import SCRIPT
+from mailflow.cli.demo import SCRIPT
 from mailflow.security.tokens import TOKEN_RE
-from mailflow.service import attach
+from mailflow.service import logs
+from mailflow.service.daemon import Daemon
+from mailflow.service.run import attach
 from mailflow.store.tables import OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource
 from tests.dovecot_server import free_port

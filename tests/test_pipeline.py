@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from mailflow import effects as effects_module
-from mailflow.daemon import Daemon
+from mailflow.chain import effects as effects_module
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import ChangeRequest, Decision
 from tests.helpers import Desk
 
@@ -298,7 +298,7 @@ def _decisions(desk):
     ],
 )
 def test_two_verbs_are_settled_by_the_stage_only_towards_caution(desk, body, stage_after):
-    from mailflow.reading import read_reply
+    from mailflow.reading.reply import read_reply
 
     read = read_reply(desk.app.workflow, "qa_testing", body)
     moved = getattr(read, "verb", None) == "PASSED"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import select
 
-from mailflow.intake import open_cr
+from mailflow.chain.intake import open_cr
 from mailflow.store.tables import ChangeRequest, OutboxRow
 from tests.helpers import Desk, make_app
 from tests.pg import postgres_cluster, postgres_server, postgres_url  # noqa: F401

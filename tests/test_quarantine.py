@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from mailflow import effects as effects_module
-from mailflow.cli import main
+from mailflow.chain import effects as effects_module
+from mailflow.cli.main import main
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, Desk
 

@@ -12,14 +12,14 @@ from decimal import Decimal
 
 import pytest
 
-from mailflow import decide
-from mailflow.decide_normalize import mixed_script_words, normalize_line
 from mailflow.mail import notices
 from mailflow.mail.html_colors import attribute_color, css_color, over
 from mailflow.mail.html_styles import Styled, apply_stylesheets
 from mailflow.mail.html_text import UNCLEAR_CLOSE, UNCLEAR_OPEN, html_to_text, unmarked
 from mailflow.mail.reply_text import new_text, visible_text
-from mailflow.reading import read_message, read_reply
+from mailflow.reading import decide
+from mailflow.reading.normalize import mixed_script_words, normalize_line
+from mailflow.reading.reply import read_message, read_reply
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.figures import read_money, read_quantity, show_money, show_quantity

@@ -84,8 +84,8 @@ def test_text_and_html_that_agree_are_recorded(desk):
     ],
 )
 def test_a_stages_own_words_stand_beside_its_verbs_and_only_there(stage, text, verb):
-    from mailflow.decide import Decision
-    from mailflow.reading import read_reply
+    from mailflow.reading.decide import Decision
+    from mailflow.reading.reply import read_reply
     from mailflow.workflow.definition import load_workflow
 
     read = read_reply(load_workflow(), stage, text)

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from mailflow import reminders
-from mailflow.config import Settings
-from mailflow.progress import aware
-from mailflow.schedule_settings import ScheduleSettings
+from mailflow.config.schedule import ScheduleSettings
+from mailflow.config.settings import Settings
+from mailflow.service import reminders
 from mailflow.store import schema
 from mailflow.store.tables import ChangeRequest
+from mailflow.views.progress import aware
 from mailflow.workflow.calendar import BusinessCalendar
 from tests.helpers import Desk
 
@@ -171,7 +171,7 @@ def test_a_shorter_interval_after_a_reload_is_not_missed(desk, caplog):
     _stage_reminding_after(desk, desk.stage(cr_id), 2)
     desk.clock.advance(hours=3)
     start = len(desk.outbox())
-    with caplog.at_level("INFO", logger="mailflow.reminders"):
+    with caplog.at_level("INFO", logger="mailflow.service.reminders"):
         assert reminders.sweep(desk.app, desk.clock()) == 1
     assert "due times recomputed, 1 open CR(s) moved" in caplog.text
     assert desk.templates_sent(start) == [
@@ -198,7 +198,7 @@ def test_unchanged_settings_recompute_nothing(desk, caplog):
     reminders.sweep(desk.app, desk.clock())
     with desk.app.db.transaction() as session:  # a time no computation would give
         session.execute(text("UPDATE change_request SET next_reminder_at = '2099-01-01 00:00:00'"))
-    with caplog.at_level("INFO", logger="mailflow.reminders"):
+    with caplog.at_level("INFO", logger="mailflow.service.reminders"):
         reminders.sweep(desk.app, desk.clock())
     assert "recomputed" not in caplog.text
     assert _next(desk, cr_id) == datetime(2099, 1, 1, tzinfo=UTC)

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mailflow.decide import Decision, read
 from mailflow.mail.reply_text import new_text, visible_text
+from mailflow.reading.decide import Decision, read
 from tests.test_decide import VOCAB
 
 QUOTE_MARKERS = {

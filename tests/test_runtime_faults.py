@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, Desk
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.errors import PermanentSendError
 from tests.helpers import EXAMPLE_CONFIG, Desk
 

@@ -156,7 +156,7 @@ def _context(full: bool = True) -> dict:
 
 
 def _digest(cr: SimpleNamespace, full: bool) -> dict:
-    """A weekly digest's words (mailflow/digest_mail.py); sparse: nothing open, nothing new."""
+    """A weekly digest's words (service/digest_mail.py); sparse: nothing open, nothing new."""
     row = SimpleNamespace(
         id=cr.id,
         title=cr.title,

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel, select
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.errors import SchemaOutdated
 from mailflow.store import schema
 from mailflow.store.session import Database

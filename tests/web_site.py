@@ -32,9 +32,9 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from mailflow.app import App
-from mailflow.config import Account, Settings
-from mailflow.daemon import Daemon
-from mailflow.demo import SCRIPT, _latest_cr, _latest_to, cast_message
+from mailflow.cli.demo import SCRIPT, _latest_cr, _latest_to, cast_message
+from mailflow.config.settings import Account, Settings
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import ChangeRequest
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
 from mailflow.transport.smtp import SmtpSettings, SmtpSink

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mailflow import progress
 from mailflow.chain import thread
 from mailflow.chain.context import Context, Ruling, answered, applied
+from mailflow.chain.effects import carry_out, state_of
 from mailflow.chain.replies import refusal
-from mailflow.effects import carry_out, state_of
 from mailflow.mail.parse import Attachment
 from mailflow.security import answers, evidence, policy
 from mailflow.security.tokens import Mismatch
 from mailflow.store.attachments import is_tnef, store_attachments
+from mailflow.views import progress
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Refusal
 

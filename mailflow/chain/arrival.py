@@ -6,16 +6,16 @@ None of these reads the reply's words: what a machine or a stranger sent is reco
 
 from __future__ import annotations
 
-from mailflow import bounces
+from mailflow.chain import bounces
 from mailflow.chain.context import Context, Ruling, Settled, answered, ignored
-from mailflow.effects import audit
+from mailflow.chain.effects import audit
+from mailflow.chain.outcome import tell_sender
+from mailflow.chain.route import RouteKind, route
 from mailflow.errors import ParseError
 from mailflow.mail import automated, reply_text
 from mailflow.mail.automated import AutomatedKind
 from mailflow.mail.parse import Inbound, parse
-from mailflow.outcome import tell_sender
-from mailflow.reading import READ_CAP
-from mailflow.route import RouteKind, route
+from mailflow.reading.reply import READ_CAP
 from mailflow.security import answers, limits
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome

@@ -15,9 +15,9 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.decide import Decision, Unclear
+from mailflow.chain.route import Route, RouteKind
 from mailflow.mail.parse import Inbound
-from mailflow.route import Route, RouteKind
+from mailflow.reading.decide import Decision, Unclear
 from mailflow.security.policy import Verdict
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, Confirmation, LedgerEntry

@@ -26,16 +26,16 @@ from email.policy import default as default_policy
 
 from sqlmodel import Session, col, select
 
-from mailflow import progress
 from mailflow.app import App
 from mailflow.chain.context import Context, Ruling, answered
-from mailflow.decide import Decision, Unclear
 from mailflow.mail.parse import Inbound
-from mailflow.progress import aware
+from mailflow.reading.decide import Decision, Unclear
 from mailflow.security import answers, authresults, evidence, policy, tokens
 from mailflow.security.policy import Verdict
 from mailflow.store.tables import ChangeRequest, OutboxRow
 from mailflow.store.tables import Decision as Recorded
+from mailflow.views import progress
+from mailflow.views.progress import aware
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.reasons import Refusal
 

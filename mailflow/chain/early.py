@@ -28,20 +28,19 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from mailflow import confirm
 from mailflow.app import App
-from mailflow.audience import Audience, audience_of
-from mailflow.audience_view import external_fields, stage_words
-from mailflow.chain import thread
+from mailflow.chain import confirm, thread
 from mailflow.chain.context import Context, Ruling, applied
-from mailflow.decide import Decision
-from mailflow.effects import audit, carry_out, state_of
+from mailflow.chain.effects import audit, carry_out, state_of
 from mailflow.errors import ParseError
 from mailflow.mail.parse import Inbound, parse
+from mailflow.reading.decide import Decision
 from mailflow.security import answers, evidence, policy
+from mailflow.security.audience import Audience, audience_of
 from mailflow.security.settings import SENDER
 from mailflow.store import early as held
 from mailflow.store.tables import ChangeRequest, EarlyAnswer, LedgerEntry
+from mailflow.views.audience import external_fields, stage_words
 from mailflow.workflow import engine
 from mailflow.workflow.definition import Stage, Workflow
 from mailflow.workflow.reasons import Question, Refusal

@@ -18,12 +18,12 @@ import re
 
 from sqlmodel import Session, col, select
 
-from mailflow import confirm
 from mailflow.app import App
+from mailflow.chain import confirm
 from mailflow.chain.context import Context, Ruling, answered, applied
-from mailflow.decide import Decision, Unclear, UnclearKind
-from mailflow.effects import audit
+from mailflow.chain.effects import audit
 from mailflow.mail.parse import Inbound
+from mailflow.reading.decide import Decision, Unclear, UnclearKind
 from mailflow.security import answers, authresults
 from mailflow.security.policy import Verdict
 from mailflow.security.settings import AUTHENTICATED

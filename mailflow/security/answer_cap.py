@@ -27,7 +27,7 @@ from datetime import UTC, datetime, time
 from sqlmodel import Session, col, func, select
 
 from mailflow.chain.context import Context, Ruling, Settled
-from mailflow.effects import answers_held, audit, queue_mail
+from mailflow.chain.effects import answers_held, audit, queue_mail
 from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
 from mailflow.store.ledger import LedgerOutcome

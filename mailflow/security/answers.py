@@ -15,9 +15,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.effects import audit, carry_out, state_of
+from mailflow.chain.effects import audit, carry_out, state_of
+from mailflow.chain.outcome import tell_sender
 from mailflow.mail.parse import Inbound
-from mailflow.outcome import tell_sender
 from mailflow.security import stranger_note
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, LedgerEntry

@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mailflow.config import Settings
+from mailflow.config.settings import Settings
 from mailflow.mail.parse import Inbound
 from mailflow.security.token_shape import TOKEN_RE as TOKEN_RE  # re-exported for callers
 from mailflow.store.tables import OutboxRow, SigningKey

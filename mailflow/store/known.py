@@ -20,11 +20,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from mailflow import decide
-from mailflow.decide_lines import field_of
-from mailflow.decide_normalize import normalize_line
-from mailflow.decide_tokens import Kind, phrase_words, pieces
 from mailflow.mail import signature_blocks
+from mailflow.reading import decide
+from mailflow.reading.lines import field_of
+from mailflow.reading.normalize import normalize_line
+from mailflow.reading.tokens import Kind, phrase_words, pieces
 from mailflow.security.settings import SecuritySettings
 from mailflow.store.tables import ConfirmedRemark, LearnedSignature, SenderTail
 

@@ -28,7 +28,7 @@ class SourceLease(SQLModel, table=True):
     holder: str
     expires_at: datetime
     taken_at: datetime
-    # where the holder runs: a machine and pid namespace (see mailflow.lease.node), and its pid
+    # where the holder runs: machine and pid namespace (mailflow.service.lease.node), and its pid
     node: str = ""
     pid: int = 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mailflow.config import Settings
+from mailflow.config.settings import Settings
 from mailflow.transport.base import Sink, Source
 
 

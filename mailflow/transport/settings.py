@@ -1,6 +1,6 @@
 """The settings of the IMAP source and the SMTP sink: plain frozen values, checked on creation.
 
-Kept apart from the transports so that reading the configuration (mailflow.config)
+Kept apart from the transports so that reading the configuration (mailflow.config.settings)
 never loads an IMAP or SMTP client library, and a settings error names its key.
 """
 

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailflow.app import App
-from mailflow.config import Person
+from mailflow.config.settings import Person
 from mailflow.mail.compose import template_folders
 from mailflow.store.tables import ChangeRequest
 from mailflow.web import signin, views

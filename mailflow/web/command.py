@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_web(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from mailflow import logs
     from mailflow.app import build_app
+    from mailflow.service import logs
     from mailflow.web.app import create_app
 
     app = build_app(args.config)

@@ -21,7 +21,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col
 
 from mailflow.app import App
-from mailflow.config import Person
+from mailflow.config.settings import Person
 from mailflow.store import outbox
 from mailflow.store.ops_tables import WebLogin, WebSession
 

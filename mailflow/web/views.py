@@ -14,12 +14,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.audience import Audience, audience_of
-from mailflow.audience_view import stage_words
-from mailflow.config import Person
-from mailflow.cr_view import view_of
-from mailflow.effects import state_of
+from mailflow.chain.effects import state_of
+from mailflow.config.settings import Person
+from mailflow.security.audience import Audience, audience_of
 from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, Decision, Evidence
+from mailflow.views.audience import stage_words
+from mailflow.views.cr import view_of
 from mailflow.workflow import engine
 
 

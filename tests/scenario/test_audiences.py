@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.audience import Audience, audience_of
-from mailflow.config import load_settings
-from mailflow.cr_view import cr_context, view_of
-from mailflow.effects import queue_mail
+from mailflow.chain.effects import queue_mail
+from mailflow.config.settings import load_settings
 from mailflow.errors import ConfigError
+from mailflow.security.audience import Audience, audience_of
 from mailflow.store.tables import ChangeRequest
+from mailflow.views.cr import cr_context, view_of
 from mailflow.workflow.engine import Mail
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import walk_to

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from tests.helpers import EXAMPLE_CONFIG
 
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mailflow import digest_mail
-from mailflow.cli import main
-from mailflow.config import Person, Settings
-from mailflow.daemon import Daemon
+from mailflow.cli.main import main
+from mailflow.config.settings import Person, Settings
+from mailflow.service import digest_mail
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import OutboxRow
 from tests.helpers import EXAMPLE_CONFIG, Clock, Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
@@ -173,7 +173,7 @@ def test_no_digest_without_a_configured_weekday(tmp_path: Path) -> None:
 def test_the_digest_command_lists_then_sends_and_bad_settings_are_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import mailflow.cli_cr as cli_cr
+    import mailflow.cli.cr as cli_cr
 
     desk = Desk(tmp_path)
     try:

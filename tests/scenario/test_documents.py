@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.store.tables import AttachmentLink, Blob
 from tests.helpers import ROOT, Desk
 from tests.scenario.cast import (

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import select
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from mailflow.store.tables import Decision, EarlyAnswer
 from tests.helpers import EXAMPLE_CONFIG, INBOX, Desk
 from tests.scenario.cast import CSM, ENGINEER, EXEC, REP, TEAM, send_file

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.cli import main
+from mailflow.cli.main import main
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import walk_to
 

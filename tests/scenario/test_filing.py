@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow import pipeline
 from mailflow.errors import TransientError
+from mailflow.service import pipeline
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.transport import filing
 from tests.scenario.test_imap_faults import Rig

@@ -12,11 +12,11 @@ from email.policy import default as default_policy
 import pytest
 from sqlmodel import col, select
 
-from mailflow import pipeline
 from mailflow.app import app_from_settings
-from mailflow.config import load_settings
-from mailflow.daemon import Daemon
-from mailflow.demo import cast_message
+from mailflow.cli.demo import cast_message
+from mailflow.config.settings import load_settings
+from mailflow.service import pipeline
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry, OutboxRow
 from mailflow.transport.imap import ImapSource
 from mailflow.transport.smtp import SmtpSettings, SmtpSink

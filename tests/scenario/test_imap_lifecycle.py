@@ -16,9 +16,9 @@ import pytest
 from sqlmodel import col, func, select
 
 from mailflow.app import App, app_from_settings
-from mailflow.config import load_settings
-from mailflow.daemon import Daemon
-from mailflow.demo import SCRIPT, cast_message, completed_end
+from mailflow.cli.demo import SCRIPT, cast_message, completed_end
+from mailflow.config.settings import load_settings
+from mailflow.service.daemon import Daemon
 from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
 from mailflow.transport.imap import ImapSource
 from mailflow.transport.smtp import SmtpSettings, SmtpSink

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from mailflow.cli import main
-from mailflow.schedule_settings import ScheduleSettings
+from mailflow.cli.main import main
+from mailflow.config.schedule import ScheduleSettings
 from mailflow.workflow.calendar import BusinessCalendar
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
@@ -91,7 +91,7 @@ def test_remind_dry_run_lists_what_the_next_sweep_would_send(desk, capsys):
     cfg = ["--config", str(EXAMPLE_CONFIG)]
     data = str(desk.app.settings.data_dir)
     rows = len(desk.outbox())
-    import mailflow.cli_cr as cli_cr
+    import mailflow.cli.cr as cli_cr
 
     later = desk.clock.now
     original = cli_cr._now

@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from mailflow.config import Account, Person, Settings
+from mailflow.config.settings import Account, Person, Settings
 from mailflow.security.settings import LimitSettings, SecuritySettings
 from mailflow.security.tokens import TOKEN_RE
 from mailflow.store.tables import Evidence, LedgerEntry

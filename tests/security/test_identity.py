@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from mailflow.config import Account, Person
+from mailflow.config.settings import Account, Person
 from tests.helpers import Desk
 from tests.security.kit import (
     adjust,

@@ -11,8 +11,8 @@ from hashlib import sha256
 import pytest
 from sqlmodel import select
 
-from mailflow.cli import main
-from mailflow.intake import open_cr
+from mailflow.chain.intake import open_cr
+from mailflow.cli.main import main
 from mailflow.security import ratelimit
 from mailflow.store.tables import AttachmentLink, OutboxRow
 from tests.helpers import EXAMPLE_CONFIG, Desk

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.cli import main
-from mailflow.config import build_settings
+from mailflow.cli.main import main
+from mailflow.config.settings import build_settings
 from mailflow.errors import ConfigError
 from tests.helpers import EXAMPLE_CONFIG
 from tests.security.kit import ATTACKS

@@ -1,0 +1,61 @@
+"""`mailflow remind` and `mailflow digest`: what the service's sweeps would send, now.
+
+Kept apart from the views they print so that building the parser imports no database.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Add `mailflow remind` to the main parser."""
+    remind = sub.add_parser(
+        "remind", parents=[common], help="send the reminders and escalations that are due"
+    )
+    remind.add_argument(
+        "--dry-run", action="store_true", help="only list what would be sent, to whom and why"
+    )
+    remind.set_defaults(func=cmd_remind)
+    digest = sub.add_parser(
+        "digest",
+        parents=[common],
+        help="send the weekly digests now (each person gets one a week at most)",
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="only list who would get which digest"
+    )
+    digest.set_defaults(func=cmd_digest)
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
+    from mailflow.cli.cr import _now
+    from mailflow.service import reminders
+
+    app = build_app(args.config)
+    now = _now()
+    if args.dry_run:
+        with app.db.session() as session:
+            lines = reminders.preview(app, session, now)
+        print("\n".join(lines) if lines else "nothing is due")
+        return 0
+    sent = reminders.sweep(app, now)
+    print(f"{sent} reminder(s) or escalation(s) queued")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Send (or, with --dry-run, list) the weekly digests now, whatever the weekday."""
+    from mailflow.app import build_app
+    from mailflow.cli.cr import _now
+    from mailflow.service import digest_mail
+
+    app = build_app(args.config)
+    if args.dry_run:
+        lines = digest_mail.preview(app, _now())
+        print("\n".join(lines) if lines else "nobody gets a digest")
+        return 0
+    print(f"{digest_mail.send(app, _now())} digest(s) queued")
+    return 0

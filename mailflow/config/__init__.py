@@ -1,0 +1,1 @@
+"""The configuration: one schema for its shape and defaults, then its meaning checked."""

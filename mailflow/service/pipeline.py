@@ -1,0 +1,88 @@
+"""One inbound message through the rule table (mailflow.chain.table), in one transaction.
+
+Each message is handled in one transaction that also writes its ledger row, so it is
+applied exactly once or not at all. What raises is rolled back, then sorted: a fault of
+the store or the network (mailflow.store.faults) raises TransientError and the message
+stays at its source; an error the message causes counts one attempt (across restarts)
+and raises HandleLater until `quarantine_after_attempts` is used up, then quarantines it.
+A lost race with another daemon on the ledger's unique index is a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+from mailflow.app import App
+from mailflow.chain.context import Context
+from mailflow.chain.outcome import Handled
+from mailflow.chain.table import RULES
+from mailflow.chain.walk import walk, write_outcome
+from mailflow.errors import HandleLater, ParseError, TransientError
+from mailflow.mail.parse import Inbound, parse
+from mailflow.store import attempts, ledger
+from mailflow.store.faults import describe, is_lost_race, is_transient
+from mailflow.store.ledger import LedgerOutcome
+from mailflow.transport.base import RawMessage
+
+log = logging.getLogger(__name__)
+__all__ = ["Handled", "handle"]
+T = TypeVar("T")
+
+
+def handle(app: App, raw: RawMessage, now: datetime) -> Handled:
+    """Handle one message: its outcome, or TransientError / HandleLater (leave it unfiled).
+
+    Parsing is pure and deterministic, so an unreadable message is quarantined at once:
+    reading the same bytes again cannot succeed.
+    """
+    try:
+        msg = parse(raw.data)
+    except ParseError as exc:
+        unreadable = f"unreadable: {exc}"
+        return _guard(lambda: _quarantine(app, raw, None, unreadable))
+    try:
+        with app.db.transaction() as session:
+            return walk(Context(app, session, raw, msg, now), RULES)
+    except Exception as exc:  # noqa: BLE001 - one bad message must not stop the daemon
+        name = msg.message_id or raw.key
+        if is_transient(exc):
+            raise TransientError(f"message {name} left in the mailbox: {describe(exc)}") from exc
+        if is_lost_race(exc, "message_ledger"):
+            log.info("message %s was handled by another process at the same time", name)
+            return Handled(LedgerOutcome.IGNORED, "duplicate: handled elsewhere", duplicate=True)
+        reason = f"error while handling: {type(exc).__name__}: {exc}"
+        tries = _guard(lambda: _count(app, msg.content_hash, reason, now))
+        limit = app.settings.quarantine_after_attempts
+        if tries < limit:
+            log.warning("message %s failed (attempt %d of %d): %s", name, tries, limit, reason)
+            raise HandleLater(f"message {name}: attempt {tries} of {limit} failed") from exc
+        log.exception("message %s failed %d times; quarantined", name, tries)
+        return _guard(lambda: _quarantine(app, raw, msg, reason))
+
+
+def _guard(step: Callable[[], T]) -> T:
+    """Run a store step; a fault of the store there is transient too."""
+    try:
+        return step()
+    except Exception as exc:
+        if is_transient(exc):
+            raise TransientError(describe(exc)) from exc
+        raise
+
+
+def _count(app: App, content_hash: str, reason: str, now: datetime) -> int:
+    with app.db.transaction() as session:
+        return attempts.count_failure(session, content_hash, reason, now)
+
+
+def _quarantine(app: App, raw: RawMessage, msg: Inbound | None, reason: str) -> Handled:
+    digest = msg.content_hash if msg else hashlib.sha256(raw.data).hexdigest()
+    with app.db.transaction() as session:
+        if ledger.find(session, digest) is None:
+            outcome = LedgerOutcome.QUARANTINED
+            write_outcome(session, raw, msg, outcome, reason, content_hash=digest)
+    return Handled(LedgerOutcome.QUARANTINED, reason)

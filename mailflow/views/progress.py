@@ -1,0 +1,132 @@
+"""Where a CR stands for the people around it: whom it waits on, since when, what was recorded.
+
+One reading shared by the command line (`cr list`, `cr show`), the STATUS? answer, the
+weekly digests, reminders and the answer to a reply to an old request, so that they all
+name the same people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from mailflow.app import App
+from mailflow.chain.effects import state_of
+from mailflow.security.audience import Audience, audience_of
+from mailflow.store.tables import ChangeRequest, Decision
+from mailflow.workflow import engine
+from mailflow.workflow.calendar import BusinessCalendar
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Whom a CR waits on: the roles that owe a reply, the people in them, and since when."""
+
+    roles: tuple[str, ...]
+    titles: str
+    people: tuple[str, ...]
+    since: datetime
+    overdue: bool
+
+    @property
+    def who(self) -> str:
+        """ "Customer representative (dana@acme.example)", for one line of text."""
+        if not self.roles:
+            return "nobody"
+        names = ", ".join(self.people) or "nobody holds the role"
+        return f"{self.titles} ({names})"
+
+    def outside(self, app: App) -> str:
+        """The same for an external reader: their own side by name, FT as "FT"."""
+        if not self.roles:
+            return "nobody"
+        theirs = [
+            p
+            for p in self.people
+            if audience_of(app.settings, app.workflow.external, p) is Audience.EXTERNAL
+        ]
+        return ", ".join([*theirs, *(["FT"] if len(theirs) < len(self.people) else [])])
+
+
+def aware(at: datetime) -> datetime:
+    """As UTC whether or not the database driver handed the zone back."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def waiting(app: App, cr: ChangeRequest, now: datetime) -> Waiting:
+    """Whom the CR waits on now; on hold or ended, nobody."""
+    wf = app.workflow
+    since = aware(cr.entered_at)
+    if cr.held or wf.is_end(cr.stage):
+        return Waiting((), "", (), since, False)
+    roles = engine.owed(wf, state_of(cr, ""))
+    people: list[str] = []
+    for role in roles:
+        people += [
+            p.email
+            for p in app.directory.holders(role, cr.account, cr.assignee)
+            if p.email not in people
+        ]
+    titles = " and ".join(wf.roles[r].title for r in roles if r in wf.roles)
+    return Waiting(roles, titles, tuple(people), since, is_overdue(app, cr, now))
+
+
+def is_overdue(app: App, cr: ChangeRequest, now: datetime) -> bool:
+    """Waiting longer than its stage's reminder interval (counted in business time)."""
+    stage = app.workflow.stage(cr.stage)
+    if stage is None or cr.held or stage.remind_hours <= 0:
+        return False
+    waited = calendar_of(app).hours_between(aware(cr.entered_at), now)
+    return waited > stage.remind_hours
+
+
+def calendar_of(app: App) -> BusinessCalendar:
+    return app.settings.schedule.calendar
+
+
+def waited(app: App, cr: ChangeRequest, now: datetime) -> str:
+    """How long the CR has waited at its stage, in words: "3 days", "5 hours"."""
+    span = now - aware(cr.entered_at)
+    if span >= timedelta(days=2):
+        return f"{span.days} days"
+    hours = int(span.total_seconds() // 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def recorded(session: Session, app: App, cr: ChangeRequest) -> list[str]:
+    """The decisions recorded on the CR, oldest first, as people read them."""
+    rows = session.exec(
+        select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
+    ).all()
+    wf = app.workflow
+    return [
+        f"{aware(d.at):%Y-%m-%d}: {d.verb}{' — ' + d.text if d.text else ''}, by {d.actor}, "
+        f"at the stage {wf.title_of(d.stage)}"
+        for d in rows
+    ]
+
+
+def same_before(
+    session: Session, app: App, cr: ChangeRequest, actor: str, verb: str
+) -> dict[str, str]:
+    """When and at which stage this person's same decision was recorded ({} if never)."""
+    row = session.exec(
+        select(Decision)
+        .where(Decision.cr_id == cr.id)
+        .where(Decision.actor == actor)
+        .where(Decision.verb == verb)
+        .order_by(col(Decision.id).desc())
+    ).first()
+    if row is None:
+        return {}
+    return {
+        "recorded_on": f"{aware(row.at):%Y-%m-%d}",
+        "recorded_at": app.workflow.title_of(row.stage),
+    }
+
+
+def where_now(session: Session, app: App, cr: ChangeRequest, now: datetime) -> dict[str, object]:
+    """What a reply to an old request is told: where the CR is now and what was recorded."""
+    return {"earlier": recorded(session, app, cr), "waits_on": waiting(app, cr, now).who}

@@ -1,0 +1,134 @@
+"""Text a person reads on the command line: CR lists, one CR in full, the workflow graph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from mailflow.app import App
+from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest, Decision, LedgerEntry
+from mailflow.views.cr import opening_fields
+from mailflow.workflow.definition import Workflow
+from mailflow.workflow.fields import show
+
+
+def cr_table(app: App, crs: Sequence[ChangeRequest]) -> str:
+    if not crs:
+        return "no change requests"
+    rows = [("ID", "ACCOUNT", "STAGE", "UPDATED", "TITLE")]
+    for cr in crs:
+        stage = app.workflow.title_of(cr.stage) + (" (on hold)" if cr.held else "")
+        rows.append(
+            (cr.id, cr.account, stage, cr.updated_at.strftime("%Y-%m-%d %H:%M"), cr.title[:50])
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
+        for r in rows
+    )
+
+
+def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
+    """Stage, fields, decisions, files and the whole timeline with the message behind each entry."""
+    wf = app.workflow
+    account = app.settings.account(cr.account)
+    out = [
+        f"{cr.id}  {cr.title}",
+        f"  account:     {account.name if account else cr.account}",
+        f"  stage:       {wf.title_of(cr.stage)} [{cr.stage}]" + ("  ON HOLD" if cr.held else ""),
+        f"  opened:      {cr.created_at:%Y-%m-%d %H:%M} UTC by {cr.opened_by}",
+        f"  assigned to: {cr.assignee or '-'}",
+    ]
+    if cr.description:
+        out += ["", "Description:"] + [f"  {line}" for line in cr.description.splitlines()]
+    conv = app.directory.conventions(cr.account)
+    facts = [
+        (wf.fields[k].label, show(v, wf.fields[k], conv))
+        for k, v in cr.fields.items()
+        if k in wf.fields and k not in opening_fields(wf)
+    ]
+    if facts:
+        out += ["", "Fields:"] + [f"  {k}: {v}" for k, v in facts]
+    decisions = session.exec(
+        select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
+    ).all()
+    if decisions:
+        out += ["", "Decisions:"] + [
+            f"  {d.at:%Y-%m-%d %H:%M}  {wf.title_of(d.stage):<28} {d.verb:<12} {d.actor}"
+            + (f" — {d.text}" if d.text else "")
+            for d in decisions
+        ]
+    files = session.exec(select(AttachmentLink).where(AttachmentLink.cr_id == cr.id)).all()
+    if files:
+        out += ["", "Files:"] + [
+            f"  {f.filename} ({wf.title_of(f.stage)}, sha256 {f.sha256[:12]})" for f in files
+        ]
+    out += ["", "Timeline:"]
+    out += timeline_lines(session, cr.id)
+    return "\n".join(out)
+
+
+def timeline_lines(session: Session, cr_id: str) -> list[str]:
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.cr_id == cr_id).order_by(col(AuditEvent.id))
+    ).all()
+    ledger_ids = {e.ledger_id for e in events if e.ledger_id}
+    messages = (
+        {
+            m.id: m
+            for m in session.exec(select(LedgerEntry).where(col(LedgerEntry.id).in_(ledger_ids)))
+        }
+        if ledger_ids
+        else {}
+    )
+    lines, shown = [], set()
+    for e in events:
+        line = f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<12} {e.detail}"
+        msg = messages.get(e.ledger_id) if e.ledger_id else None
+        if msg is not None and msg.id not in shown:
+            shown.add(msg.id)
+            line += f"\n  {'':16}  {'':<12} ↳ message {msg.message_id or msg.content_hash[:16]}"
+        lines.append(line)
+    return lines
+
+
+def workflow_text(wf: Workflow) -> str:
+    out = [f"{wf.title} ({wf.source})", ""]
+    for i, stage in enumerate(wf.stages, 1):
+        actors = " and " if stage.act == "all" else " or "
+        out.append(f"{i:>2}. {stage.name} — {stage.title}")
+        out.append(
+            f"      acts: {actors.join(stage.actors)}"
+            + (f"; copied: {', '.join(stage.copy)}" if stage.copy else "")
+            + (f"; reminder every {stage.remind_hours:g} h" if stage.remind_hours else "")
+        )
+        for reply in stage.replies:
+            extra = [wf.fields[f].label + ":" for f in reply.fields]
+            if reply.attachment:
+                extra.append("+attachment")
+            out.append(
+                f"      {reply.verb:<14} → {reply.to or '(stays)'}"
+                + (f"   needs {' '.join(extra)}" if extra else "")
+            )
+    out += ["", "Any stage:"]
+    for c in wf.commands:
+        out.append(
+            f"      {c.verb:<14} by {', '.join(c.roles)}"
+            + (f" → {c.to}" if c.to else f" ({c.effect})")
+        )
+    out += ["", "Ends: " + ", ".join(wf.ends)]
+    return "\n".join(out)
+
+
+def workflow_mermaid(wf: Workflow) -> str:
+    out = ["stateDiagram-v2", f"    [*] --> {wf.start}"]
+    for stage in wf.stages:
+        for reply in stage.replies:
+            out.append(f"    {stage.name} --> {reply.to or stage.name}: {reply.verb}")
+    for c in wf.commands:
+        if c.to:
+            out.append(f"    note right of {wf.start}: {c.verb} at any stage → {c.to}")
+    for end in wf.ends:
+        out.append(f"    {end} --> [*]")
+    return "\n".join(out)
