@@ -63,11 +63,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mailflow.chain.explain import explain_message  # noqa: E402
 from mailflow.mail.html_text import html_to_text  # noqa: E402
 from mailflow.mail.parse import parse  # noqa: E402
 from mailflow.mail.reply_text import new_text  # noqa: E402
 from mailflow.reading.decide import Decision, read  # noqa: E402
-from mailflow.views.explain import explain_message  # noqa: E402
 from mailflow.workflow.definition import load_workflow  # noqa: E402
 
 OWN = ("cr@mailflow.example",)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from mailflow.chain.explain import KEYS, OnRecord, describe, explain_message
 from mailflow.cli.main import main
 from mailflow.reading.decide import Known, remark_key
-from mailflow.views.explain import KEYS, OnRecord, describe, explain_message
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
@@ -208,8 +208,8 @@ def test_what_is_on_record_about_the_sender_is_read_with_the_message() -> None:
 
 def test_explain_asks_no_database_that_is_not_there(config: Path) -> None:
     from mailflow.app import app_from_settings
+    from mailflow.chain.explain import sender_lookup
     from mailflow.config.settings import load_settings
-    from mailflow.views.explain import sender_lookup
 
     assert sender_lookup(app_from_settings(load_settings(config))) is None
     assert not (config.parent / "data").exists()

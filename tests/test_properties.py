@@ -18,11 +18,11 @@ from email.mime.text import MIMEText
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from mailflow.chain.explain import explain_message
 from mailflow.errors import ParseError
 from mailflow.mail.parse import parse
 from mailflow.mail.reply_text import new_text
 from mailflow.reading.decide import Decision, likely, read
-from mailflow.views.explain import explain_message
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import ROOT
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from mailflow.chain import thread
+from mailflow.chain import answers, thread
 from mailflow.chain.context import Context, Ruling, answered, applied
-from mailflow.chain.effects import carry_out, state_of
+from mailflow.chain.effects import carry_out
 from mailflow.chain.replies import refusal
 from mailflow.mail.parse import Attachment
-from mailflow.security import answers, evidence, policy
+from mailflow.security import evidence, policy
 from mailflow.security.tokens import Mismatch
 from mailflow.store.attachments import is_tnef, store_attachments
+from mailflow.store.cr_state import state_of
 from mailflow.views import progress
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Refusal

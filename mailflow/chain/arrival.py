@@ -6,7 +6,7 @@ None of these reads the reply's words: what a machine or a stranger sent is reco
 
 from __future__ import annotations
 
-from mailflow.chain import bounces
+from mailflow.chain import answers, bounces
 from mailflow.chain.context import Context, Ruling, Settled, answered, ignored
 from mailflow.chain.effects import audit
 from mailflow.chain.outcome import tell_sender
@@ -16,7 +16,7 @@ from mailflow.mail import automated, reply_text
 from mailflow.mail.automated import AutomatedKind
 from mailflow.mail.parse import Inbound, parse
 from mailflow.reading.reply import READ_CAP
-from mailflow.security import answers, limits
+from mailflow.security import limits
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, LedgerEntry

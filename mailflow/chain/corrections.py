@@ -15,8 +15,9 @@ from typing import Any
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain.effects import audit, carry_out, state_of
+from mailflow.chain.effects import audit, carry_out
 from mailflow.errors import MailflowError
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow import approvals, engine
 from mailflow.workflow.definition import Field

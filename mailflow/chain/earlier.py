@@ -27,10 +27,11 @@ from email.policy import default as default_policy
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.chain import answers
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear
-from mailflow.security import answers, authresults, evidence, policy, tokens
+from mailflow.security import authresults, evidence, policy, tokens
 from mailflow.security.policy import Verdict
 from mailflow.store.tables import ChangeRequest, OutboxRow
 from mailflow.store.tables import Decision as Recorded

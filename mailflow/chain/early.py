@@ -29,16 +29,17 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain import confirm, thread
+from mailflow.chain import answers, confirm, thread
 from mailflow.chain.context import Context, Ruling, applied
-from mailflow.chain.effects import audit, carry_out, state_of
+from mailflow.chain.effects import audit, carry_out
+from mailflow.config.security import SENDER
 from mailflow.errors import ParseError
 from mailflow.mail.parse import Inbound, parse
 from mailflow.reading.decide import Decision
-from mailflow.security import answers, evidence, policy
+from mailflow.security import evidence, policy
 from mailflow.security.audience import Audience, audience_of
-from mailflow.security.settings import SENDER
 from mailflow.store import early as held
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest, EarlyAnswer, LedgerEntry
 from mailflow.views.audience import external_fields, stage_words
 from mailflow.workflow import engine

@@ -26,7 +26,6 @@ from mailflow.security.audience import Audience, audience_of
 from mailflow.store import outbox
 from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
 from mailflow.views.cr import cr_context, name_of, reader_context
-from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import PARTICIPANTS
 from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
 from mailflow.workflow.reminder_due import next_reminder
@@ -44,21 +43,6 @@ def answers_held(reason: str) -> Iterator[None]:
         yield
     finally:
         _held.reset(token)
-
-
-def state_of(cr: ChangeRequest, currency: str, conventions: Conventions | None = None) -> CRState:
-    """The engine's view of a CR; `conventions` say how its account's figures are read."""
-    return CRState(
-        stage=cr.stage,
-        entered_at=cr.entered_at,
-        held=cr.held,
-        fields=dict(cr.fields),
-        votes=tuple((v[0], v[1]) for v in cr.votes),
-        reminders=cr.reminders,
-        reminded_at=cr.reminded_at,
-        currency=currency,
-        conventions=conventions or Conventions(),
-    )
 
 
 def carry_out(

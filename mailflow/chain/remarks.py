@@ -19,12 +19,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from mailflow.chain import confirm
+from mailflow.chain import answers, confirm
 from mailflow.chain.context import Context, Ruling, Settled, answered
 from mailflow.chain.effects import audit
 from mailflow.reading.decide import Decision, Known, Unclear, UnclearKind, remark_key
 from mailflow.reading.reply import read_message
-from mailflow.security import answers
 from mailflow.store.known import known_for, remember_remark
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.workflow.reasons import Question

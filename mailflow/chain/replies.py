@@ -8,12 +8,12 @@ original comes whole; a doubtful reply is asked back, never guessed.
 
 from __future__ import annotations
 
-from mailflow.chain import confirm, remarks, thread
+from mailflow.chain import answers, confirm, remarks, thread
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.mail import reply_text, signature_blocks
 from mailflow.reading.decide import Decision, Unclear
 from mailflow.reading.reply import READ_CAP, read_message, read_reply
-from mailflow.security import answers, authorize, forwarded, policy
+from mailflow.security import authorize, forwarded, policy
 from mailflow.store.known import known_for, note_tail
 from mailflow.workflow.reasons import Question, Refusal
 

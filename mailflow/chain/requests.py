@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from mailflow.chain import intake, jira_intake
+from mailflow.chain import answers, intake, jira_intake
 from mailflow.chain.context import Context, Ruling, Settled, answered, applied, ignored
 from mailflow.chain.effects import queue_mail
 from mailflow.chain.outcome import tell_sender
 from mailflow.chain.route import RouteKind
 from mailflow.mail import reply_text
-from mailflow.security import answers
 from mailflow.store.attachments import store_attachments
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Refusal

@@ -19,14 +19,14 @@ import re
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.chain import confirm
+from mailflow.chain import answers, confirm
 from mailflow.chain.context import Context, Ruling, answered, applied
 from mailflow.chain.effects import audit
+from mailflow.config.security import AUTHENTICATED
 from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear, UnclearKind
-from mailflow.security import answers, authresults
+from mailflow.security import authresults
 from mailflow.security.policy import Verdict
-from mailflow.security.settings import AUTHENTICATED
 from mailflow.security.tokens import Mismatch
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow.reasons import Question

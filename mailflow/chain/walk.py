@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from mailflow.chain.answer_cap import capped
 from mailflow.chain.context import Context, Rule, Ruling
 from mailflow.chain.outcome import Handled
 from mailflow.mail.parse import Inbound
-from mailflow.security.answer_cap import capped
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import LedgerEntry

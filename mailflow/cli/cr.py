@@ -170,7 +170,8 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_command(args: argparse.Namespace) -> int:
-    from mailflow.chain.effects import carry_out, state_of
+    from mailflow.chain.effects import carry_out
+    from mailflow.store.cr_state import state_of
     from mailflow.store.tables import ChangeRequest
     from mailflow.workflow import engine
 

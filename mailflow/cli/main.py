@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="process what is waiting, then exit")
     run.set_defaults(func=cmd_run)
 
-    from mailflow.web.command import register as register_web
+    from mailflow.cli.web import register as register_web
 
     register_web(sub, common)
 
@@ -278,7 +278,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from mailflow.views.explain import explain_files, sender_lookup
+    from mailflow.chain.explain import explain_files, sender_lookup
 
     if args.rules:
         from mailflow.chain.dry_run import print_rules

@@ -22,15 +22,15 @@ from mailflow.config.ops import (
     web_settings,
 )
 from mailflow.config.schedule import ScheduleSettings, schedule_settings
-from mailflow.errors import ConfigError
-from mailflow.security.settings import (
+from mailflow.config.security import (
     LimitSettings,
     SecuritySettings,
     env_or_value,
     limit_settings,
     security_settings,
 )
-from mailflow.transport.settings import ImapSettings, SmtpSettings
+from mailflow.config.transport import ImapSettings, SmtpSettings
+from mailflow.errors import ConfigError
 from mailflow.workflow.conventions import DATE_ORDERS
 from mailflow.workflow.numbers import DEFAULT_FORMAT, NUMBER_FORMATS
 

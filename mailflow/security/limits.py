@@ -6,8 +6,8 @@ stored) and bound the work a hostile sender can cause.
 
 from __future__ import annotations
 
+from mailflow.config.security import LimitSettings
 from mailflow.mail.parse import Inbound
-from mailflow.security.settings import LimitSettings
 
 
 def breach(msg: Inbound, limits: LimitSettings) -> str | None:

@@ -16,9 +16,9 @@ from typing import Any
 from sqlmodel import Session
 
 from mailflow.app import App
+from mailflow.config.security import AUTHENTICATED, POLICIES, SENDER, TOKEN, strength
 from mailflow.mail.parse import Inbound
 from mailflow.security import authresults, tokens
-from mailflow.security.settings import AUTHENTICATED, POLICIES, SENDER, TOKEN, strength
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.engine import EVERYONE
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from mailflow.security.settings import LimitSettings
+from mailflow.config.security import LimitSettings
 from mailflow.store import outbox
 from mailflow.store.tables import OutboxRow, RateLimitNote
 

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.chain.effects import carry_out, state_of
+from mailflow.chain.effects import carry_out
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import AuditEvent, ChangeRequest, SettingMark
 from mailflow.workflow import engine
 from mailflow.workflow.engine import Mail, Result

@@ -20,12 +20,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from mailflow.config.security import SecuritySettings
 from mailflow.mail import signature_blocks
 from mailflow.reading import decide
 from mailflow.reading.lines import field_of
 from mailflow.reading.normalize import normalize_line
 from mailflow.reading.tokens import Kind, phrase_words, pieces
-from mailflow.security.settings import SecuritySettings
 from mailflow.store.tables import ConfirmedRemark, LearnedSignature, SenderTail
 
 KEEP_TAILS = 5  # replies per person whose last lines are kept to compare

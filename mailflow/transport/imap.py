@@ -23,11 +23,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import join_message_ids
 
+from mailflow.config.transport import ImapSettings as ImapSettings
 from mailflow.errors import SourceError
 from mailflow.transport.base import Outcome, RawMessage
 from mailflow.transport.imap_connect import CONNECTION_ERRORS
 from mailflow.transport.imap_session import ImapHealth, ImapSession, MailboxUnreachable
-from mailflow.transport.settings import ImapSettings as ImapSettings
 
 __all__ = ["ImapHealth", "ImapSettings", "ImapSource"]
 

@@ -14,9 +14,9 @@ import ssl
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
+from mailflow.config.transport import ImapSettings as ImapSettings
 from mailflow.errors import SourceError
 from mailflow.transport.oauth import TokenError, access_token
-from mailflow.transport.settings import ImapSettings as ImapSettings
 
 # What a lost or unreachable server looks like; anything else is a real answer from it.
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, imaplib.IMAP4.abort)

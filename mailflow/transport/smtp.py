@@ -14,10 +14,10 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 
+from mailflow.config.transport import SMTP_DEFAULT_PORTS as _DEFAULT_PORTS
+from mailflow.config.transport import SmtpSettings as SmtpSettings
 from mailflow.errors import PermanentSendError, TransientSendError
 from mailflow.transport.oauth import TokenError, access_token, xoauth2
-from mailflow.transport.settings import SMTP_DEFAULT_PORTS as _DEFAULT_PORTS
-from mailflow.transport.settings import SmtpSettings as SmtpSettings
 
 
 class RecipientsRefused(PermanentSendError):

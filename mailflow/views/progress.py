@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.chain.effects import state_of
 from mailflow.security.audience import Audience, audience_of
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest, Decision
 from mailflow.workflow import engine
 from mailflow.workflow.calendar import BusinessCalendar

@@ -14,9 +14,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.chain.effects import state_of
 from mailflow.config.settings import Person
 from mailflow.security.audience import Audience, audience_of
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, Decision, Evidence
 from mailflow.views.audience import stage_words
 from mailflow.views.cr import view_of

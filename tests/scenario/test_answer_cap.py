@@ -83,7 +83,7 @@ def test_the_same_text_again_is_recorded_and_not_answered_again(desk):
 
 
 def test_a_repeat_is_found_without_parsing_the_earlier_mail_again(desk, monkeypatch):
-    from mailflow.security import answer_cap
+    from mailflow.chain import answer_cap
 
     cr_id = _waiting_on_dana(desk)
     parsed: list[bytes] = []

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 from sqlmodel import select
 
+from mailflow.chain.explain import describe, explain_message, sender_lookup
 from mailflow.store.tables import ConfirmedRemark, LearnedSignature
-from mailflow.views.explain import describe, explain_message, sender_lookup
 from tests.helpers import Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
 from tests.security.kit import walk_to

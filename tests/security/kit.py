@@ -22,8 +22,8 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from mailflow.config.security import LimitSettings, SecuritySettings
 from mailflow.config.settings import Account, Person, Settings
-from mailflow.security.settings import LimitSettings, SecuritySettings
 from mailflow.security.tokens import TOKEN_RE
 from mailflow.store.tables import Evidence, LedgerEntry
 from tests.helpers import Desk

@@ -15,10 +15,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.chain.effects import audit, carry_out, state_of
+from mailflow.chain import stranger_note
+from mailflow.chain.effects import audit, carry_out
 from mailflow.chain.outcome import tell_sender
 from mailflow.mail.parse import Inbound
-from mailflow.security import stranger_note
+from mailflow.store.cr_state import state_of
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow import engine
