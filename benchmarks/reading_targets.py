@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 from mailflow.mail.parse import parse  # noqa: E402
 from mailflow.mail.reply_text import new_text  # noqa: E402
 from mailflow.reading import decide  # noqa: E402
+from mailflow.reading.likely import likely  # noqa: E402
 from tests.phrase_suite import load_cases, outcome, vocabulary  # noqa: E402
 
 
@@ -123,7 +124,7 @@ def worst_case() -> list[tuple[str, str, str]]:
         parsed = time.perf_counter()
         text = new_text(msg.text)
         decide.read(text, words)
-        decide.likely(text, words)
+        likely(text, words)
         done = time.perf_counter()
         rows.append((f"reading a {name}", f"{done - parsed:.3f} s", "< 1 s"))
         rows.append(("  parsing it first (MIME, HTML)", f"{parsed - start:.3f} s", ""))

@@ -12,6 +12,7 @@ from mailflow.config.settings import load_settings
 from mailflow.mail.html_text import html_to_text
 from mailflow.mail.reply_text import new_text
 from mailflow.reading import decide
+from mailflow.reading.likely import likely
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.vocabulary import Vocabulary
 
@@ -64,5 +65,5 @@ def outcome(text: str, words: Vocabulary) -> str:
     read = decide.read(text, words)
     if isinstance(read, decide.Decision):
         return read.verb
-    likely = decide.likely(text, words)
-    return f"?{likely}" if likely else "?"
+    probable = likely(text, words)
+    return f"?{probable}" if probable else "?"

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailflow.reading import decide
+from mailflow.reading.likely import likely
 from mailflow.reading.normalize import _INVISIBLE, mixed_script_words, normalize_line
 from mailflow.workflow.definition import load_workflow
 from mailflow.workflow.fields import FieldError, read_value
@@ -264,14 +265,14 @@ def test_a_likely_reading_is_never_given_for_a_decision(
     read as a decision must never also be offered as a likely reading to confirm."""
     text = f"{other}{join}{plain}" if other_first else f"{plain}{join}{other}"
     if isinstance(decide.read(text, WORDS), decide.Decision):
-        assert decide.likely(text, WORDS) is None, text
+        assert likely(text, WORDS) is None, text
 
 
 def test_likely_readings_are_only_questions() -> None:
     """Over the phrase suite: a likely reading only where read() found no decision."""
     offered = 0
     for case in CASES:
-        probable = decide.likely(case.text, WORDS)
+        probable = likely(case.text, WORDS)
         if probable is not None:
             offered += 1
             assert not isinstance(decide.read(case.text, WORDS), decide.Decision), case.source

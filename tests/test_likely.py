@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailflow.reading.decide import VerbSpec, Vocabulary, likely
+from mailflow.reading.decide import VerbSpec, Vocabulary
+from mailflow.reading.likely import likely
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import ROOT
 

@@ -30,6 +30,7 @@ from mailflow.mail.parse import Inbound, parse
 from mailflow.mail.reply_text import new_text
 from mailflow.reading import decide
 from mailflow.reading import reply as reading
+from mailflow.reading.likely import likely
 from mailflow.security import forwarded
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import load_workflow
@@ -109,7 +110,7 @@ READERS: dict[str, Callable[[str], object]] = {
     ),
     "decide.read": lambda t: decide.read(t, VOCAB),
     "reading.read_message": lambda t: reading.read_message(WF, WF.start, t, None),
-    "decide.likely": lambda t: decide.likely(t, VOCAB),
+    "likely.likely": lambda t: likely(t, VOCAB),
     "figures.read_money": lambda t: read_money(t, USD),
     "figures.read_quantity": lambda t: read_quantity(t, "days", USD),
     "numbers.read_number": lambda t: read_number(t),
@@ -148,7 +149,7 @@ WHICH: dict[str, tuple[str, ...]] = {
         "exclamation marks",
         "HTML nesting",
     ),
-    "decide.likely": EVERYTHING,
+    "likely.likely": EVERYTHING,
     "figures.read_money": FIGURES,
     "figures.read_quantity": FIGURES,
     "numbers.read_number": FIGURES,

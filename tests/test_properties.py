@@ -22,7 +22,8 @@ from mailflow.chain.explain import explain_message
 from mailflow.errors import ParseError
 from mailflow.mail.parse import parse
 from mailflow.mail.reply_text import new_text
-from mailflow.reading.decide import Decision, likely, read
+from mailflow.reading.decide import Decision, read
+from mailflow.reading.likely import likely
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import ROOT
 

@@ -18,6 +18,7 @@ from mailflow.mail.html_styles import Styled, apply_stylesheets
 from mailflow.mail.html_text import UNCLEAR_CLOSE, UNCLEAR_OPEN, html_to_text, unmarked
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading import decide
+from mailflow.reading.likely import likely
 from mailflow.reading.normalize import mixed_script_words, normalize_line
 from mailflow.reading.reply import read_message, read_reply
 from mailflow.workflow.conventions import Conventions
@@ -605,7 +606,7 @@ def test_a_question_by_word_order_is_not_a_yes() -> None:
 def test_a_likely_reading_needs_every_other_line_on_the_lists(
     text: str, probable: str | None
 ) -> None:
-    assert decide.likely(text, WORDS) == probable
+    assert likely(text, WORDS) == probable
 
 
 @pytest.mark.parametrize(
@@ -838,8 +839,8 @@ def test_the_same_decision_again_below_adds_nothing() -> None:
 
 def test_a_likely_line_of_exactly_the_line_cap_is_still_read() -> None:
     line = ("Looks good" + " thanks" * 140)[:1000].ljust(1000, ".")
-    assert decide.likely(line, WORDS) == "APPROVED"
-    assert decide.likely(line + ".", WORDS) is None
+    assert likely(line, WORDS) == "APPROVED"
+    assert likely(line + ".", WORDS) is None
 
 
 @pytest.mark.parametrize(
@@ -1165,7 +1166,7 @@ def test_a_notice_with_words_of_the_sender_in_it_stays() -> None:
 def test_a_likely_reading_reads_every_line_and_every_letter(
     text: str, probable: str | None
 ) -> None:
-    assert decide.likely(text, WORDS) == probable
+    assert likely(text, WORDS) == probable
 
 
 @pytest.mark.parametrize(

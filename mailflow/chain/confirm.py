@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.mail.parse import Inbound
 from mailflow.reading import decide
+from mailflow.reading.likely import likely
 from mailflow.reading.normalize import LINE_CAP, normalize_line
 from mailflow.reading.tokens import Kind, phrase_words, pieces
 from mailflow.security.tokens import TOKEN_RE, found_in
@@ -83,7 +84,7 @@ def plain_yes(reader: Workflow, read: decide.Decision) -> bool:
 
 def likely_here(app: App, cr: ChangeRequest, text: str, roles: frozenset[str]) -> str | None:
     """The verb the text probably means, if it is a reply this sender could give here."""
-    verb = decide.likely(text, app.workflow.vocabulary)
+    verb = likely(text, app.workflow.vocabulary)
     stage = app.workflow.stage(cr.stage)
     if verb is None or stage is None or stage.reply(verb) is None:
         return None

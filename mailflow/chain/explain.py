@@ -83,6 +83,7 @@ from mailflow.mail.parse import Inbound, parse
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.mail.signature_blocks import strip_learned
 from mailflow.reading import decide
+from mailflow.reading.likely import likely
 from mailflow.reading.lines import fields_of
 
 if TYPE_CHECKING:
@@ -242,7 +243,7 @@ def _fill(
         unclear_reason=read.reason,
         decision_line=read.line,
         rule=read.kind.value,
-        likely=decide.likely(text, vocabulary, known),
+        likely=likely(text, vocabulary, known),
         fields=fields_of(text.split("\n")),
     )
 

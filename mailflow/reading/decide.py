@@ -1,4 +1,4 @@
-"""④ The new text of a reply → a Decision (verb, reason text, fields) or Unclear.
+"""The new text of a reply → a Decision (verb, reason text, fields) or Unclear.
 
 A false approval is the worst error mailflow can make, so a yes is read by a
 closed grammar: an affirmative verb counts only when its line holds the verb's
@@ -40,7 +40,6 @@ __all__ = [
     "UnclearKind",
     "VerbSpec",
     "Vocabulary",
-    "likely",
     "read",
     "remark_key",
 ]
@@ -455,8 +454,3 @@ def _unclear(found: _Line, kind: UnclearKind, reason: str) -> Unclear:
 def _quote(line: str) -> str:
     shown = line if len(line) <= 120 else line[:117] + "..."
     return f"'{shown}'"
-
-
-# likely() reads with read() and the line finder above, so it lives beside them in a
-# module of its own and is re-exported here, where callers look for it.
-from mailflow.reading.likely import likely  # noqa: E402

@@ -9,11 +9,7 @@ Anything else, and the reply is a plain question back instead.
 from __future__ import annotations
 
 from mailflow.reading.decide import Decision, Known, _decision_line, _lines, read
-from mailflow.reading.normalize import (
-    LINE_CAP,
-    mixed_script_words,  # noqa: I001
-    normalize_line,
-)
+from mailflow.reading.normalize import LINE_CAP, mixed_script_words, normalize_line
 from mailflow.reading.sentences import first_doubt
 from mailflow.reading.tokens import Kind, Piece, pieces
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
