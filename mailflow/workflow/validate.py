@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mailflow.workflow.definition import (
+from mailflow.workflow.model import (
     ANYONE,
     COMMAND_EFFECTS,
     FIELD_TYPES,
