@@ -1,4 +1,4 @@
-"""② Tie an inbound message to its CR: the [CR-…] subject token first, then the thread headers."""
+"""Tie an inbound message to its CR: the [CR-…] subject token first, then the thread headers."""
 
 from __future__ import annotations
 

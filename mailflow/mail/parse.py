@@ -1,4 +1,4 @@
-"""① Raw bytes → Inbound: the one typed message every later step receives."""
+"""Raw bytes → Inbound: the one typed message every later step receives."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""④ Read a reply's decision in the light of the stage it answers.
+"""Read a reply's decision in the light of the stage it answers.
 
 decide.py reads words without knowing the CR; this step knows which replies the
 current stage accepts, and uses that only to settle a line holding two verbs, never

@@ -1,4 +1,4 @@
-"""③ May this sender act on this CR at all? The stage-level role check is the engine's.
+"""May this sender act on this CR at all? The stage-level role check is the engine's.
 
 Here sit the checks that concern the message rather than the workflow: that it has one
 unambiguous sender, and that the sender holds some role on the CR's account. The answer

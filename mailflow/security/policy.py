@@ -1,4 +1,4 @@
-"""③ Does this reply prove its sender? The policy of the roles it acts in, applied.
+"""Does this reply prove its sender? The policy of the roles it acts in, applied.
 
 `sender`: the bare From address holds the role (the engine checks the role itself).
 `token`: that, plus a reply token minted for this CR, its current stage instance and

@@ -1,4 +1,4 @@
-"""⑥ Outbound mail as rows: written in the message's transaction, delivered and retried later."""
+"""Outbound mail as rows: written in the message's transaction, delivered and retried later."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""⑤ The pure workflow step: (CR state, who, what they said, now) → new state and effects.
+"""The pure workflow step: (CR state, who, what they said, now) → new state and effects.
 
 No I/O and no clock: the caller passes the time in and carries the effects out. Stage
 names come only from the Workflow object, so replacing the workflow file changes the
