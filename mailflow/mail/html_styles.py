@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import css_inline
 
@@ -167,72 +168,107 @@ def _vetted(css: str) -> tuple[str, int] | None:
     that can be written into elements (font faces and page rules cannot), or None if
     they hold what css_inline cannot apply.
 
-    One pass by hand over the text: comments dropped, strings kept as written and
-    left out of the checks, each rule's selector (its prelude) checked when its
-    block opens.
+    One pass over the text from one character that matters to the next: comments
+    dropped, strings kept as written and left out of the checks, each rule's
+    selector (its prelude) checked when its block opens.
     """
-    out: list[str] = []
-    prelude: list[str] = []  # the current top-level prelude, strings left out
-    blocks: list[bool] = []  # for each open block: whether it is a style rule's
-    declared = 0  # characters inside style rules' blocks
-    opened = 0  # where the open style rule's block began
-    i, n = 0, len(css)
-    plain_start = 0
+    sheet = _Sheet(css)
+    found = _MATTERS.search(css)
+    while found is not None:
+        at = _STEPS[found.group()](sheet, found.start())
+        if at is None:
+            return None
+        found = _MATTERS.search(css, at)
+    return sheet.finish()
 
-    def flush(end: int) -> None:
-        chunk = css[plain_start:end]
-        if not blocks:
-            prelude.append(chunk)
-        out.append(chunk)
 
-    while i < n:
-        char = css[i]
-        if char == "/" and css.startswith("*", i + 1):
-            flush(i)
-            close = css.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-            out.append(" ")
-            plain_start = i
-            continue
-        if char in "\"'":
-            flush(i)
-            j = i + 1
-            while j < n and css[j] not in (char, "\n"):
-                j += 2 if css[j] == "\\" else 1
-            out.append(css[i : j + 1])
-            i = plain_start = min(n, j + 1)
-            continue
-        if char == "\\":
-            return None  # an escaped name may spell a rule css_inline reads otherwise
-        if char == "{":
-            flush(i)
-            if blocks and blocks[-1]:
-                return None  # a rule nested in a rule
-            if not blocks and not _prelude_agreed("".join(prelude)):
-                return None
-            at_rule = "".join(prelude).replace("<!--", "").replace("-->", "").strip()
-            blocks.append(not blocks and not at_rule.startswith("@"))
-            opened = i
-            prelude.clear()
-            out.append(char)
-            i = plain_start = i + 1
-            continue
-        if char in "};":
-            flush(i)
-            if char == "}" and blocks:
-                declared += i - opened if blocks.pop() else 0
-            elif not blocks and not _prelude_agreed("".join(prelude)):
-                return None  # a statement such as @import
-            if not blocks:
-                prelude.clear()
-            out.append(char)
-            i = plain_start = i + 1
-            continue
-        i += 1
-    flush(n)
-    if blocks and blocks[-1]:
-        declared += n - opened  # a block left open at the end still applies
-    return ("".join(out), declared) if _prelude_agreed("".join(prelude)) else None
+# The characters the scan stops at; everything between them is copied as it stands.
+_MATTERS = re.compile(r"/\*|[\"'\\{};]")
+
+
+@dataclass
+class _Sheet:
+    """The scan's state: what is kept so far, the open blocks and the current prelude."""
+
+    css: str
+    out: list[str] = field(default_factory=list)
+    prelude: list[str] = field(default_factory=list)  # top-level prelude, strings left out
+    blocks: list[bool] = field(default_factory=list)  # per open block: a style rule's?
+    declared: int = 0  # characters inside style rules' blocks
+    opened: int = 0  # where the open style rule's block began
+    plain_start: int = 0
+
+    def flush(self, end: int) -> None:
+        chunk = self.css[self.plain_start : end]
+        if not self.blocks:
+            self.prelude.append(chunk)
+        self.out.append(chunk)
+
+    def comment(self, i: int) -> int:
+        self.flush(i)
+        close = self.css.find("*/", i + 2)
+        self.plain_start = len(self.css) if close < 0 else close + 2
+        self.out.append(" ")
+        return self.plain_start
+
+    def string(self, i: int) -> int:
+        self.flush(i)
+        css, quote, j = self.css, self.css[i], i + 1
+        while j < len(css) and css[j] not in (quote, "\n"):
+            j += 2 if css[j] == "\\" else 1
+        self.out.append(css[i : j + 1])
+        self.plain_start = min(len(css), j + 1)
+        return self.plain_start
+
+    def open_block(self, i: int) -> int | None:
+        self.flush(i)
+        if self.blocks and self.blocks[-1]:
+            return None  # a rule nested in a rule
+        prelude = "".join(self.prelude)
+        if not self.blocks and not _prelude_agreed(prelude):
+            return None
+        at_rule = prelude.replace("<!--", "").replace("-->", "").strip()
+        self.blocks.append(not self.blocks and not at_rule.startswith("@"))
+        self.opened = i
+        return self._keep(i)
+
+    def end_statement(self, i: int) -> int | None:
+        self.flush(i)
+        if self.css[i] == "}" and self.blocks:
+            self.declared += i - self.opened if self.blocks.pop() else 0
+        elif not self.blocks and not _prelude_agreed("".join(self.prelude)):
+            return None  # a statement such as @import
+        return self._keep(i)
+
+    def _keep(self, i: int) -> int:
+        if not self.blocks:
+            self.prelude.clear()
+        self.out.append(self.css[i])
+        self.plain_start = i + 1
+        return self.plain_start
+
+    def finish(self) -> tuple[str, int] | None:
+        self.flush(len(self.css))
+        if self.blocks and self.blocks[-1]:
+            self.declared += len(self.css) - self.opened  # an open block still applies
+        if not _prelude_agreed("".join(self.prelude)):
+            return None
+        return "".join(self.out), self.declared
+
+
+def _escaped(_sheet: _Sheet, _i: int) -> None:
+    return None  # an escaped name may spell a rule css_inline reads otherwise
+
+
+_STEPS: dict[str, Callable[[_Sheet, int], int | None]] = {
+    "/*": _Sheet.comment,
+    '"': _Sheet.string,
+    "'": _Sheet.string,
+    "\\": _escaped,
+    "{": _Sheet.open_block,
+    "}": _Sheet.end_statement,
+    ";": _Sheet.end_statement,
+}
 
 
 def _prelude_agreed(prelude: str) -> bool:
