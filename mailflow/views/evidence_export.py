@@ -38,6 +38,22 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
     if out.exists() and any(out.iterdir()):
         raise MailflowError(f"{out} exists and is not empty; choose a new folder")
     (out / "messages").mkdir(parents=True, exist_ok=True)
+    entries = _write_messages(session, cr, out)
+    manifest = {
+        "change_request": {"id": cr.id, "title": cr.title, "account": cr.account},
+        "stage_now": cr.stage,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "hash": "sha256 of the file's bytes",
+        "evidence": entries,
+        "decisions": _decisions(session, cr),
+    }
+    write_file(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_file(out / "index.txt", _index(cr, entries, app.workflow.title_of(cr.stage)))
+    return _zipped(out) if as_zip else out
+
+
+def _write_messages(session: Session, cr: ChangeRequest, out: Path) -> list[dict[str, Any]]:
+    """Each evidence message as an .eml under messages/, and its manifest entry."""
     rows = session.exec(
         select(Evidence).where(Evidence.cr_id == cr.id).order_by(col(Evidence.id))
     ).all()
@@ -64,35 +80,33 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
                 "authentication_results": row.auth_results,
             }
         )
+    return entries
+
+
+def _decisions(session: Session, cr: ChangeRequest) -> list[dict[str, Any]]:
+    """Every decision on record, by mail or from the command line."""
     decisions = session.exec(
         select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
     ).all()
-    manifest = {
-        "change_request": {"id": cr.id, "title": cr.title, "account": cr.account},
-        "stage_now": cr.stage,
-        "exported_at": datetime.now(UTC).isoformat(),
-        "hash": "sha256 of the file's bytes",
-        "evidence": entries,
-        "decisions": [
-            {
-                "at": d.at.isoformat(),
-                "stage": d.stage,
-                "verb": d.verb,
-                "actor": d.actor,
-                "by": "mail" if d.ledger_id else "command line",
-            }
-            for d in decisions
-        ],
-    }
-    write_file(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    write_file(out / "index.txt", _index(cr, entries, app.workflow.title_of(cr.stage)))
-    if as_zip:
-        try:
-            archive = shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name)
-        except OSError as exc:
-            raise OSError(exc.errno, exc.strerror, f"{out}.zip") from exc
-        return Path(archive)
-    return out
+    return [
+        {
+            "at": d.at.isoformat(),
+            "stage": d.stage,
+            "verb": d.verb,
+            "actor": d.actor,
+            "by": "mail" if d.ledger_id else "command line",
+        }
+        for d in decisions
+    ]
+
+
+def _zipped(out: Path) -> Path:
+    """The folder as a zip beside it, named after it; an error names the zip."""
+    try:
+        archive = shutil.make_archive(str(out), "zip", root_dir=out.parent, base_dir=out.name)
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, f"{out}.zip") from exc
+    return Path(archive)
 
 
 def _index(cr: ChangeRequest, entries: list[dict[str, Any]], stage: str) -> str:
