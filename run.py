@@ -5,6 +5,8 @@ environment in .venv, installs mailflow into it, and starts again from there, so
 `python3 run.py` is all a new user types. The install is stamped with a hash of
 pyproject.toml (version and dependency list): later starts go straight to .venv, and
 only a changed pyproject.toml installs again (pip would take seconds and the network).
+After an install it says how to reach the `mailflow` command itself: it lives in
+.venv/bin, which is not on PATH (Debian refuses a system-wide `pip install`).
 """
 
 import hashlib
@@ -15,7 +17,20 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venv"
-NEEDED = ("alembic", "authres", "imapclient", "jinja2", "mailparser", "schedule", "sqlmodel")
+NEEDED = (
+    "alembic",
+    "authres",
+    "imapclient",
+    "jinja2",
+    "mailparser",
+    "schedule",
+    "sqlmodel",
+    # the status page and the metrics endpoint: every setting works on this one install
+    "starlette",
+    "uvicorn",
+    "python_multipart",
+    "prometheus_client",
+)
 STAMP = VENV / "mailflow-installed.sha256"
 
 
@@ -44,6 +59,14 @@ def ready() -> bool:
     return True
 
 
+def on_path_hint() -> str:
+    """How to type `mailflow …` from now on, without installing anything system-wide."""
+    return (
+        f"mailflow: installed; the mailflow command is {VENV / 'bin' / 'mailflow'}. "
+        f'To type `mailflow …` in this shell: export PATH="{VENV / "bin"}:$PATH"'
+    )
+
+
 def bootstrap() -> int:
     if os.environ.get("MAILFLOW_BOOTSTRAPPED"):
         print(
@@ -69,6 +92,7 @@ def bootstrap() -> int:
     if not installed():
         subprocess.run([str(python), "-m", "pip", "install", "-q", str(HERE)], check=True)
         STAMP.write_text(wanted() + "\n")
+        print(on_path_hint(), file=sys.stderr)
     os.environ["MAILFLOW_BOOTSTRAPPED"] = "1"
     os.execv(str(python), [str(python), str(HERE / "run.py"), *sys.argv[1:]])
     return 0

@@ -2,23 +2,29 @@
 
 Every step is a real message written into the inbox Maildir and handled by the real
 daemon loop; replies answer the mail mailflow actually sent, quoting it the way a mail
-client would, so the demo also shows that decision words in quoted text are ignored.
+client would (`mailflow reply` writes the same), so the demo also shows that decision
+words in quoted text are ignored. It prints the story: each mail as written, what
+mailflow did with it and what it sent; the service's log lines only with -v. It ends
+by naming the folder of the mails and how to read one.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
-import email
+import logging
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from sqlmodel import col, select
 
 from mailflow.app import App, app_from_settings
+from mailflow.cli.reply import compose_reply, latest_to
 from mailflow.config.settings import load_settings
 from mailflow.errors import MailflowError
 from mailflow.service.daemon import Daemon
@@ -99,56 +105,118 @@ SCRIPT: list[tuple[str, str, str, str]] = [
 ]
 
 
-def play(config: str | None, data_dir: str | None, quiet: bool = False) -> int:
+Say = Callable[[str], None]
+HOW = {"new": "writes to the shared inbox:", "ooo": "is away; their mail client answers"}
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return play(args.config, args.data_dir, quiet=args.quiet, verbose=args.verbose)
+
+
+def play(
+    config: str | None, data_dir: str | None, quiet: bool = False, verbose: bool = False
+) -> int:
     """Run the script; print each step and the final timeline. Exit 0 when the CR closed."""
     folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="mailflow-demo-"))
-    settings = load_settings(config)
+    app = _demo_app(config, folder)
+    source = MaildirSource(app.settings.maildir_root)
+    sink = MaildirSink(app.settings.maildir_root)
+    daemon = Daemon(app, source, sink)
+    say: Say = (lambda _: None) if quiet else print
+    say(
+        f"mailflow demo: {len(SCRIPT)} mails from the people of the example configuration, "
+        "each handled by the real service loop\n"
+    )
+    handled: list[str] = []
+    daemon.on_message = lambda h: handled.append(f"{h.outcome}: {h.reason}")
+    cr_id = ""
+    try:
+        with _logs_hidden(not verbose):
+            for step, line in enumerate(SCRIPT, 1):
+                handled.clear()
+                cr_id = _play_step(app, daemon, step, line, cr_id, say, handled) or cr_id
+        return _finish(app, cr_id, app.settings.maildir_root)
+    finally:
+        source.close()
+        sink.close()
+        app.close()
+
+
+def _demo_app(config: str | None, folder: Path) -> App:
     settings = dataclasses.replace(
-        settings,
+        load_settings(config),
         data_dir=folder,
         database_url=f"sqlite:///{folder / 'mailflow.db'}",
         maildir_root=folder / "mail",
         source_kind="maildir",
         sink_kind="maildir",
     )
-    app = app_from_settings(settings)
-    source, sink = MaildirSource(settings.maildir_root), MaildirSink(settings.maildir_root)
-    daemon = Daemon(app, source, sink)
-    say = (lambda *_: None) if quiet else print
-    say(f"mailflow demo — data in {folder}\n")
-    cr_id = ""
-    handled: list[str] = []
-    daemon.on_message = lambda h: handled.append(f"{h.outcome}: {h.reason}")
+    return app_from_settings(settings)
+
+
+@contextmanager
+def _logs_hidden(hidden: bool) -> Iterator[None]:
+    """The story without the service's log lines (warnings included); errors still show."""
+    if hidden:
+        logging.disable(logging.WARNING)
     try:
-        for step, (sender, body, attachment, kind) in enumerate(SCRIPT, 1):
-            parent = _latest_to(app, sender, cr_id) if cr_id else None
-            msg = cast_message(app, sender, body, attachment, kind, parent)
-            deliver(settings.maildir_root, msg.as_bytes())
-            before = _sent_count(app)
-            handled.clear()
-            daemon.run(once=True)
-            cr_id = cr_id or _latest_cr(app)
-            stage = _stage(app, cr_id)
-            person = app.settings.person(sender)
-            said = str(msg["Subject"]) if kind == "new" else body.splitlines()[0]
-            say(
-                f"{step:>2}. {person.name if person else sender}: {said[:60]!r}"
-                + (f" [+{attachment}]" if attachment else "")
-            )
-            say(f"    → {'; '.join(handled)}")
-            say(f"    → stage now: {stage}; mails sent: {_sent_since(app, before)}")
-        with app.db.session() as session:
-            cr = session.get(ChangeRequest, cr_id)
-            if cr is None:
-                raise MailflowError("the demo did not open a CR")
-            print()
-            print(report.cr_detail(app, session, cr))
-            print(f"\n{cr.id} ended as: {app.workflow.title_of(cr.stage)}")
-            return 0 if cr.stage == completed_end(app) else 1
+        yield
     finally:
-        source.close()
-        sink.close()
-        app.close()
+        if hidden:
+            logging.disable(logging.NOTSET)
+
+
+def _play_step(
+    app: App,
+    daemon: Daemon,
+    step: int,
+    line: tuple[str, str, str, str],
+    cr_id: str,
+    say: Say,
+    handled: list[str],
+) -> str:
+    """Write one scripted mail into the inbox, let the service handle it, tell the story."""
+    sender, body, attachment, kind = line
+    parent = latest_to(app, sender, cr_id, fallback=True) if cr_id else None
+    msg = cast_message(app, sender, body, attachment, kind, parent)
+    deliver(app.settings.maildir_root, msg.as_bytes())
+    before = _sent_count(app)
+    daemon.run(once=True)
+    cr_id = cr_id or _latest_cr(app)
+    person = app.settings.person(sender)
+    name = person.name if person else sender
+    how = HOW.get(kind, "replies to")
+    subject = parent["Subject"] if parent is not None and kind != "new" else msg["Subject"]
+    say(f"{step:>2}. {name} {how} {str(subject)!r}")
+    for text in body.splitlines():
+        say(f"      | {text}")
+    if attachment:
+        say(f"      | [attached: {attachment}]")
+    say(f"    → {'; '.join(handled)}")
+    say(f"    → stage now: {_stage(app, cr_id)}; mails sent: {_sent_since(app, before)}")
+    return cr_id
+
+
+def _finish(app: App, cr_id: str, mail: Path) -> int:
+    with app.db.session() as session:
+        cr = session.get(ChangeRequest, cr_id) if cr_id else None
+        if cr is None:
+            raise MailflowError("the demo did not open a CR")
+        print()
+        print(report.cr_detail(app, session, cr))
+        print(f"\n{cr.id} ended as: {app.workflow.title_of(cr.stage)}")
+        closed = cr.stage == completed_end(app)
+    print(
+        f"\nThe demo's mails are in {mail}: what people wrote in processed/ (once handled), "
+        "what mailflow sent in sent/."
+    )
+    sent = sorted((mail / "sent").glob("*/*"), key=lambda f: f.stat().st_mtime_ns)
+    received = sorted((mail / "processed").glob("*/*"), key=lambda f: f.stat().st_mtime_ns)
+    if sent:
+        print(f"Read the last mail mailflow sent:  cat {sent[-1]}")
+    if received:
+        print(f"See how mailflow read a reply:     mailflow explain {received[-1]}")
+    return 0 if closed else 1
 
 
 def completed_end(app: App) -> str | None:
@@ -161,54 +229,25 @@ def cast_message(
     app: App, sender: str, body: str, attachment: str, kind: str, parent: EmailMessage | None
 ) -> EmailMessage:
     """One scripted person's mail: a new request, an auto-reply, or a reply quoting `parent`."""
+    if kind not in ("new", "ooo") and parent is not None:
+        return compose_reply(app, sender, body, parent, attachment)
     person = app.settings.person(sender)
     msg = EmailMessage()
     msg["From"] = f"{person.name if person else sender} <{sender}>"
     msg["To"] = app.settings.shared_inbox
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2])
-    if kind == "new":
+    if kind == "new" or parent is None:
         msg["Cc"] = "dana@acme.example"
         msg["Subject"] = "Loyalty points in the nightly order export"
         msg.set_content(body)
         return msg
-    subject = str(parent["Subject"]) if parent else "(no subject)"
-    msg["Subject"] = ("Automatic reply: " if kind == "ooo" else "RE: ") + subject
-    if parent is not None:
-        msg["In-Reply-To"] = str(parent["Message-ID"])
-        msg["References"] = str(parent["Message-ID"])
-    if kind == "ooo":
-        msg["Auto-Submitted"] = "auto-replied"
-        msg.set_content(body)
-        return msg
-    quoted = ""
-    if parent is not None:
-        text = parent.get_body(("plain",))
-        lines = text.get_content().splitlines() if text else []
-        quoted = f"\n\nOn {parent['Date']}, {parent['From']} wrote:\n" + "\n".join(
-            f"> {line}" for line in lines
-        )
-    msg.set_content(body + quoted)
-    if attachment:
-        msg.add_attachment(
-            f"{attachment}: demo content\n".encode(),
-            maintype="application",
-            subtype="octet-stream",
-            filename=attachment,
-        )
+    msg["Subject"] = f"Automatic reply: {parent['Subject']}"
+    msg["In-Reply-To"] = str(parent["Message-ID"])
+    msg["References"] = str(parent["Message-ID"])
+    msg["Auto-Submitted"] = "auto-replied"
+    msg.set_content(body)
     return msg
-
-
-def _latest_to(app: App, address: str, cr_id: str) -> EmailMessage | None:
-    """The newest mail mailflow sent to someone on this CR — what their client replies to."""
-    with app.db.session() as session:
-        rows = session.exec(
-            select(OutboxRow).where(OutboxRow.cr_id == cr_id).order_by(col(OutboxRow.id).desc())
-        ).all()
-    for row in rows:
-        if address in row.recipients or not app.settings.person(address):
-            return email.message_from_bytes(row.data, policy=default_policy)
-    return email.message_from_bytes(rows[0].data, policy=default_policy) if rows else None
 
 
 def _latest_cr(app: App) -> str:

@@ -1,21 +1,132 @@
-"""Every command a person types. Domain errors become one line on stderr and an exit code."""
+"""Every command a person types. Domain errors become one line on stderr and an exit code.
+
+The parser is built from tables: each command names its options and the function that
+runs it as "module:function", imported only when that command runs, so `mailflow --help`
+and a mistyped command answer at once (no database layer, templates or transports).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from mailflow import __version__
 from mailflow.errors import ConfigError, MailflowError
 
-if TYPE_CHECKING:
-    from mailflow.app import App
+Option = tuple[tuple[str, ...], dict[str, Any]]
 
-# The database layer, the templates and the transports are imported inside the commands
-# that need them, so `mailflow --help` and a mistyped command answer at once.
+
+@dataclass(frozen=True)
+class Command:
+    """One command of the table: its name, help line, handler and options."""
+
+    name: str
+    help: str
+    handler: str  # "module:function", imported when the command runs
+    options: tuple[Option, ...] = ()
+
+
+def flag(name: str, text: str) -> Option:
+    return ((name,), {"action": "store_true", "help": text})
+
+
+COMMANDS = (
+    Command(
+        "run",
+        "run the mail processor (the daemon)",
+        "mailflow.cli.service:cmd_run",
+        (flag("--once", "process what is waiting, then exit"),),
+    ),
+    Command(
+        "check",
+        "validate the configuration and its workflow; list every problem",
+        "mailflow.cli.service:cmd_check",
+        (
+            (
+                ("--for-unit",),
+                {
+                    "metavar": "UNIT",
+                    "help": "also check that this systemd unit's sandbox lets the service "
+                    "write its data folder, mailboxes and database",
+                },
+            ),
+        ),
+    ),
+    Command(
+        "explain",
+        "show how mailflow reads saved messages (nothing sent; the database is only read)",
+        "mailflow.cli.main:cmd_explain",
+        (
+            (("messages",), {"nargs": "+", "metavar": "MESSAGE.eml", "help": "raw mail files"}),
+            flag("--json", "one JSON object per line"),
+            flag(
+                "--rules",
+                "print the handling rules and which one each message would hit "
+                "(reads the database, records nothing)",
+            ),
+        ),
+    ),
+    Command(
+        "status",
+        "message counts and outbox state (creates nothing)",
+        "mailflow.cli.service:cmd_status",
+    ),
+)
+
+WORKFLOW = (
+    Command(
+        "show",
+        "print stages and transitions",
+        "mailflow.cli.main:cmd_workflow_show",
+        (flag("--mermaid", "print a Mermaid state diagram"),),
+    ),
+    Command(
+        "words",
+        "the words replies are read with: phrases and lists",
+        "mailflow.cli.main:cmd_workflow_words",
+    ),
+)
+
+TRYING = (
+    Command(
+        "reply",
+        "write into the inbox the reply a person's mail client would send to their latest "
+        "mail on a CR (for trying mailflow by hand)",
+        "mailflow.cli.reply:cmd_reply",
+        (
+            (("cr_id",), {"metavar": "CR-ID"}),
+            (
+                ("text",),
+                {
+                    "nargs": "+",
+                    "metavar": "LINE",
+                    "help": 'what they write, one argument a line: "DONE" "Cost: USD 9,600"',
+                },
+            ),
+            (("--as",), {"dest": "sender", "required": True, "metavar": "ADDRESS"}),
+            flag("--i-know", "also write into a real mailbox (not only the embedded Maildir)"),
+        ),
+    ),
+    Command(
+        "demo",
+        "play a whole CR lifecycle by mail through the real daemon loop",
+        "mailflow.cli.demo:cmd_demo",
+        (
+            (
+                ("--data-dir",),
+                {
+                    "help": "where the demo keeps its database and Maildirs "
+                    "(default: a new temporary folder)"
+                },
+            ),
+            flag("--quiet", "print only the final timeline"),
+        ),
+    ),
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from mailflow.service import logs
 
-    logs.setup(getattr(args, "log_format", "text"), args.verbose)
+    logs.setup(args.log_format, args.verbose)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:
@@ -38,6 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.partition(".")[0] == "mailflow":
+            raise
+        from mailflow.cli.packages import REINSTALL
+
+        print(f"mailflow: the {exc.name} package is not installed; {REINSTALL}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"mailflow: {_file_problem(exc)}; nothing else was written", file=sys.stderr)
         return 1
@@ -61,230 +179,102 @@ def _file_problem(exc: OSError) -> str:
     return f"{what}: {where}" if where else what
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mailflow", description="Change-request approvals over email.")
-    p.add_argument("--version", action="version", version=f"mailflow {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def _global_options(parser: argparse.ArgumentParser, after_command: bool) -> None:
+    """--config, --verbose and --log-format, before the command or after it.
+
+    After the command they default to "not given", so that a value given before the
+    command is not overwritten by the subcommand's own default.
+    """
+    unset = after_command
+    parser.add_argument(
         "--config",
         "-c",
+        default=argparse.SUPPRESS if unset else None,
         help="configuration file (default: $MAILFLOW_CONFIG, "
         "./mailflow.toml, ./config.toml, ./config.example.toml)",
     )
-    common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
-    common.add_argument(
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=argparse.SUPPRESS if unset else False,
+        help="log debug detail",
+    )
+    parser.add_argument(
         "--log-format",
         choices=("text", "json"),
-        default="text",
+        default=argparse.SUPPRESS if unset else "text",
         help="log lines for people (text) or one JSON object per line (json)",
     )
+
+
+def _handler(target: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        module, _, name = target.partition(":")
+        function: Callable[[argparse.Namespace], int] = getattr(
+            importlib.import_module(module), name
+        )
+        return function(args)
+
+    return run
+
+
+def _add(sub: Any, common: argparse.ArgumentParser, commands: Sequence[Command]) -> None:
+    for command in commands:
+        parser = sub.add_parser(command.name, parents=[common], help=command.help)
+        for names, options in command.options:
+            parser.add_argument(*names, **options)
+        parser.set_defaults(func=_handler(command.handler))
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mailflow", description="Change-request approvals over email.")
+    p.add_argument("--version", action="version", version=f"mailflow {__version__}")
+    _global_options(p, after_command=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, after_command=True)
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
+    from mailflow.cli import cr, ops, remind, web
 
-    run = sub.add_parser("run", parents=[common], help="run the mail processor (the daemon)")
-    run.add_argument("--once", action="store_true", help="process what is waiting, then exit")
-    run.set_defaults(func=cmd_run)
-
-    from mailflow.cli.web import register as register_web
-
-    register_web(sub, common)
-
-    check = sub.add_parser(
-        "check",
-        parents=[common],
-        help="validate the configuration and its workflow; list every problem",
-    )
-    check.set_defaults(func=cmd_check)
-
-    explain = sub.add_parser(
-        "explain",
-        parents=[common],
-        help="show how mailflow reads saved messages (nothing sent; the database is only read)",
-    )
-    explain.add_argument("messages", nargs="+", metavar="MESSAGE.eml", help="raw mail files")
-    explain.add_argument("--json", action="store_true", help="one JSON object per line")
-    explain.add_argument(
-        "--rules",
-        action="store_true",
-        help="print the handling rules and which one each message would hit "
-        "(reads the database, records nothing)",
-    )
-    explain.set_defaults(func=cmd_explain)
-
-    status = sub.add_parser("status", parents=[common], help="message counts and outbox state")
-    status.set_defaults(func=cmd_status)
-
-    wf = sub.add_parser("workflow", help="the workflow definition").add_subparsers(metavar="ACTION")
-    show = wf.add_parser("show", parents=[common], help="print stages and transitions")
-    show.add_argument("--mermaid", action="store_true", help="print a Mermaid state diagram")
-    show.set_defaults(func=cmd_workflow_show)
-    words = wf.add_parser(
-        "words", parents=[common], help="the words replies are read with: phrases and lists"
-    )
-    words.set_defaults(func=cmd_workflow_words)
-
-    from mailflow.cli.cr import register
-    from mailflow.cli.ops import register as register_ops
-    from mailflow.cli.ops import register_db
-
-    register(sub, common)
-    register_ops(sub, common)
-    register_db(sub, common)
-    from mailflow.cli.remind import register as register_remind
-
-    register_remind(sub, common)
-
-    demo = sub.add_parser(
-        "demo",
-        parents=[common],
-        help="play a whole CR lifecycle by mail through the real daemon loop",
-    )
-    demo.add_argument(
-        "--data-dir",
-        help="where the demo keeps its database and Maildirs (default: a new temporary folder)",
-    )
-    demo.add_argument("--quiet", action="store_true", help="print only the final timeline")
-    demo.set_defaults(func=cmd_demo)
+    _add(sub, common, COMMANDS[:1])
+    web.register(sub, common)
+    _add(sub, common, COMMANDS[1:])
+    workflow = sub.add_parser("workflow", help="the workflow definition")
+    _add(workflow.add_subparsers(metavar="ACTION"), common, WORKFLOW)
+    for register in (cr.register, ops.register, ops.register_db, remind.register):
+        register(sub, common)
+    _add(sub, common, TRYING)
     return p
 
 
-def _app(args: argparse.Namespace) -> App:
-    from mailflow.app import build_app
-
-    return build_app(args.config)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from mailflow.service.daemon import Daemon
-    from mailflow.store.heartbeat import Heartbeat
-    from mailflow.transport.factory import open_sink, open_source, source_name
-
-    app = _app(args)
-    from mailflow.service import logs
-    from mailflow.service.run import attach
-
-    logs.mask_secrets(logs.secrets_of(app.settings))
-    name = source_name(app.settings)
-    with app.db.session() as session:
-        saved = session.get(Heartbeat, name)
-        state = dict(saved.state) if saved else None
-    source, sink = open_source(app.settings, state), open_sink(app.settings)
-    from mailflow.service.lease import MailboxLease
-
-    lease = MailboxLease(app.db, name, app.settings.lease_seconds, app.settings.daemon_name)
-    daemon = Daemon(app, source, sink, source_name=name, lease=lease)
-    detach = attach(daemon)
-    try:
-        daemon.run(once=args.once)
-    finally:
-        detach()
-        source.close()
-        sink.close()
-        app.close()
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    app = _app(args)
-    s, wf = app.settings, app.workflow
-    print(
-        f"{s.path}: OK — workflow {wf.name!r} ({len(wf.stages)} stages, {len(wf.ends)} ends), "
-        f"{len(s.people)} people, {len(s.accounts)} accounts, source {s.source_kind}, "
-        f"sink {s.sink_kind}"
-    )
-    return 0
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """Counts and the watcher's health; exit 1 when unhealthy, for monitoring."""
-    from sqlmodel import col, func, select
-
-    from mailflow.security.ratelimit import deferred_summary
-    from mailflow.service.health import judge
-    from mailflow.store.heartbeat import all_beats, all_daemons
-    from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
-
-    app = _app(args)
-    with app.db.session() as session:
-        verdict = judge(
-            all_beats(session),
-            _now(),
-            app.settings.unhealthy_after_seconds,
-            all_daemons(session),
-        )
-        ledger = session.exec(
-            select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
-        ).all()
-        mail = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
-        open_crs = session.exec(
-            select(func.count())
-            .select_from(ChangeRequest)
-            .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
-        ).one()
-        last = session.exec(select(func.max(LedgerEntry.received_at))).one()
-    print(f"database: {app.db.url.split('@')[-1]}")
-    print(f"open CRs: {open_crs}")
-    print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
-    print(
-        f"last message handled: {last:%Y-%m-%d %H:%M:%S} UTC"
-        if last
-        else "last message handled: never"
-    )
-    print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
-    with app.db.session() as session:
-        print(deferred_summary(session, _now()))
-    failed = dict(mail).get("failed", 0)
-    if failed:
-        verdict.healthy = False
-        verdict.lines.append(
-            f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
-            "timeline (mailflow cr show) as delivery_failed"
-        )
-    from mailflow.service.canary import judge_canary
-
-    with app.db.session() as session:
-        judge_canary(session, _now(), app.settings.canary, verdict)
-    for line in verdict.lines:
-        print(line)
-    return 0 if verdict.healthy else 1
-
-
 def cmd_workflow_show(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
     from mailflow.views import report
 
-    app = _app(args)
-    print(
-        report.workflow_mermaid(app.workflow)
-        if args.mermaid
-        else report.workflow_text(app.workflow)
-    )
+    workflow = build_app(args.config).workflow
+    print(report.workflow_mermaid(workflow) if args.mermaid else report.workflow_text(workflow))
     return 0
 
 
 def cmd_workflow_words(args: argparse.Namespace) -> int:
+    from mailflow.app import build_app
     from mailflow.views.vocabulary import words_text
 
-    print(words_text(_app(args).workflow))
+    print(words_text(build_app(args.config).workflow))
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from mailflow.cli.demo import play
-
-    return play(args.config, args.data_dir, quiet=args.quiet)
-
-
 def cmd_explain(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from mailflow.app import build_app
     from mailflow.chain.explain import explain_files, sender_lookup
 
+    app = build_app(args.config)  # the vocabulary, our own address, the sender's record
     if args.rules:
         from mailflow.chain.dry_run import print_rules
 
-        return print_rules(_app(args), args.messages, _now())
-    app = _app(args)  # the vocabulary, our own address, and the sender's record if any
+        return print_rules(app, args.messages, datetime.now(UTC))
     return explain_files(
         args.messages,
         app.workflow.vocabulary,

@@ -1,0 +1,176 @@
+"""`mailflow run`, `check` and `status`: the commands ops type around the service."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mailflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mailflow.app import App
+    from mailflow.config.settings import Settings
+
+
+def _app(args: argparse.Namespace) -> App:
+    from mailflow.app import build_app
+
+    return build_app(args.config)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def mailbox_of(settings: Settings) -> str:
+    """Where mail is read from, in words a newcomer can follow."""
+    if settings.source_kind == "imap":
+        imap = settings.imap
+        return f"the IMAP folder {imap.inbox} of {imap.username} on {imap.host}"
+    return f"the Maildir folder {settings.maildir_root / 'inbox'}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from mailflow.cli.packages import missing
+    from mailflow.service import logs
+    from mailflow.service.daemon import Daemon
+    from mailflow.service.lease import MailboxLease
+    from mailflow.service.run import attach
+    from mailflow.store.heartbeat import Heartbeat
+    from mailflow.transport.factory import open_sink, open_source, source_name
+
+    app = _app(args)
+    lacking = missing(app.settings)
+    if lacking:
+        raise ConfigError(lacking)
+    logs.mask_secrets(logs.secrets_of(app.settings))
+    name = source_name(app.settings)
+    with app.db.session() as session:
+        saved = session.get(Heartbeat, name)
+        state = dict(saved.state) if saved else None
+    source, sink = open_source(app.settings, state), open_sink(app.settings)
+    lease = MailboxLease(app.db, name, app.settings.lease_seconds, app.settings.daemon_name)
+    daemon = Daemon(app, source, sink, source_name=name, lease=lease)
+    detach = attach(daemon)
+    try:
+        daemon.run(once=args.once)
+        if args.once and daemon.counts.handled == 0:
+            print(
+                f"No mail was waiting. mailflow reads {mailbox_of(app.settings)}. To see it at "
+                "work, run `mailflow demo`; to move a CR by hand, `mailflow reply CR-ID --as "
+                'ADDRESS "APPROVED"` writes a reply there, then run `mailflow run --once`.',
+                file=sys.stderr,
+            )
+    finally:
+        detach()
+        source.close()
+        sink.close()
+        app.close()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from mailflow.cli.packages import missing
+
+    app = _app(args)
+    s, wf = app.settings, app.workflow
+    problems = missing(s)
+    if args.for_unit:
+        from mailflow.cli.unit import read_unit, unit_problems
+
+        problems += unit_problems(read_unit(Path(args.for_unit)), s)
+    if problems:
+        raise ConfigError(problems)
+    print(
+        f"{s.path}: OK — workflow {wf.name!r} ({len(wf.stages)} stages, {len(wf.ends)} ends), "
+        f"{len(s.people)} people, {len(s.accounts)} accounts, source {s.source_kind}, "
+        f"sink {s.sink_kind}" + (f"; fits the unit {args.for_unit}" if args.for_unit else "")
+    )
+    return 0
+
+
+def _no_database_yet(app: App) -> Path | None:
+    """The SQLite file `status` would otherwise create, when it does not exist yet."""
+    url = app.settings.database_url
+    if not url.startswith("sqlite:///"):
+        return None
+    path = Path(url.removeprefix("sqlite:///"))
+    return None if path.exists() else path
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Counts and the watcher's health; exit 1 when unhealthy, for monitoring.
+
+    It only reads: with no database yet it says so and makes none (nor its folder).
+    """
+    app = _app(args)
+    try:
+        missing_db = _no_database_yet(app)
+        if missing_db is not None:
+            return print_empty_status(app, missing_db, _now())
+        return print_status(app, _now())
+    finally:
+        app.close()
+
+
+def print_empty_status(app: App, database: Path, now: datetime) -> int:
+    """What `status` says before the first `mailflow run`, with nothing created."""
+    from mailflow.service.health import judge
+
+    print(f"database: none yet at {database} (the first `mailflow run` makes it)")
+    print("open CRs: 0\nmessages: none yet\nlast message handled: never\noutbox: empty")
+    print("rate limits: nothing held back")
+    for line in judge([], now, app.settings.unhealthy_after_seconds).lines:
+        print(line)
+    return 1
+
+
+def print_status(app: App, now: datetime) -> int:
+    from sqlmodel import col, func, select
+
+    from mailflow.security.ratelimit import deferred_summary
+    from mailflow.service.canary import judge_canary
+    from mailflow.service.health import judge
+    from mailflow.store.heartbeat import all_beats, all_daemons
+    from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+
+    with app.db.session() as session:
+        verdict = judge(
+            all_beats(session), now, app.settings.unhealthy_after_seconds, all_daemons(session)
+        )
+        ledger = session.exec(
+            select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
+        ).all()
+        mail = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
+        open_crs = session.exec(
+            select(func.count())
+            .select_from(ChangeRequest)
+            .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+        ).one()
+        last = session.exec(select(func.max(LedgerEntry.received_at))).one()
+        deferred = deferred_summary(session, now)
+    print(f"database: {app.db.url.split('@')[-1]}")
+    print(f"open CRs: {open_crs}")
+    print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
+    print(
+        f"last message handled: {last:%Y-%m-%d %H:%M:%S} UTC"
+        if last
+        else "last message handled: never"
+    )
+    print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
+    print(deferred)
+    failed = dict(mail).get("failed", 0)
+    if failed:
+        verdict.healthy = False
+        verdict.lines.append(
+            f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
+            "timeline (mailflow cr show) as delivery_failed"
+        )
+    with app.db.session() as session:
+        judge_canary(session, now, app.settings.canary, verdict)
+    for line in verdict.lines:
+        print(line)
+    return 0 if verdict.healthy else 1
