@@ -12,14 +12,19 @@ looks at a bounded amount of it, in time linear in its length.
 
 from __future__ import annotations
 
-import enum
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from types import MappingProxyType
 
+from mailflow.reading.decision_line import (
+    TEXT_CAP,
+    Line,
+    cut_short,
+    split_lines,
+    verb_line,
+)
 from mailflow.reading.lines import fields_of, trailing_text
-from mailflow.reading.normalize import LINE_CAP, mixed_script_words, normalize_line, reorders
+from mailflow.reading.normalize import LINE_CAP, mixed_script_words, reorders
 from mailflow.reading.sentences import Finding, Verdict, first_doubt, near_field
 from mailflow.reading.tokens import (
     QUIET_MARKS,
@@ -28,12 +33,21 @@ from mailflow.reading.tokens import (
     first_phrase,
     phrase_set,
     phrase_words,
-    pieces,
     tokens,
+)
+from mailflow.reading.verdict import (
+    NOTHING_KNOWN,
+    Decision,
+    Known,
+    Unclear,
+    UnclearKind,
+    remark_key,
 )
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 __all__ = [
+    "NOTHING_KNOWN",
+    "TEXT_CAP",
     "Decision",
     "Known",
     "Unclear",
@@ -44,85 +58,8 @@ __all__ = [
     "remark_key",
 ]
 
-TEXT_CAP = 20_000  # characters of new text looked at; a decision is never further down
-
-
-class UnclearKind(enum.Enum):
-    """Why no decision was recorded; each is explained to the sender in plain words."""
-
-    NO_TEXT = "no new text"
-    NO_DECISION = "no decision word"
-    QUESTION = "a question"
-    NEGATION = "a negation"
-    DISGUISED = "mixed alphabets"
-    BOTH = "two decisions"
-    MORE_THAN_A_DECISION = "more than the decision"
-    TAKEN_BACK_BELOW = "taken back below"
-    TOO_LONG = "line too long"
-    PARTS_DISAGREE = "text and HTML disagree"
-    REMARK = "a sentence beside the decision"  # may be confirmed: see Unclear.as_written
-    FIELD_NAME = "a field name not known"
-    REQUEST = "a request, not a decision"
-
-
-@dataclass(frozen=True)
-class Known:
-    """What is on record about the sender that reading may rely on.
-
-    A remark the person confirmed before is theirs to repeat; a block found at the
-    bottom of two of their earlier mails is their signature. Both come from the
-    store, so the chain looks them up and hands them in: reading stays pure.
-    """
-
-    remarks: frozenset[str] = frozenset()  # remark_key() of remarks this person confirmed
-    signatures: tuple[str, ...] = ()  # signature blocks learned from their earlier mails
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a reply asks for: the verb, its reason text and its "Key: value" fields."""
-
-    verb: str
-    text: str
-    fields: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    line: str = ""
-    normalized: str = ""
-    rule: str = ""
-
-
-@dataclass(frozen=True)
-class Unclear:
-    """Why a reply could not be read; the sentence is sent back to the sender.
-
-    For a REMARK, `remark` is the sentence asked about, as written, and `as_written`
-    the decision that a CONFIRM from the sender records, the remark kept beside it.
-    """
-
-    reason: str
-    line: str
-    kind: UnclearKind = UnclearKind.NO_DECISION
-    normalized: str = ""
-    remark: str = ""
-    as_written: Decision | None = None
-
-
-@dataclass(frozen=True)
-class _Line:
-    index: int
-    raw: str
-    text: str  # normalised
-    parts: list[Piece]
-
 
 _QUIET = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME})
-
-
-NOTHING_KNOWN = Known()
-
-
-def remark_key(sentence: str) -> str:
-    """A remark as compared with the ones a person confirmed: normalised words only."""
-    return " ".join(t.word for t in tokens(normalize_line(sentence)))
 
 
 def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Decision | Unclear:
@@ -134,8 +71,8 @@ def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Dec
     line is first put to the checks of _LINE_CHECKS, in order; then its first verb
     says which grammar reads it.
     """
-    lines = _lines(text)
-    found = _verb_line(lines, vocabulary)
+    lines = split_lines(text)
+    found = verb_line(lines, vocabulary)
     if found is None:
         no_text = "The reply has no new text above the quoted message."
         return Unclear(no_text, "", UnclearKind.NO_TEXT)
@@ -157,14 +94,14 @@ def read(text: str, vocabulary: Vocabulary, known: Known = NOTHING_KNOWN) -> Dec
     return _affirmative(found, lines, first, spec, vocabulary, known)
 
 
-def _too_long(found: _Line) -> Unclear | None:
+def _too_long(found: Line) -> Unclear | None:
     if len(found.raw) <= LINE_CAP:
         return None
     why = f"The first line is longer than {LINE_CAP:,} characters, so no decision was read from it."
     return _unclear(found, UnclearKind.TOO_LONG, why)
 
 
-def _reordered(found: _Line) -> Unclear | None:
+def _reordered(found: Line) -> Unclear | None:
     if not reorders(found.raw):
         return None
     why = "The line holds characters that change the order in which it is shown, so it "
@@ -173,7 +110,7 @@ def _reordered(found: _Line) -> Unclear | None:
     )
 
 
-def _mixed_alphabets(found: _Line) -> Unclear | None:
+def _mixed_alphabets(found: Line) -> Unclear | None:
     mixed = mixed_script_words(found.text)
     if not mixed:
         return None
@@ -181,7 +118,7 @@ def _mixed_alphabets(found: _Line) -> Unclear | None:
     return _unclear(found, UnclearKind.DISGUISED, f"{why}: {_quote(found.raw)}")
 
 
-def _no_verb(found: _Line) -> Unclear | None:
+def _no_verb(found: Line) -> Unclear | None:
     if any(p.kind is Kind.VERB and p.spec is not None for p in found.parts):
         return None
     why = f"No decision word was found in: {_quote(found.raw)}"
@@ -189,7 +126,7 @@ def _no_verb(found: _Line) -> Unclear | None:
 
 
 # What makes a decision line unreadable before any grammar applies, in order.
-_LINE_CHECKS: tuple[Callable[[_Line], Unclear | None], ...] = (
+_LINE_CHECKS: tuple[Callable[[Line], Unclear | None], ...] = (
     _too_long,
     _reordered,
     _mixed_alphabets,
@@ -197,7 +134,7 @@ _LINE_CHECKS: tuple[Callable[[_Line], Unclear | None], ...] = (
 )
 
 
-def _plain_verb(found: _Line, lines: list[str], first: Piece, spec: VerbSpec) -> Decision | Unclear:
+def _plain_verb(found: Line, lines: list[str], first: Piece, spec: VerbSpec) -> Decision | Unclear:
     """A verb that neither says yes nor takes a reason ("NOT CR", "RESUME")."""
     bad = [p for p in found.parts if p.end <= first.start and p.kind not in _QUIET]
     if bad:
@@ -208,7 +145,7 @@ def _plain_verb(found: _Line, lines: list[str], first: Piece, spec: VerbSpec) ->
 
 
 def _affirmative(
-    found: _Line,
+    found: Line,
     lines: list[str],
     first: Piece,
     spec: VerbSpec,
@@ -251,7 +188,7 @@ def _affirmative(
         return _unclear(found, UnclearKind.MORE_THAN_A_DECISION, why)
     fields = {k: v for part in given for k, v in part.items()}
     as_written = _decision(found, spec.verb, "", fields, "closed grammar")
-    if _cut_short(lines):
+    if cut_short(lines):
         why = f"The reply is too long to read whole, so {spec.verb} was not recorded."
         return _unclear(found, UnclearKind.TOO_LONG, why)
     around = [found.text[:start], found.text[end:], *above, *below]
@@ -272,7 +209,7 @@ def _given_twice(given: tuple[dict[str, str], ...]) -> str | None:
 
 
 def _doubted(
-    found: _Line, spec: VerbSpec, doubt: Finding, as_written: Decision, vocabulary: Vocabulary
+    found: Line, spec: VerbSpec, doubt: Finding, as_written: Decision, vocabulary: Vocabulary
 ) -> Unclear:
     """The question back for a sentence off the lists, quoting it."""
     verb, quoted = spec.verb, _quote(doubt.sentence)
@@ -300,7 +237,7 @@ def _doubted(
     return _unclear(found, UnclearKind.TAKEN_BACK_BELOW, why)
 
 
-def _request(found: _Line, first: Piece, vocabulary: Vocabulary) -> Unclear | None:
+def _request(found: Line, first: Piece, vocabulary: Vocabulary) -> Unclear | None:
     """ "Please approve", "Kindly approve": asking for the decision is not giving it."""
     before = [p for p in found.parts if p.end <= first.start]
     if not before or phrase_words(before[-1].text) not in phrase_set(vocabulary.requests):
@@ -334,7 +271,7 @@ def _adds_nothing(piece: Piece) -> bool:
 
 
 def _split_field(
-    found: _Line, first: Piece, vocabulary: Vocabulary, parts: list[Piece]
+    found: Line, first: Piece, vocabulary: Vocabulary, parts: list[Piece]
 ) -> tuple[list[Piece], dict[str, str]]:
     """A known field after the verb on its line ("DONE - Effort: 5") is data, not words."""
     after = found.text[first.end :]
@@ -349,7 +286,7 @@ def _split_field(
 
 
 def _with_text(
-    found: _Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
+    found: Line, lines: list[str], first: Piece, spec: VerbSpec, vocabulary: Vocabulary
 ) -> Decision | Unclear:
     """A negative verb with its reason: what precedes it must still be only a greeting."""
     bad = [p for p in found.parts if p.end <= first.start and p.kind not in _QUIET]
@@ -369,7 +306,7 @@ def _with_text(
     return _decision(found, spec.verb, reason, fields_of(lines[found.index + 1 :]), "verb")
 
 
-def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -> Unclear:
+def _not_plain(found: Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -> Unclear:
     verb, phrase = spec.verb, first.text
     if any(p.kind is Kind.QUESTION for p in extra) or found.text.rstrip().endswith("?"):
         return _unclear(
@@ -397,57 +334,11 @@ def _not_plain(found: _Line, spec: VerbSpec, first: Piece, extra: list[Piece]) -
     )
 
 
-def _lines(text: str) -> list[str]:
-    return text[:TEXT_CAP].replace("\r\n", "\n").replace("\r", "\n").split("\n")
-
-
-def _cut_short(lines: list[str]) -> bool:
-    """Whether the text went past the cap, so some of it was never read."""
-    return sum(len(line) + 1 for line in lines) > TEXT_CAP
-
-
-def _verb_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
-    """The first line holding a decision word; without one, the first that says anything.
-
-    The lines above it are read by the closed rule like those below: "Budget
-    permitting," over an "Approved" is a condition, not an address.
-    """
-    first: _Line | None = None
-    for index, raw in enumerate(lines):
-        if len(raw) > LINE_CAP:
-            return first or _Line(index, raw, "", [])
-        text = normalize_line(raw)
-        parts = pieces(text, vocabulary)
-        if any(p.kind is Kind.VERB and p.spec is not None for p in parts):
-            return _Line(index, raw.strip(), text, parts)
-        if first is None and parts and not _addressing(parts):
-            first = _Line(index, raw.strip(), text, parts)
-    return first
-
-
-def _decision_line(lines: list[str], vocabulary: Vocabulary) -> _Line | None:
-    """The first line that is more than blank, punctuation, a greeting or a name."""
-    for index, raw in enumerate(lines):
-        if len(raw) > LINE_CAP:
-            return _Line(index, raw, "", [])
-        text = normalize_line(raw)
-        parts = pieces(text, vocabulary)
-        if parts and not _addressing(parts):
-            return _Line(index, raw.strip(), text, parts)
-    return None
-
-
-def _addressing(parts: list[Piece]) -> bool:
-    """A line that only greets or names: listed greetings, configured people's names, and
-    whoever a greeting addresses ("Hi Sam,"). Unknown words alone never address anyone."""
-    return all(p.kind in (Kind.GREETING, Kind.NAME) for p in parts)
-
-
-def _decision(found: _Line, verb: str, text: str, fields: dict[str, str], rule: str) -> Decision:
+def _decision(found: Line, verb: str, text: str, fields: dict[str, str], rule: str) -> Decision:
     return Decision(verb, text, MappingProxyType(fields), found.raw, found.text, rule)
 
 
-def _unclear(found: _Line, kind: UnclearKind, reason: str) -> Unclear:
+def _unclear(found: Line, kind: UnclearKind, reason: str) -> Unclear:
     return Unclear(reason, found.raw[:LINE_CAP], kind, found.text)
 
 

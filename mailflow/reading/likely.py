@@ -8,10 +8,12 @@ Anything else, and the reply is a plain question back instead.
 
 from __future__ import annotations
 
-from mailflow.reading.decide import Decision, Known, _decision_line, _lines, read
+from mailflow.reading.decide import read
+from mailflow.reading.decision_line import decision_line, split_lines
 from mailflow.reading.normalize import LINE_CAP, mixed_script_words, normalize_line
 from mailflow.reading.sentences import first_doubt
 from mailflow.reading.tokens import Kind, Piece, pieces
+from mailflow.reading.verdict import Decision, Known
 from mailflow.workflow.vocabulary import VerbSpec, Vocabulary
 
 _BESIDE = frozenset({Kind.GREETING, Kind.HARMLESS, Kind.NAME, Kind.REMARK})
@@ -27,8 +29,8 @@ def likely(text: str, vocabulary: Vocabulary, known: Known | None = None) -> str
     known = known or Known()
     if isinstance(read(text, vocabulary, known), Decision):
         return None
-    lines = _lines(text)
-    found = _decision_line(lines, vocabulary)
+    lines = split_lines(text)
+    found = decision_line(lines, vocabulary)
     if found is None or not found.text or mixed_script_words(found.text):
         return None
     specs = {p.spec for p in found.parts if p.kind is Kind.LIKELY and p.spec is not None}
