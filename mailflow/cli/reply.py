@@ -56,7 +56,7 @@ def compose_reply(
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     subject = str(parent["Subject"] or "")
     msg["Subject"] = subject if subject.lower().startswith("re:") else f"RE: {subject}"
-    parent_id = str(parent["Message-ID"])
+    parent_id = str(parent["Message-ID"]).strip()
     earlier = str(parent["References"] or "").split()
     msg["In-Reply-To"] = parent_id
     msg["References"] = " ".join([*earlier[-9:], parent_id])

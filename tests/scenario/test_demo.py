@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from mailflow.cli.main import main
-from tests.helpers import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG, ROOT
 
 
 def test_the_demo_closes_its_cr_after_every_stage(tmp_path, capsys):
@@ -36,3 +40,42 @@ def test_the_demo_sends_only_real_files_to_the_sent_maildir(tmp_path, capsys):
     assert len(sent) > 50
     first = f"Message-ID: <cr-{datetime.now(UTC).year}-0001.".encode()
     assert all(first in f.read_bytes() for f in sent)
+
+
+def _demo(tmp_path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """The demo as a person starts it: its own process, its own log handler."""
+    return subprocess.run(
+        [sys.executable, "-m", "mailflow", "demo", "--config", str(EXAMPLE_CONFIG)]
+        + ["--data-dir", str(tmp_path / "demo"), *extra],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+
+def test_the_demo_tells_its_story_in_full_and_says_where_its_mails_are(tmp_path):
+    done = _demo(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", "no log lines without -v"
+    assert " INFO " not in done.stdout
+    story = done.stdout
+    for line in ("| Cost: USD 9,600", "| Effort: 12", "| Signed off.", "| UAT complete."):
+        assert line in story, f"each mail is shown whole, figures included: {line}"
+    assert "[attached: CR-loyalty-export.docx]" in story
+    mail = tmp_path / "demo" / "mail"
+    assert f"The demo's mails are in {mail}" in story
+    read = re.search(r"cat (\S+)", story)
+    assert (
+        read
+        and Path(read.group(1)).is_file()
+        and Path(read.group(1)).parent.parent == (mail / "sent")
+    )
+    explained = re.search(r"mailflow explain (\S+)", story)
+    assert explained and Path(explained.group(1)).is_file()
+
+
+def test_the_demo_shows_the_service_log_with_v(tmp_path):
+    done = _demo(tmp_path, "-v")
+    assert done.returncode == 0, done.stderr
+    assert "mailflow starting" in done.stderr and " INFO " in done.stderr
