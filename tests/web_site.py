@@ -32,7 +32,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from mailflow.app import App
-from mailflow.cli.demo import SCRIPT, _latest_cr, _latest_to, cast_message
+from mailflow.cli.demo import SCRIPT, _latest_cr, cast_message
+from mailflow.cli.reply import latest_to
 from mailflow.config.settings import Account, Settings
 from mailflow.service.daemon import Daemon
 from mailflow.store.tables import ChangeRequest
@@ -40,7 +41,7 @@ from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
 from mailflow.transport.smtp import SmtpSettings, SmtpSink
 from mailflow.web.app import create_app
 from tests.dovecot_server import free_port
-from tests.helpers import Desk, make_app
+from tests.helpers import Clock, Desk, make_app
 
 # the year the daemon gives the other CRs: it reads the real clock, as this does
 OTHER_CR = f"CR-{datetime.now(UTC).year}-9001"
@@ -54,26 +55,42 @@ def with_second_account(settings: Settings, port: int) -> Settings:
     return dataclasses.replace(settings, accounts=(*settings.accounts, globex), web=web)
 
 
-def play(app: App, steps: int, daemon: Daemon | None = None) -> str:
-    """A new CR taken through the first `steps` of the demo's script; its id."""
+def play(app: App, steps: int, clock: Clock) -> str:
+    """A new CR taken through the first `steps` of the demo's script, each mail answered
+    some hours after the one before; its id."""
     root = app.settings.maildir_root
     source, sink = MaildirSource(root), MaildirSink(root)
-    daemon, cr_id = daemon or Daemon(app, source, sink), ""
+    daemon, cr_id = Daemon(app, source, sink, clock=clock), ""
     try:
-        for sender, body, attachment, kind in SCRIPT[:steps]:
-            parent = _latest_to(app, sender, cr_id) if cr_id else None
+        for n, (sender, body, attachment, kind) in enumerate(SCRIPT[:steps]):
+            parent = latest_to(app, sender, cr_id, fallback=True) if cr_id else None
             deliver(root, cast_message(app, sender, body, attachment, kind, parent).as_bytes())
             daemon.run(once=True)
             cr_id = cr_id or _latest_cr(app)
+            clock.advance(hours=PACE[n % len(PACE)])
     finally:
         source.close()
         sink.close()
     return cr_id
 
 
+# Hours between one mail and the next: people answer within hours or days, so each
+# stage's stays differ and the CRs left waiting are past their reminder time.
+PACE = (5, 30, 9, 52, 3, 26, 70, 12)
+
+
+def started_weeks_ago(weeks: int = 5) -> Clock:
+    """A clock the seed moves by hand, starting some weeks before today (the page itself
+    reads the real clock), so the seeded stays fall within the page's 90 days."""
+    clock = Clock()
+    clock.now = datetime.now(UTC).replace(microsecond=0) - timedelta(weeks=weeks)
+    return clock
+
+
 def seeded_app(folder: Path, port: int) -> tuple[App, list[str]]:
     app = make_app(folder, adjust=lambda s: with_second_account(s, port))
-    crs = [play(app, 7), play(app, 4), play(app, 1)]  # the demo script, step by step
+    clock = started_weeks_ago()
+    crs = [play(app, steps, clock) for steps in (7, 4, 1)]  # the demo script, step by step
     with app.db.transaction() as session:
         session.add(
             ChangeRequest(
@@ -115,14 +132,25 @@ INSIDE_PLAY = [
 ]
 
 
-def seeded_inside(folder: Path, port: int) -> tuple[App, str]:
+# How far INSIDE_PLAY takes a CR to leave it at the executive's approval, its cost given
+# but not approved: a figure the customer must not see yet.
+TO_COST_APPROVAL = 6
+
+
+def seeded_inside(folder: Path, port: int) -> tuple[App, str, str]:
     """An app whose one CR, played by mail through the pipeline, carries MARKER on its
-    internal side only; with the second account's CR beside it. The app and the CR id."""
+    internal side only; a second CR of the same account waits for the executive to
+    approve its cost; the second account's CR beside them. The app and the two CR ids."""
     desk = Desk(folder, adjust=lambda s: with_second_account(s, port))
-    cr_id = desk.open_cr()
-    due = (desk.clock().date() + timedelta(days=60)).isoformat()
-    for who, body, attachment in INSIDE_PLAY:
-        desk.say(who, cr_id, body.format(due=due), attachment=attachment)
+    desk.clock.now = started_weeks_ago().now
+    due = (desk.clock().date() + timedelta(days=90)).isoformat()
+    crs = []
+    for play in (INSIDE_PLAY, INSIDE_PLAY[:TO_COST_APPROVAL]):
+        cr_id = desk.open_cr()
+        for n, (who, body, attachment) in enumerate(play):
+            desk.clock.advance(hours=PACE[n % len(PACE)])
+            desk.say(who, cr_id, body.format(due=due), attachment=attachment)
+        crs.append(cr_id)
     desk.source.close()
     desk.sink.close()
     with desk.app.db.transaction() as session:
@@ -135,7 +163,7 @@ def seeded_inside(folder: Path, port: int) -> tuple[App, str]:
                 opened_by="someone@globex.example",
             )
         )
-    return desk.app, cr_id
+    return desk.app, crs[0], crs[1]
 
 
 @contextmanager
@@ -202,19 +230,47 @@ def sign_in(drv: WebDriver, base: str, app: App, smtp_server: Any, address: str)
     follow(drv, drv.find_element(By.ID, "continue"))
 
 
-def shot(drv: WebDriver, name: str) -> None:
-    """A screenshot of the whole page into MAILFLOW_SCREENSHOTS, when it is set."""
+PHONE = 390  # CSS pixels: a common phone's width
+
+
+def at_width(drv: WebDriver, width: int, height: int = 900) -> None:
+    """Lay the page out at this many CSS pixels, as a device of that width would."""
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)  # type: ignore[attr-defined]
+
+
+def desk_width(drv: WebDriver) -> None:
+    drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})  # type: ignore[attr-defined]
+
+
+def sideways(drv: WebDriver) -> int:
+    """How many CSS pixels the page is wider than the screen (0: no sideways scrolling)."""
+    return int(
+        drv.execute_script(
+            "const d = document.documentElement; return d.scrollWidth - d.clientWidth"
+        )
+    )
+
+
+def shot(drv: WebDriver, name: str, width: int = 1280) -> None:
+    """A screenshot of the whole page at this width into MAILFLOW_SCREENSHOTS, when set."""
     folder = os.environ.get("MAILFLOW_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        height = drv.execute_script("return document.body.scrollHeight")
-        drv.set_window_size(1280, max(700, min(int(height) + 40, 2400)))
-        drv.save_screenshot(str(Path(folder) / f"{name}.png"))
-        drv.set_window_size(1280, 900)
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    at_width(drv, width)
+    height = drv.execute_script("return document.documentElement.scrollHeight")
+    at_width(drv, width, max(700, min(int(height), 4000)))
+    drv.save_screenshot(str(Path(folder) / f"{name}.png"))
+    desk_width(drv)
 
 
 __all__ = [
     "MARKER",
+    "PHONE",
+    "at_width",
+    "desk_width",
+    "sideways",
     "OTHER_CR",
     "follow",
     "free_port",
