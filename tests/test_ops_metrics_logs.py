@@ -102,3 +102,19 @@ def test_a_token_or_secret_in_a_log_line_is_masked_in_text_format_too():
         logging.getLogger().removeHandler(handler)  # type: ignore[arg-type]
     line = stream.getvalue()
     assert "hunter2" not in line and token not in line and line.count("[redacted]") == 2
+
+
+def test_json_lines_say_null_where_there_is_no_cr_or_message():
+    stream = io.StringIO()
+    handler = logs.setup("json", stream=stream, force=True)
+    try:
+        logging.getLogger("mailflow.test").info("between messages", extra={"attempt": None})
+        logs.handling("<m1@ft.example>")
+        logging.getLogger("mailflow.test").info("handling CR-2026-0001")
+        logs.handling(None)
+    finally:
+        logging.getLogger().removeHandler(handler)  # type: ignore[arg-type]
+    idle, busy = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert idle["message_id"] is None and idle["cr_id"] is None and idle["attempt"] is None
+    assert '"None"' not in stream.getvalue()
+    assert busy["message_id"] == "<m1@ft.example>" and busy["cr_id"] == "CR-2026-0001"

@@ -4,7 +4,7 @@ Either way no secret and no reply token reaches a log line: a filter on the hand
 masks the configured secrets (reply-token keys, IMAP/SMTP passwords and OAuth tokens,
 the database password) and anything shaped like a reply token, whatever logged it. In
 JSON each line also carries the CR id and the Message-ID of the message being handled,
-when there is one.
+null when there is none.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ MASK = "[redacted]"
 _CR_ID = re.compile(r"\bCR-\d{4}-\d{3,}\b")
 _current = threading.local()
 _ATTRIBUTES = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_JSON_SCALARS = (int, float, bool, str, type(None))  # None is written as null, not "None"
 
 
 def handling(message_id: str | None) -> None:
@@ -68,12 +69,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("cr_id", "message_id"):
-            if getattr(record, key, None):
-                line[key] = getattr(record, key)
+        for key in ("cr_id", "message_id"):  # always there: null when there is none
+            line[key] = getattr(record, key, None) or None
         for key, value in record.__dict__.items():
             if key not in _ATTRIBUTES and key not in line and not key.startswith("_"):
-                line[key] = value if isinstance(value, int | float | bool | str) else str(value)
+                line[key] = value if isinstance(value, _JSON_SCALARS) else str(value)
         if record.exc_text:
             line["exception"] = record.exc_text
         return json.dumps(line, ensure_ascii=False)
