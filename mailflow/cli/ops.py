@@ -1,11 +1,49 @@
-"""Commands for operating the service: the quarantine and the database schema."""
+"""Commands for operating the service: the quarantine, the database schema, and the
+verdict `mailflow status` prints about the service itself."""
 
 from __future__ import annotations
 
 import argparse
+import socket
 from datetime import UTC, datetime
 from email.parser import BytesHeaderParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from mailflow.config.settings import Settings
+    from mailflow.service.health import Verdict
+
+
+def service_verdict(session: Session, settings: Settings, now: datetime) -> Verdict:
+    """The watchers and daemons, judged from where `status` runs (a process gone on this
+    machine is stopped at once), and every place the service writes to that is full or
+    read-only."""
+    from sqlmodel import select
+
+    from mailflow.service.health import Here, judge, write_faults, write_places
+    from mailflow.service.lease import NODE
+    from mailflow.service.lease import _pid_gone as pid_gone
+    from mailflow.store.heartbeat import all_beats, all_daemons
+    from mailflow.store.lease import SourceLease
+
+    leases = {row.source: row for row in session.exec(select(SourceLease)).all()}
+    here = Here(socket.gethostname(), NODE, pid_gone)
+    verdict = judge(
+        all_beats(session),
+        now,
+        settings.unhealthy_after_seconds,
+        all_daemons(session),
+        leases,
+        here,
+    )
+    for fault in write_faults(write_places(settings)):
+        verdict.healthy = False
+        verdict.lines.append(
+            f"data: UNHEALTHY — {fault.line()}; mail waits in the mailbox until it can be written"
+        )
+    return verdict
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:

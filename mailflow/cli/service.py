@@ -131,16 +131,13 @@ def print_empty_status(app: App, database: Path, now: datetime) -> int:
 def print_status(app: App, now: datetime) -> int:
     from sqlmodel import col, func, select
 
+    from mailflow.cli.ops import service_verdict
     from mailflow.security.ratelimit import deferred_summary
     from mailflow.service.canary import judge_canary
-    from mailflow.service.health import judge
-    from mailflow.store.heartbeat import all_beats, all_daemons
     from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
 
     with app.db.session() as session:
-        verdict = judge(
-            all_beats(session), now, app.settings.unhealthy_after_seconds, all_daemons(session)
-        )
+        verdict = service_verdict(session, app.settings, now)
         ledger = session.exec(
             select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
         ).all()

@@ -28,6 +28,7 @@ from mailflow.errors import (
     TransientError,
 )
 from mailflow.service import digest_mail, pipeline, reminders, send
+from mailflow.service.health import FaultWatch, write_places
 from mailflow.service.lease import MailboxLease
 from mailflow.service.reload import reload_config
 from mailflow.store.faults import describe, is_transient
@@ -73,6 +74,7 @@ class Daemon:
         self._blocked_until = 0.0  # after a transient fault: no reading before this
         self._resume_at = 0.0  # a read to retry what was left in the mailbox
         self._reload_wanted = False  # SIGHUP: re-read the configuration between passes
+        self.faults = FaultWatch(write_places(app.settings))  # a full disk, a read-only folder
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -157,7 +159,8 @@ class Daemon:
     def _back_off(self, exc: TransientError) -> None:
         """Pause reading until the pause is over; the message waits, unfiled, at its source."""
         self._blocked_until = self._resume_at = time.monotonic() + self._retry_pause()
-        log.warning("%s; reading again in %.0f s", exc, self._backoff)
+        if not self.faults.seen(exc):
+            log.warning("%s; reading again in %.0f s", exc, self._backoff)
         self._beat(error=str(exc))
 
     def _still_reading(self) -> bool:
@@ -216,17 +219,21 @@ class Daemon:
             self._guarded(job)
 
     def _guarded(self, job: Callable[[], int]) -> None:
+        faults_before = self.faults.count
         try:
             job()
         except TransientError as exc:
-            log.warning("%s: %s; will try again", job.__name__, exc)
+            if not self.faults.seen(exc):
+                log.warning("%s: %s; will try again", job.__name__, exc)
         except MailflowError as exc:
             log.error("%s: %s", job.__name__, exc)
         except Exception as exc:  # noqa: BLE001 - the loop must outlive any one failure
-            if is_transient(exc):
-                log.warning("%s: %s; will try again", job.__name__, describe(exc))
-            else:
+            if not is_transient(exc):
                 log.exception("%s failed; will try again", job.__name__)
+            elif not self.faults.seen(exc):
+                log.warning("%s: %s; will try again", job.__name__, describe(exc))
+        else:
+            self.faults.passed(faults_before)
 
     def run(self, once: bool = False) -> None:
         """Process until stopped (SIGTERM / SIGINT), or one cycle with once=True."""
@@ -341,7 +348,9 @@ class Daemon:
                     **facts,
                 )
         except Exception as exc:  # noqa: BLE001
-            if is_transient(exc):  # the database is down: one line, not a traceback
+            if self.faults.seen(exc):  # a full or read-only disk: said once already
+                pass
+            elif is_transient(exc):  # the database is down: one line, not a traceback
                 log.warning("could not record the heartbeat: %s", describe(exc))
             else:
                 log.exception("could not record the heartbeat")

@@ -3,7 +3,9 @@
 Counters and the latency histogram live in this process (what the daemon did since it
 started); the rest is read from the store when Prometheus scrapes, so the figures hold
 whichever daemon wrote them: outbox depth and failures, CRs by stage and overdue, the
-last mailbox check of each watcher, and the canary. Names follow Prometheus's
+last mailbox check of each watcher, and the canary. A fault of the places the daemon
+writes to (a full disk, a read-only folder) comes from the daemon itself, so it shows
+even when the database cannot be read. Names follow Prometheus's
 conventions: a `mailflow_` prefix, base units (seconds), `_total` on counters.
 """
 
@@ -19,6 +21,8 @@ from sqlmodel import Session, col, func, select
 
 from mailflow.app import App
 from mailflow.service import canary
+from mailflow.service.health import FaultWatch
+from mailflow.store.faults import Cause, is_transient
 from mailflow.store.heartbeat import all_beats
 from mailflow.store.tables import ChangeRequest, OutboxRow
 
@@ -28,7 +32,12 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 class Metrics:
     """The daemon's own counters, plus a collector that reads the store at scrape time."""
 
-    def __init__(self, app: App, connections: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        connections: Callable[[], int] | None = None,
+        faults: FaultWatch | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.messages = Counter(
             "mailflow_messages",
@@ -43,6 +52,8 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(StoreCollector(app, connections))
+        if faults is not None:
+            self.registry.register(FaultCollector(faults))
         self._server: object | None = None
 
     def handled(self, outcome: str, seconds: float) -> None:
@@ -75,6 +86,20 @@ class StoreCollector(Collector):
             )
             reconnects.add_metric([], max(0, self.connections() - 1))
             yield reconnects
+        readable = GaugeMetricFamily(
+            "mailflow_store_readable", "0 when this scrape could not read the database"
+        )
+        try:
+            figures = list(self._from_store(now))
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer while the store is ill
+            if not is_transient(exc):
+                raise
+            figures = []
+        readable.add_metric([], 1 if figures else 0)
+        yield readable
+        yield from figures
+
+    def _from_store(self, now: datetime) -> Iterator[Metric]:
         with self.app.db.session() as session:
             yield from self._outbox(session)
             yield from self._crs(session, now)
@@ -153,3 +178,29 @@ class StoreCollector(Collector):
             )
             took.add_metric([], (back.returned_at - back.sent_at).total_seconds())
             yield took
+
+
+class FaultCollector(Collector):
+    """The daemon's write fault: one series per cause, 1 while it lasts, and since when."""
+
+    def __init__(self, faults: FaultWatch) -> None:
+        self.faults = faults
+
+    def collect(self) -> Iterator[Metric]:
+        current, since = self.faults.current, self.faults.since
+        fault = GaugeMetricFamily(
+            "mailflow_write_fault",
+            "1 while the daemon cannot write where it must (the cause and the place as labels)",
+            labels=["cause", "place"],
+        )
+        for cause in Cause:
+            hit = current is not None and current.cause is cause
+            fault.add_metric([cause.value, current.where if hit and current else ""], int(hit))
+        yield fault
+        began = GaugeMetricFamily(
+            "mailflow_write_fault_since_timestamp_seconds",
+            "When the current write fault began (Unix time); absent when there is none",
+        )
+        if since is not None:
+            began.add_metric([], since.timestamp())
+        yield began

@@ -100,7 +100,8 @@ def attach(daemon: Daemon) -> Callable[[], None]:
 
         inner = watched.inner
         counted = hasattr(inner, "connections")
-        metrics = Metrics(daemon.app, (lambda: int(inner.connections)) if counted else None)  # type: ignore[attr-defined]
+        connections = (lambda: int(inner.connections)) if counted else None  # type: ignore[attr-defined]
+        metrics = Metrics(daemon.app, connections, daemon.faults)
         previous = daemon.on_message
 
         def observed(handled: Handled) -> None:
