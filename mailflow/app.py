@@ -8,9 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mailflow.config.directory import Directory
-from mailflow.config.meaning import role_problems
-from mailflow.config.settings import Settings, check_people_roles, load_settings
-from mailflow.errors import ConfigError
+from mailflow.config.settings import Settings, load_settings
 from mailflow.mail.compose import Composer
 from mailflow.store.session import Database
 from mailflow.workflow.definition import Workflow, load_workflow
@@ -55,10 +53,6 @@ def app_from_settings(settings: Settings) -> App:
         settings.templates_dir,
     )
     workflow = load_workflow(settings.workflow_path, composer.exists)
-    problems = check_people_roles(settings, {r.name: r.scope for r in workflow.roles.values()})
-    problems += role_problems(settings, workflow)
-    if problems:
-        raise ConfigError(problems)
     workflow = replace(workflow, vocabulary=with_names(workflow.vocabulary, settings))
     return App(settings, workflow, composer, Directory(settings, workflow.roles))
 

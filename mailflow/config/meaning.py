@@ -1,9 +1,11 @@
-"""What the configuration means, beyond its shape: checked by `check` and before `run`.
+"""What the configuration means, beyond each table's shape: checked by `check` and before `run`.
 
 A folder must exist or be creatable, and be writable (a data folder under /proc or a
 Maildir path that is a file fails here, not with a traceback later); the database URL
 must name a driver that is installed; the shared inbox must not be a person's address,
-or mailflow would take its own mail for that person's.
+or mailflow would take its own mail for that person's; each role that acts at a step of
+the workflow must be held by somebody. Each rule runs when the tables it reads are right,
+whatever is wrong elsewhere.
 """
 
 from __future__ import annotations
@@ -11,60 +13,98 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from mailflow.config.known import Known
+from mailflow.config.places import Places
 
 DRIVERS = {"sqlite": "sqlite3", "postgresql+psycopg": "psycopg"}
 
-
-def merge(first: list[str], more: list[str]) -> list[str]:
-    """`first` and those of `more` about keys `first` has not already named."""
-    named = {_key(line) for line in first}
-    return first + [line for line in more if _key(line) not in named]
+Problem = tuple[str, str]
+Tables = dict[str, Any]
 
 
-def _key(line: str) -> str:
-    return line.split(": ", 1)[-1].split(" ", 1)[0].rstrip(":")
+def _places(tables: Tables, known: Known) -> Places:
+    return Places.of(tables["mailflow"], tables["database"], tables["source"], known.base)
 
 
-def meaning(
-    data_dir: Path,
-    maildir_root: Path,
-    url: str,
-    shared_inbox: str,
-    people: Sequence[Any],
-    where: str,
-    existing: dict[str, Path | None] | None = None,
-) -> list[str]:
-    """Problems a well-formed file can still have; each names its key.
-
-    `existing` names paths that must already be there (a workflow file, a templates folder).
-    """
-    out = []
-    for key, path in (existing or {}).items():
+def _files_exist(tables: Tables, known: Known) -> Iterator[Problem]:
+    places = _places(tables, known)
+    for key, path in (("workflow", places.workflow), ("templates", places.templates)):
         if path is not None and not path.exists():
-            out.append(f"{where}: {key} is {path}, which does not exist")
+            yield f"mailflow.{key}", f"is {path}, which does not exist"
+
+
+def _folders_writable(tables: Tables, known: Known) -> Iterator[Problem]:
+    places = _places(tables, known)
+    url = places.database_url
     if url.startswith("sqlite:///"):
         problem = writable(Path(url.removeprefix("sqlite:///")).parent)
         if problem:
-            out.append(f"{where}: database.url names a folder that {problem}")
-    out += [f"{where}: mailflow.data_dir {p}" for p in [writable(data_dir)] if p]
-    out += [f"{where}: source.maildir.path {p}" for p in [writable(maildir_root)] if p]
-    scheme = url.split("://", 1)[0]
+            yield "database.url", f"names a folder that {problem}"
+    folders = {"mailflow.data_dir": places.data_dir, "source.maildir.path": places.maildir_root}
+    for key, folder in folders.items():
+        problem = writable(folder)
+        if problem:
+            yield key, problem
+
+
+def _driver_installed(tables: Tables, known: Known) -> Iterator[Problem]:
+    scheme = _places(tables, known).database_url.split("://", 1)[0]
     if scheme not in DRIVERS:
-        out.append(
-            f"{where}: database.url uses {scheme!r}; expected sqlite:/// or postgresql+psycopg://"
-        )
+        yield "database.url", f"uses {scheme!r}; expected sqlite:/// or postgresql+psycopg://"
     elif importlib.util.find_spec(DRIVERS[scheme]) is None:
-        out.append(f"{where}: database.url needs the {DRIVERS[scheme]} package, not installed")
-    for i, person in enumerate(people):
-        if person.email == shared_inbox:
-            out.append(
-                f"{where}: people[{i}].email is the shared inbox {shared_inbox}; "
-                "mailflow would take its own mail for this person's"
+        yield "database.url", f"needs the {DRIVERS[scheme]} package, not installed"
+
+
+def _inbox_is_nobody(tables: Tables, known: Known) -> Iterator[Problem]:
+    inbox = tables["mailflow"].shared_inbox
+    message = f"is the shared inbox {inbox}; mailflow would take its own mail for this person's"
+    for i, person in enumerate(tables["people"]):
+        if person.email == inbox:
+            yield f"people[{i}].email", message
+
+
+def _acting_roles_held(tables: Tables, known: Known) -> Iterator[Problem]:
+    workflow = known.workflow
+    if workflow is None:
+        return
+    held = {role for person in tables["people"] for role in person.roles}
+    for role in sorted({actor for stage in workflow.stages for actor in stage.actors}):
+        if role in workflow.roles and role not in held:
+            yield (
+                "people",
+                (
+                    f"has nobody with the role {role!r}, which acts at a stage of the workflow "
+                    f"{workflow.name!r}; mail for that stage would go nowhere"
+                ),
             )
-    return out
+
+
+class Rule(NamedTuple):
+    needs: tuple[str, ...]
+    check: Callable[[Tables, Known], Iterator[Problem]]
+
+
+RULES = (
+    Rule(("mailflow", "database", "source"), _files_exist),
+    Rule(("mailflow", "database", "source"), _folders_writable),
+    Rule(("mailflow", "database", "source"), _driver_installed),
+    Rule(("mailflow", "people"), _inbox_is_nobody),
+    Rule(("people",), _acting_roles_held),
+)
+
+
+def meaning(tables: Tables, known: Known) -> list[Problem]:
+    """The problems of the rules whose tables are right (the others are reported already)."""
+    return [
+        problem
+        for rule in RULES
+        if all(name in tables for name in rule.needs)
+        for problem in rule.check(tables, known)
+    ]
 
 
 def writable(folder: Path) -> str:
@@ -92,24 +132,3 @@ def writable(folder: Path) -> str:
     except OSError as exc:
         return f"is {folder}, which cannot be made in {parent}: {exc.strerror or exc}"
     return ""
-
-
-def role_problems(settings: Any, workflow: Any) -> list[str]:
-    """Each role that acts at some stage has a person; [security.roles] names real roles."""
-    where = str(settings.path) if settings.path else "<config>"
-    held = {role for person in settings.people for role in person.roles}
-    out = []
-    acting = sorted({actor for stage in workflow.stages for actor in stage.actors})
-    for role in acting:
-        if role in workflow.roles and role not in held:
-            out.append(
-                f"{where}: people has nobody with the role {role!r}, which acts at a stage "
-                f"of the workflow {workflow.name!r}; mail for that stage would go nowhere"
-            )
-    for role in settings.security.role_policies:
-        if role not in workflow.roles:
-            out.append(
-                f"{where}: security.roles.{role} is not a role of the workflow "
-                f"(it has: {', '.join(sorted(workflow.roles))})"
-            )
-    return out

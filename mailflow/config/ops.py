@@ -1,77 +1,67 @@
 """Settings for running the service for real: the status page, metrics and the canary.
 
-Each is its own table of the configuration file ([web], [metrics], [canary]), checked as
-strictly as the rest (unknown keys are errors, numbers are in range). All three are off
+Each is its own table of the configuration file ([web], [metrics], [canary]), and each
+model is at once its table's schema and the settings the code reads. All three are off
 until configured: the page and the metrics need a listen address, the canary an interval.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import ConfigDict, Field, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from mailflow.config.schema import problems_of
+from mailflow.config.table import STRICT, Table
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+class _Frozen(Table):
+    model_config = ConfigDict(**STRICT, frozen=True)
 
 
 class WebSettings(_Frozen):
     """`mailflow web`: where it listens and how sign-in links and sessions behave."""
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8025, ge=1, le=65535)
-    # The address people reach through the reverse proxy; sign-in links start with it.
-    base_url: str = "http://127.0.0.1:8025"
-    # Off only for a page served over plain HTTP on a trusted host (tests, a laptop).
-    cookie_secure: bool = True
-    link_minutes: int = Field(default=15, ge=1, le=120)
-    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    host: str = Field(default="127.0.0.1", description="The address the status page listens on.")
+    port: int = Field(default=8025, ge=1, le=65535, description="Its port.")
+    base_url: str = Field(
+        default="http://127.0.0.1:8025",
+        description="The address people reach through the reverse proxy; sign-in links "
+        "start with it.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Off only for a page served over plain HTTP on a trusted host.",
+    )
+    link_minutes: int = Field(
+        default=15, ge=1, le=120, description="How long a sign-in link is valid."
+    )
+    session_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="How long a signed-in session lasts."
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"is {value!r}; expected an http:// or https:// address")
+        return value
 
 
 class MetricsSettings(_Frozen):
     """The Prometheus endpoint of `mailflow run`; port 0 leaves it off."""
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=0, ge=0, le=65535)
+    host: str = Field(default="127.0.0.1", description="The address the endpoint listens on.")
+    port: int = Field(default=0, ge=0, le=65535, description="Its port; 0: no endpoint.")
 
 
 class CanarySettings(_Frozen):
     """A mail the service sends itself through SMTP and expects back in its mailbox."""
 
-    every_minutes: float = Field(default=0, ge=0, le=24 * 60)  # 0: no canary
-    # A round trip not back within this many minutes is missed: `status` turns unhealthy.
-    missed_after_minutes: float = Field(default=10, gt=0, le=24 * 60)
-
-
-def _read(model: type[_Frozen], raw: Any, name: str, bad: Any) -> Any:
-    if raw is None:
-        return model()
-    if not isinstance(raw, dict):
-        bad(name, "must be a table")
-        return model()
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        for key, message in problems_of(exc):
-            bad(f"{name}.{key}", message)
-        return model()
-
-
-def web_settings(raw: Any, bad: Any) -> WebSettings:
-    settings: WebSettings = _read(WebSettings, raw, "web", bad)
-    if not settings.base_url.startswith(("http://", "https://")):
-        bad("web.base_url", f"is {settings.base_url!r}; expected an http:// or https:// address")
-    return settings
-
-
-def metrics_settings(raw: Any, bad: Any) -> MetricsSettings:
-    result: MetricsSettings = _read(MetricsSettings, raw, "metrics", bad)
-    return result
-
-
-def canary_settings(raw: Any, bad: Any) -> CanarySettings:
-    result: CanarySettings = _read(CanarySettings, raw, "canary", bad)
-    return result
+    every_minutes: float = Field(
+        default=0, ge=0, le=24 * 60, description="How often one is sent; 0: no canary."
+    )
+    missed_after_minutes: float = Field(
+        default=10,
+        gt=0,
+        le=24 * 60,
+        description="A round trip not back within this many minutes is missed: `status` "
+        "turns unhealthy.",
+    )

@@ -1,7 +1,6 @@
-"""The [schedule] settings: the business days that reminder timing counts, and when the
+"""The [schedule] table: the business days that reminder timing counts, and when the
 weekly digests go out.
 
-Kept in one small section of its own so that the rest of the configuration is untouched:
     [schedule]
     business_days = ["mon", "tue", "wed", "thu", "fri"]   # default: every day counts
     holidays = ["2026-12-25"]
@@ -11,14 +10,59 @@ Kept in one small section of its own so that the rest of the configuration is un
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated
 
-from mailflow.workflow.calendar import BusinessCalendar, parse_weekdays
+from pydantic import AfterValidator, Field
 
-KEYS = frozenset({"business_days", "holidays", "digest_weekday", "digest_hour"})
+from mailflow.config.table import Table, default_of
+from mailflow.workflow.calendar import WEEKDAYS, BusinessCalendar, parse_weekdays
+
+
+def _weekdays(names: list[str]) -> list[str]:
+    if not parse_weekdays(names):
+        raise ValueError("is empty; at least one day must count")
+    return names
+
+
+def _weekday(name: str) -> str:
+    parse_weekdays([name])
+    return name
+
+
+def _day(value: date | str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"is {value!r}; expected a date such as 2026-12-25") from None
+
+
+class ScheduleTable(Table):
+    business_days: Annotated[list[str], AfterValidator(_weekdays)] = Field(
+        default=list(WEEKDAYS),
+        description="Days that count toward a step's reminder interval: only hours on these "
+        "weekdays, and not on the holidays, are counted.",
+    )
+    holidays: list[Annotated[date | str, AfterValidator(_day)]] = Field(
+        default=[], description="Days that do not count, such as 2026-12-25."
+    )
+    digest_weekday: Annotated[str, AfterValidator(_weekday)] | None = Field(
+        default=None,
+        description="The weekday the weekly digests go out (none are sent by the service "
+        "without it; `mailflow digest` sends them at once).",
+    )
+    digest_hour: int = Field(
+        default=8, ge=0, le=23, description="The UTC hour from which that day's digests go out."
+    )
+
+    def settings(self) -> ScheduleSettings:
+        holidays = frozenset(_day(d) for d in self.holidays)
+        calendar = BusinessCalendar(parse_weekdays(self.business_days), holidays)
+        weekday = min(parse_weekdays([self.digest_weekday])) if self.digest_weekday else None
+        return ScheduleSettings(calendar, weekday, self.digest_hour)
 
 
 @dataclass(frozen=True)
@@ -26,52 +70,4 @@ class ScheduleSettings:
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     # 0 = Monday; None: no weekly digests are sent by the service (`mailflow digest` still is)
     digest_weekday: int | None = None
-    digest_hour: int = 8
-
-
-def schedule_settings(raw: Any, bad: Callable[[str, str], None]) -> ScheduleSettings:
-    """Read [schedule], reporting each problem with its key."""
-    if raw is None:
-        return ScheduleSettings()
-    if not isinstance(raw, dict):
-        bad("schedule", "must be a table")
-        return ScheduleSettings()
-    for key in raw:
-        if key not in KEYS:
-            bad(f"schedule.{key}", f"is not a known setting (known: {', '.join(sorted(KEYS))})")
-    weekdays = frozenset(range(7))
-    if "business_days" in raw:
-        try:
-            weekdays = parse_weekdays(list(raw["business_days"]))
-        except (TypeError, ValueError) as exc:
-            bad("schedule.business_days", str(exc))
-        if not weekdays:
-            bad("schedule.business_days", "is empty; at least one day must count")
-            weekdays = frozenset(range(7))
-    holidays: set[date] = set()
-    for i, value in enumerate(raw.get("holidays", [])):
-        try:
-            holidays.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
-        except ValueError:
-            bad(f"schedule.holidays[{i}]", f"is {value!r}; expected a date such as 2026-12-25")
-    weekday, hour = _digest_time(raw, bad)
-    return ScheduleSettings(BusinessCalendar(weekdays, frozenset(holidays)), weekday, hour)
-
-
-def _digest_time(raw: dict[str, Any], bad: Callable[[str, str], None]) -> tuple[int | None, int]:
-    """The weekday and UTC hour of the weekly digests; no weekday means none are sent."""
-    weekday: int | None = None
-    if "digest_weekday" in raw:
-        value = raw["digest_weekday"]
-        if not isinstance(value, str):
-            bad("schedule.digest_weekday", f'is {value!r}; expected a weekday such as "monday"')
-        else:
-            try:
-                weekday = min(parse_weekdays([value]))
-            except ValueError as exc:
-                bad("schedule.digest_weekday", str(exc))
-    hour = raw.get("digest_hour", 8)
-    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
-        bad("schedule.digest_hour", f"is {hour!r}; expected a whole hour from 0 to 23 (UTC)")
-        hour = 8
-    return weekday, hour
+    digest_hour: int = default_of(ScheduleTable, "digest_hour")

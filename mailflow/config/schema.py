@@ -1,189 +1,204 @@
-"""The shape of the configuration file, checked by pydantic before anything reads it.
+"""The configuration file's schema: every table, its keys, their defaults and meaning.
 
-Every table forbids keys it does not know (a misspelt `[securty]` or `acept_forwarded`
-is an error, not a silently weaker policy); values are strict (a boolean is `true` or
-`false`, never the string "false"); numbers are finite and in range (`1e400` is not a
-poll interval). pydantic reports every problem at once with its path, which
-`problems()` turns into the usual "FILE: key message" lines.
-
-What needs more than the shape (an address that looks like one, accounts named by
-people, the roles of the workflow, folders that can be written) stays in config.py and
-app.py; the sections owned by other modules ([schedule], the transports' own settings)
-are checked there too, each by its own reader.
+This is the one place a setting is described; config.example.toml shows them with
+comments, `mailflow check` checks a file against them (mailflow.config.problems), and
+mailflow.config.settings turns a checked file into the frozen settings the code reads.
+What needs more than one table (folders that can be written, the shared inbox that is
+nobody's address) is checked in mailflow.config.meaning.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import typing
-from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
-Policy = Literal["sender", "token", "authenticated"]
-
-
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-
-
-class MainTable(_Table):
-    data_dir: str = "mailflow-data"
-    shared_inbox: str = ""
-    from_name: str = "Change requests"
-    message_id_domain: str | None = None
-    workflow: str | None = None
-    templates: str | None = None
-    internal_domains: list[str] = []
+from mailflow.config.known import is_address
+from mailflow.config.ops import CanarySettings, MetricsSettings, WebSettings
+from mailflow.config.people import AccountTable, PersonTable
+from mailflow.config.schedule import ScheduleTable
+from mailflow.config.security import LimitSettings, SecurityTable
+from mailflow.config.table import EnvName, Table
+from mailflow.config.transport import ImapTable, SmtpTable
 
 
-class DatabaseTable(_Table):
-    url: str | None = None
-    url_env: str | None = None
-    upgrade_on_start: bool = False
+def _address(value: str) -> str:
+    if not is_address(value):
+        raise ValueError(f"is {value!r}; expected an e-mail address")
+    return value.lower()
 
 
-class MaildirTable(_Table):
-    path: str | None = None
+def _domain(value: str) -> str:
+    domain = value.lower().lstrip("@")
+    if "." not in domain or "@" in domain or " " in domain:
+        raise ValueError(f"is {value!r}; expected a mail domain")
+    return domain
 
 
-class SourceTable(_Table):
-    kind: Literal["maildir", "imap"] = "maildir"
+Address = Annotated[str, AfterValidator(_address)]
+
+
+class MainTable(Table):
+    """[mailflow]: where mailflow keeps its data and how its mail is addressed."""
+
+    data_dir: str = Field(
+        default="mailflow-data",
+        description="Where the database, the Maildir folders and attachments live.",
+    )
+    shared_inbox: str = Field(
+        description="The approvals mailbox: people reply to it and CSMs copy it on new requests."
+    )
+    from_name: str = Field(
+        default="Change requests", description="The display name on every mail mailflow sends."
+    )
+    message_id_domain: str | None = Field(
+        default=None,
+        description="The domain of the Message-IDs mailflow mints (default: the shared "
+        "inbox's domain).",
+    )
+    workflow: str | None = Field(
+        default=None, description="Another workflow file (default: the built-in process)."
+    )
+    templates: str | None = Field(
+        default=None, description="A folder of templates that override the built-in ones by name."
+    )
+    internal_domains: list[Annotated[str, AfterValidator(_domain)]] = Field(
+        default=[],
+        description="Mail domains of FT's own people: they read the internal side of a CR.",
+    )
+
+    @field_validator("shared_inbox")
+    @classmethod
+    def _inbox(cls, value: str) -> str:
+        if not is_address(value):
+            raise ValueError(f"is {value!r}; expected the approvals mailbox address")
+        return value.lower()
+
+
+class DatabaseTable(Table):
+    url: str | None = Field(
+        default=None, description="SQLAlchemy URL (default: sqlite:///<data_dir>/mailflow.db)."
+    )
+    url_env: EnvName | None = Field(
+        default=None, description="The environment variable holding the URL."
+    )
+    upgrade_on_start: bool = Field(
+        default=False,
+        description="An older schema is upgraded at start (after a copy of a SQLite file) "
+        "instead of stopping `run` until `mailflow db upgrade`.",
+    )
+
+
+class MaildirTable(Table):
+    path: str | None = Field(
+        default=None, description="The Maildir folders (default: <data_dir>/mail)."
+    )
+
+
+class SourceTable(Table):
+    """[source]: where mail comes in."""
+
+    kind: Literal["maildir", "imap"] = Field(
+        default="maildir", description='"maildir": local folders; "imap": a real mailbox.'
+    )
     maildir: MaildirTable = Field(default_factory=MaildirTable)
-    imap: dict[str, Any] | None = None
+    imap: ImapTable | None = Field(default=None, description="The mailbox, for kind = imap.")
+
+    @model_validator(mode="after")
+    def _server_given(self) -> SourceTable:
+        if self.kind == "imap" and self.imap is None:
+            raise ValueError('kind is "imap" but there is no [source.imap] table')
+        return self
 
 
-class SinkTable(_Table):
-    kind: Literal["maildir", "smtp"] = "maildir"
-    smtp: dict[str, Any] | None = None
+class SinkTable(Table):
+    """[sink]: where mail goes out."""
+
+    kind: Literal["maildir", "smtp"] = Field(
+        default="maildir", description='"maildir": <data_dir>/mail/sent; "smtp": a real server.'
+    )
+    smtp: SmtpTable | None = Field(default=None, description="The server, for kind = smtp.")
+
+    @model_validator(mode="after")
+    def _server_given(self) -> SinkTable:
+        if self.kind == "smtp" and self.smtp is None:
+            raise ValueError('kind is "smtp" but there is no [sink.smtp] table')
+        return self
 
 
-class DaemonTable(_Table):
-    poll_seconds: float = Field(default=30, gt=0, le=86400)
-    reminder_check_minutes: float = Field(default=15, gt=0, le=10080)
-    escalate_after: int = Field(default=2, ge=0, le=100)
-    unhealthy_after_seconds: float = Field(default=300, gt=0, le=7 * 86400)
-    quarantine_after_attempts: int = Field(default=3, ge=1, le=100)
-    lease_seconds: float = Field(default=15, ge=1, le=3600)
-    name: str = Field(default="", max_length=200)
+class DaemonTable(Table):
+    """[daemon]: the timing of `mailflow run`."""
+
+    poll_seconds: float = Field(
+        default=30, gt=0, le=86400, description="How often a mailbox that cannot push is read."
+    )
+    reminder_check_minutes: float = Field(
+        default=15, gt=0, le=10080, description="How often waiting steps are checked."
+    )
+    escalate_after: int = Field(
+        default=2, ge=0, le=100, description="Reminders for one step before it is escalated."
+    )
+    unhealthy_after_seconds: float = Field(
+        default=300,
+        gt=0,
+        le=7 * 86400,
+        description="`mailflow status` reports unhealthy when the mailbox was not read for "
+        "this long.",
+    )
+    quarantine_after_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="A message whose handling fails this many times (across restarts) is "
+        "quarantined; a fault of the database or the network never counts.",
+    )
+    lease_seconds: float = Field(
+        default=15,
+        ge=1,
+        le=3600,
+        description="Several daemons, one mailbox: another takes over this long after the "
+        "reader stopped renewing its lease.",
+    )
+    name: str = Field(
+        default="",
+        max_length=200,
+        description="This daemon's name in `mailflow status` (default: host:pid:start time).",
+    )
 
 
-class SecurityTable(_Table):
-    policy: Policy = "token"
-    roles: dict[str, Policy] = {}
-    secret: str | None = None
-    secret_env: str | None = None
-    previous_secrets: list[str] = []
-    previous_secrets_env: list[str] | str = []
-    token_days: int = Field(default=60, ge=1, le=3650)
-    token_grace_days: int = Field(default=14, ge=0, le=3650)
-    reply_subaddress: bool = False
-    trusted_authserv_ids: list[str] = []
-    accept_forwarded: bool = False
-    max_answers_per_cr_per_day: int = Field(default=5, ge=1, le=1000)
-    remember_confirmed_remarks: bool = True
+class DocumentsTable(Table):
+    max_attach_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=0,
+        description="A stored document larger than this is named in a request, not attached.",
+    )
 
 
-class LimitsTable(_Table):
-    max_message_bytes: int = Field(default=25 * 1024 * 1024, ge=0)
-    max_attachments: int = Field(default=20, ge=0)
-    max_attachment_bytes: int = Field(default=15 * 1024 * 1024, ge=0)
-    per_address_per_hour: int = Field(default=60, ge=0)
-    total_per_hour: int = Field(default=600, ge=0)
+class IntakeTable(Table):
+    jira_senders: list[Address] = Field(
+        default=[], description="Addresses Jira sends its notifications from."
+    )
+    jira_decisions: Literal["confirm", "trust"] = Field(
+        default="confirm",
+        description="A decision read from a Jira comment: confirmed once by mail, or trusted.",
+    )
 
 
-class DocumentsTable(_Table):
-    max_attach_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+class ConfigFile(Table):
+    """The whole file. Tables left out take their defaults."""
 
-
-class IntakeTable(_Table):
-    jira_senders: list[str] = []
-
-
-class AccountTable(_Table):
-    key: str = Field(min_length=1)
-    name: str | None = None
-    domains: list[str] = Field(min_length=1)
-    billing_rate: float | str = 0
-    currency: str = "USD"
-    jira_projects: list[str] = []
-    number_format: str | None = None
-    date_order: str | None = None
-    cost_check_factor: float = Field(default=2, gt=1)
-    effort_units: dict[str, float] = {}
-
-
-class PersonTable(_Table):
-    name: str | None = None
-    email: str
-    roles: list[str] = []
-    accounts: list[str] = []
-    internal: bool | None = None
-
-
-class ConfigFile(_Table):
-    mailflow: MainTable = Field(default_factory=MainTable)
+    mailflow: MainTable
     database: DatabaseTable = Field(default_factory=DatabaseTable)
     source: SourceTable = Field(default_factory=SourceTable)
     sink: SinkTable = Field(default_factory=SinkTable)
     daemon: DaemonTable = Field(default_factory=DaemonTable)
+    schedule: ScheduleTable = Field(default_factory=ScheduleTable)
     security: SecurityTable = Field(default_factory=SecurityTable)
-    limits: LimitsTable = Field(default_factory=LimitsTable)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
     documents: DocumentsTable = Field(default_factory=DocumentsTable)
     intake: IntakeTable = Field(default_factory=IntakeTable)
-    schedule: dict[str, Any] | None = None
-    # [web], [metrics] and [canary] are checked by mailflow.config.ops
-    web: dict[str, Any] | None = None
-    metrics: dict[str, Any] | None = None
-    canary: dict[str, Any] | None = None
-    accounts: list[AccountTable] = []
-    people: list[PersonTable] = []
-
-
-def problems(data: dict[str, Any], where: str) -> list[str]:
-    """Every shape problem of a parsed file, one "FILE: key message" line each."""
-    try:
-        ConfigFile.model_validate(data)
-    except ValidationError as exc:
-        return [f"{where}: {key} {message}" for key, message in problems_of(exc)]
-    return []
-
-
-def problems_of(exc: ValidationError) -> list[tuple[str, str]]:
-    """(key, message) for each error pydantic found, the key written as in the file."""
-    out = []
-    for error in exc.errors():
-        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
-        key = key.lstrip(".")
-        if error["type"] == "extra_forbidden":
-            out.append((key, "is not a known setting"))
-            continue
-        got = error.get("input")
-        shown = "" if isinstance(got, dict | list) else f"is {got!r}; "
-        text = str(error["msg"])
-        out.append((key, f"{shown}expected: {text[0].lower()}{text[1:]}"))
-    return out
-
-
-def fields_problems(cls: type, values: dict[str, Any]) -> list[tuple[str, str]]:
-    """Check a transport's values strictly against its settings dataclass's fields."""
-    try:
-        _model_of(cls).model_validate(values)
-    except ValidationError as exc:
-        return problems_of(exc)
-    return []
-
-
-@cache
-def _model_of(cls: type) -> type[BaseModel]:
-    hints = typing.get_type_hints(cls)
-    fields: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else ...
-        fields[f.name] = (hints[f.name], default)
-    return create_model(
-        cls.__name__,
-        __config__=ConfigDict(extra="forbid", strict=True, allow_inf_nan=False),
-        **fields,
-    )
+    web: WebSettings = Field(default_factory=WebSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    canary: CanarySettings = Field(default_factory=CanarySettings)
+    accounts: list[AccountTable] = Field(default=[], description="The customer accounts.")
+    people: list[PersonTable] = Field(default=[], description="The people and their roles.")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from mailflow.cli.main import main
-from mailflow.config.settings import build_settings
+from mailflow.config.settings import settings_from
 from mailflow.errors import ConfigError
 from tests.helpers import EXAMPLE_CONFIG
 from tests.security.kit import ATTACKS
@@ -28,7 +29,9 @@ def test_at_least_forty_attack_mails_each_used_by_a_test():
 
 
 def test_the_whole_lifecycle_passes_under_the_default_token_policy(tmp_path, capsys):
-    settings = build_settings({"mailflow": {"shared_inbox": "approvals@ft.example"}}, None)
+    data = tomllib.loads(EXAMPLE_CONFIG.read_text())
+    del data["security"]
+    settings = settings_from(data, EXAMPLE_CONFIG)
     assert settings.security.policy == "token"
     code = main(["demo", "--config", str(EXAMPLE_CONFIG), "--data-dir", str(tmp_path)])
     out = capsys.readouterr().out
@@ -38,7 +41,7 @@ def test_the_whole_lifecycle_passes_under_the_default_token_policy(tmp_path, cap
 
 def test_security_settings_are_checked():
     with pytest.raises(ConfigError) as err:
-        build_settings(
+        settings_from(
             {
                 "mailflow": {"shared_inbox": "approvals@ft.example"},
                 "security": {"policy": "trust-me", "roles": {"executive": "maybe"}, "x": 1},
