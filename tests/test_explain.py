@@ -213,3 +213,66 @@ def test_explain_asks_no_database_that_is_not_there(config: Path) -> None:
 
     assert sender_lookup(app_from_settings(load_settings(config))) is None
     assert not (config.parent / "data").exists()
+
+
+def test_rules_on_a_handled_mail_show_the_recorded_trail_beside_the_walk_now(tmp_path, capsys):
+    """The IS CR that moved the CR was ruled on by the engine; asked again now that the
+    CR has moved on, the same bytes would be caught as an answer to an earlier request.
+    Both are shown, rule by rule, and nothing is recorded."""
+    from mailflow.chain.dry_run import print_rules
+    from mailflow.chain.recorded_trail import read_trail
+    from tests.helpers import Desk
+
+    desk = Desk(tmp_path / "desk")
+    try:
+        cr_id = desk.open_cr()
+        raw = desk.reply("integration@ft.example", cr_id, "IS CR").as_bytes()
+        desk.send(raw)
+        path = tmp_path / "is-cr.eml"
+        path.write_bytes(raw)
+        before = len(desk.ledger())
+        assert print_rules(desk.app, [str(path)], desk.clock()) == 0
+        assert len(desk.ledger()) == before, "explaining records nothing"
+        [entry] = [e for e in desk.ledger() if e.rules.startswith("hit: engine")]
+    finally:
+        desk.close()
+    out = capsys.readouterr().out.split("== ", 1)[1]  # after the table of rules
+    assert f"(entry {entry.id}): applied: " in out
+    assert read_trail(entry.rules)[0] == "engine"
+    rows = _rule_rows(out)
+    assert rows["duplicate"].split()[2:] == ["passed", "this", "very", "mail:", "passed", "over"]
+    assert rows["engine"].split()[2:] == ["HIT", "not", "reached"], "the engine decided then"
+    assert rows["earlier_request"].split()[2:4] == ["passed", "HIT"], "an earlier request now"
+    assert "now: earlier_request would decide, where engine decided then" in out
+
+
+def _rule_rows(out: str) -> dict[str, str]:
+    """{"engine": " 23. engine  HIT  not reached"} from the numbered lines of the output."""
+    numbered = [line for line in out.splitlines() if line.split(". ", 1)[0].strip().isdigit()]
+    return {line.split(". ", 1)[1].split()[0].rstrip(":"): line for line in numbered}
+
+
+def test_rules_on_a_mail_never_handled_show_the_walk_only(tmp_path, capsys):
+    from mailflow.chain.dry_run import print_rules
+    from tests.helpers import Desk
+
+    desk = Desk(tmp_path / "desk")
+    try:
+        cr_id = desk.open_cr()
+        path = tmp_path / "new.eml"
+        path.write_bytes(desk.reply("integration@ft.example", cr_id, "IS CR").as_bytes())
+        assert print_rules(desk.app, [str(path)], desk.clock()) == 0
+    finally:
+        desk.close()
+    out = capsys.readouterr().out.split("== ", 1)[1]
+    assert "handled " not in out and "then" not in out
+    assert " 1. duplicate: passed" in out and "23. engine: HIT → applied" in out
+
+
+def test_a_rule_trail_is_read_whole_or_not_at_all():
+    from mailflow.chain.recorded_trail import read_trail
+
+    assert read_trail("hit: engine; passed: duplicate, route") == ("engine", ("duplicate", "route"))
+    assert read_trail("hit: duplicate; passed: (none)") == ("duplicate", ())
+    assert read_trail("") == ("", ())
+    assert read_trail("something else") == ("", ())

@@ -11,13 +11,16 @@ from datetime import datetime
 
 from mailflow.app import App
 from mailflow.chain.context import Context, Rule
+from mailflow.chain.recorded_trail import then_and_now
 from mailflow.chain.table import RULES, describe
 from mailflow.errors import ParseError
 from mailflow.mail.parse import parse
 from mailflow.transport.base import RawMessage
 
 
-def walk_without_acting(app: App, raw: bytes, now: datetime) -> list[str]:
+def walk_without_acting(
+    app: App, raw: bytes, now: datetime, rules: tuple[Rule, ...] = RULES
+) -> list[str]:
     """One line per rule: passed, HIT (with the outcome), not asked, or not reached."""
     try:
         msg = parse(raw)
@@ -26,7 +29,7 @@ def walk_without_acting(app: App, raw: bytes, now: datetime) -> list[str]:
     session = app.db.session()
     try:
         ctx = Context(app, session, RawMessage("explain", raw), msg, now)
-        return _marks(ctx, RULES)
+        return _marks(ctx, rules)
     finally:
         session.rollback()
         session.close()
@@ -64,6 +67,6 @@ def print_rules(app: App, paths: list[str], now: datetime) -> int:
             print(f"cannot read the file: {exc.strerror or exc}")
             failed = True
             continue
-        for line in walk_without_acting(app, raw, now):
+        for line in then_and_now(app, raw, now, walk_without_acting):
             print(f"  {line}")
     return 1 if failed else 0
