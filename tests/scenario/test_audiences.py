@@ -193,3 +193,28 @@ def test_the_internal_flag_and_internal_domains_decide_a_side(tmp_path):
     bad.write_text(text.replace('internal_domains = ["ft.example"]', 'internal_domains = ["a@b"]'))
     with pytest.raises(ConfigError, match=r"internal_domains\[0\].*expected a mail domain"):
         load_settings(bad)
+
+
+def test_the_status_page_tells_her_the_closed_cr_in_her_words_with_approved_figures(played):
+    """The status page's list and CR page, for her, on the CR played to the end: her words
+    for where it ended, the cost FT approved, no overdue, no evidence, no internal side."""
+    from mailflow.views.audience import stage_words
+    from mailflow.web.detail import detail
+    from mailflow.web.listing import listing
+
+    desk, cr_id = played
+    app = desk.app
+    her = app.settings.person(CUSTOMER)
+    ended = stage_words(app.workflow, desk.stage(cr_id))
+    with app.db.session() as session:
+        found = listing(app, session, her, desk.clock(), stage=ended)
+        page = detail(app, session, session.get(ChangeRequest, cr_id), desk.clock(),
+                      Audience.EXTERNAL)  # fmt: skip
+    [row] = [r for r in found.rows if r.id == cr_id]
+    assert row.stage_title == ended and not row.overdue
+    assert row.figures == ["USD 8,800.00"], "the cost FT's executive approved"
+    assert page["evidence"] == []
+    shown = repr((found, page["cr"], page["row"], page["documents"], page["opened_by"]))
+    assert MARKER not in shown
+    for name in INTERNAL_NAMES:
+        assert name not in shown, name
