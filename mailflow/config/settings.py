@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -142,10 +143,17 @@ def _workflow(data: dict[str, Any], base: Path) -> tuple[Workflow | None, list[s
     path = base / named if isinstance(named, str) else None
     if named is not None and (path is None or not path.exists()):
         return None, []
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path else None
     try:
-        return load_workflow(path), []
-    except ConfigError as exc:
-        return None, exc.problems
+        return _read_workflow(path, stamp), []
+    except (ConfigError, OSError) as exc:
+        return None, exc.problems if isinstance(exc, ConfigError) else [f"{path}: {exc}"]
+
+
+@lru_cache(maxsize=8)
+def _read_workflow(path: Path | None, stamp: tuple[int, int] | None) -> Workflow:
+    """Read once per version of the file: every command and each reload checks the roles."""
+    return load_workflow(path)
 
 
 def _settings(config: ConfigFile, path: Path | None, base: Path) -> Settings:
