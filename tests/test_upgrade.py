@@ -244,7 +244,8 @@ def test_a_database_at_0007_gains_the_table_of_early_answers(tmp_path: Path) -> 
         command.upgrade(alembic(conn), "0008")  # the migration alone, without create_all
         assert schema.revision(conn) == "0008"
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+        diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        assert [d for d in diffs if "early_answer" in repr(d)] == []  # later ones change others
         assert inspect(conn).has_table("early_answer")
     with Session(engine) as session:
         (row,) = session.exec(select(Confirmation)).all()
@@ -253,4 +254,53 @@ def test_a_database_at_0007_gains_the_table_of_early_answers(tmp_path: Path) -> 
     with engine.begin() as conn:
         command.downgrade(alembic(conn), "0007")  # and back: the table goes again
         assert not inspect(conn).has_table("early_answer")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("made_directly", [True, False])
+def test_a_database_at_0008_gains_the_fence_and_the_tables_once_made_directly(
+    tmp_path: Path, made_directly: bool
+) -> None:
+    """0010: the lease row keeps its holder and gets fencing number 0; the sign-in and
+    canary tables are made, or kept with their rows where a release before made them
+    directly (then no migration made them)."""
+    url = f"sqlite:///{tmp_path / 'at-0008.db'}"
+    Database(url).dispose()
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(schema.MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0008")
+        assert not {"web_login", "web_session", "canary_round"} & set(
+            inspect(conn).get_table_names()
+        )
+        conn.execute(
+            text(
+                "INSERT INTO source_lease (source, holder, expires_at, taken_at, node, pid) "
+                "VALUES ('imap:inbox', 'host:1:x', '2026-11-02 09:00:15', "
+                "'2026-11-02 09:00:00', '', 1)"
+            )
+        )
+        if made_directly:
+            tables = [SQLModel.metadata.tables[name] for name in ("web_login", "canary_round")]
+            tables.append(SQLModel.metadata.tables["web_session"])
+            SQLModel.metadata.create_all(conn, tables=tables)
+            conn.execute(
+                text(
+                    "INSERT INTO canary_round (nonce, sent_at, error) "
+                    "VALUES ('n1', '2026-11-02', '')"
+                )
+            )
+    with pytest.raises(SchemaOutdated):
+        Database(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+        lease = conn.execute(text("SELECT holder, fence FROM source_lease")).one()
+        assert tuple(lease) == ("host:1:x", 0)
+        rounds = conn.execute(text("SELECT nonce FROM canary_round")).scalars().all()
+        assert rounds == (["n1"] if made_directly else [])
     engine.dispose()

@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import FrameType
@@ -117,13 +118,15 @@ class Daemon:
             if self.stopping or not self._still_reading():
                 break
             try:
-                handled = pipeline.handle(self.app, raw, self.clock())
+                with self._fenced():
+                    handled = pipeline.handle(self.app, raw, self.clock())
             except HandleLater as exc:
                 log.warning("%s: %s; it stays in the mailbox", raw.key, exc)
                 self._resume_at = self._resume_at or time.monotonic() + self._retry_pause()
                 continue
             except TransientError as exc:
-                self._back_off(exc)
+                if not self._lost_mailbox():
+                    self._back_off(exc)
                 break
             self._backoff = 0.0
             filing.add(raw.key, handled.folder)  # type: ignore[arg-type]
@@ -167,6 +170,17 @@ class Daemon:
         """Renew the lease when due; False when another daemon reads (stop reading then)."""
         return self.lease is None or self.lease.keep()
 
+    def _fenced(self) -> AbstractContextManager[None]:
+        """The reader's transactions within commit only while it still reads the mailbox."""
+        return nullcontext() if self.lease is None else self.app.db.fenced(self.lease.fence())
+
+    def _lost_mailbox(self) -> bool:
+        """After a fault while handling: was it that another daemon reads now? (no pause then)"""
+        if self.lease is None:
+            return False
+        self.lease.check()
+        return not self.lease.holds
+
     def _may_deliver(self) -> bool:
         """The reader delivers (renewing its lease on the way); others only on PostgreSQL."""
         return self._still_reading() or self.app.db.engine.dialect.name == "postgresql"
@@ -195,9 +209,10 @@ class Daemon:
         """Remind (then escalate) every open stage that has waited past its interval."""
         if not self._still_reading():  # two sweeps at once could both remind: only the reader
             return 0
-        count = reminders.sweep(
-            self.app, self.clock(), lambda: self.stopping or not self._still_reading()
-        )
+        with self._fenced():
+            count = reminders.sweep(
+                self.app, self.clock(), lambda: self.stopping or not self._still_reading()
+            )
         self.counts.reminders += count
         return count
 

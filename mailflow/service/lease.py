@@ -1,15 +1,19 @@
-"""One reader per mailbox: a daemon's side of the source lease (store/lease.py).
+"""One reader per mailbox: a daemon's side of the reader lease (store/lease.py, advisory.py).
 
 Two daemons reading one mailbox both fetch every message and race on the ledger; one of
-them adds nothing but noise. So each daemon asks for the mailbox's lease: the holder
-reads (and runs the reminder sweep, which is not safe twice at once), renews the lease
-every third of its length, and gives it up on a clean stop; the others stand by, deliver
-the outbox where the database can lock rows (PostgreSQL), and try again as soon as the
-holder's lease runs out, so one takes over within `lease_seconds` of the holder's death.
+them adds nothing but noise. So each daemon asks for the mailbox: the reader handles its
+mail (and runs the reminder sweep, which is not safe twice at once), confirms it still
+reads every third of `lease_seconds`, and gives the mailbox up on a clean stop; the others
+stand by, deliver the outbox where the database can lock rows (PostgreSQL), and look
+again every third of `lease_seconds`.
+
+What makes the reader the reader is the database's own: on PostgreSQL the session that
+holds the mailbox's advisory lock, on SQLite the lease row and its fencing number. The
+reader's handling runs inside `fence()`, so that a reader that lost the mailbox while
+paused or cut off commits nothing, whenever it finds out.
 
 Every check is also the daemon's own heartbeat (`DaemonBeat`), which `mailflow status`
-lists; the lease uses the real clock, never the daemon's business clock, since other
-daemons compare against it.
+lists; the lease uses the real clock, never the daemon's business clock.
 """
 
 from __future__ import annotations
@@ -23,13 +27,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from mailflow.store import heartbeat
+from mailflow.store.advisory import SessionLock
 from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import Role
-from mailflow.store.lease import give_up, take
-from mailflow.store.session import Database
+from mailflow.store.lease import Fenced, Tenure, give_up, holder_of, record, still_holds, take
+from mailflow.store.session import Database, Fence
 
 log = logging.getLogger(__name__)
 _instances = itertools.count(1)
@@ -86,7 +92,7 @@ def _gone(row: heartbeat.DaemonBeat) -> bool:
 
 
 class MailboxLease:
-    """Whether this daemon reads `source` now; `check()` takes or renews the lease."""
+    """Whether this daemon reads `source` now; `check()` takes or confirms it."""
 
     def __init__(
         self,
@@ -100,6 +106,9 @@ class MailboxLease:
         self.id = daemon_id(name)
         self.holds = False
         self.holder = ""  # who read it at the last check (ourselves when we hold it)
+        self._fence = 0  # SQLite: the lease's fencing number when we took it
+        postgres = db.engine.dialect.name == "postgresql"
+        self._lock = SessionLock(db.engine, source, seconds) if postgres else None
         self._next = 0.0  # monotonic time of the next check
         self._valid_until = 0.0  # monotonic: our lease surely has not run out before this
         self._started = False
@@ -120,33 +129,26 @@ class MailboxLease:
         return self.holds
 
     def check(self) -> bool:
-        """Take or renew the lease and beat; True when this daemon has just become the reader."""
+        """Take or confirm the mailbox, and beat; True when this daemon has just become reader."""
         was, asked = self.holds, time.monotonic()
         every = self.seconds / 3
         try:
-            with self.db.transaction() as session:
-                now = self.now()
-                if not self._started:
-                    self._forget_dead(session)
-                until = now + timedelta(seconds=self.seconds)
-                tenure = take(session, self.source, self.id, now, until, node=NODE, dead=_pid_gone)
-                heartbeat.beat_daemon(
-                    session,
-                    self.id,
-                    self.source,
-                    now,
-                    role=Role.READING if tenure.held else Role.STANDING_BY,
-                )
+            now = self.now()
+            tenure = self._claim(now, now + timedelta(seconds=self.seconds))
         except Exception as exc:  # noqa: BLE001 - the database may be down: keep what we know
-            self.holds = was and time.monotonic() < self._valid_until
+            # SQLite: the fence guards a reader that keeps going; PostgreSQL: the lock is gone
+            row_lease = self._lock is None
+            self.holds = was and row_lease and time.monotonic() < self._valid_until
             self._next = time.monotonic() + min(1.0, every)
             self._warn(exc)
             return False
         self._started = True
-        self.holds, self.holder = tenure.held, tenure.holder
+        self.holds, self.holder, self._fence = tenure.held, tenure.holder, tenure.fence
         if tenure.held:
             self._valid_until = asked + self.seconds
             self._next = asked + every
+        elif self._lock is not None:
+            self._next = time.monotonic() + every  # the server frees the lock: no date to wait for
         else:
             # standing by: look again the moment the holder's lease runs out
             left = (tenure.expires_at - now).total_seconds()
@@ -154,23 +156,80 @@ class MailboxLease:
         self._log_change(was)
         return self.holds and not was
 
+    def _claim(self, now: datetime, until: datetime) -> Tenure:
+        """One attempt, committed: the lock (PostgreSQL) or the row (SQLite), and our beat.
+
+        On PostgreSQL the row is written on the lock's own session, so a holder whose
+        session has ended cannot note itself as the reader.
+        """
+        lock = self._lock
+        held = lock is not None and lock.acquire()
+        bind = lock.connection() if lock is not None and held else None
+        with self.db.transaction(fenced=False, bind=bind) as session:
+            if not self._started:
+                self._forget_dead(session)
+            if lock is None:
+                tenure = take(session, self.source, self.id, now, until, node=NODE, dead=_pid_gone)
+            elif held:
+                record(session, self.source, self.id, now, until, NODE)
+                tenure = Tenure(True, self.id, until)
+            else:
+                row = holder_of(session, self.source)
+                tenure = Tenure(False, row.holder if row else "", row.expires_at if row else now)
+            role = Role.READING if tenure.held else Role.STANDING_BY
+            heartbeat.beat_daemon(session, self.id, self.source, now, role=role)
+        return tenure
+
+    def fence(self) -> Fence:
+        """What the reader's handling transactions must hold to commit (`Database.fenced`)."""
+        return Fence(bind=self._bind, check=self._confirm)
+
+    def _bind(self) -> Connection | None:
+        """PostgreSQL: the lock's session, so that only its holder's work commits."""
+        if self._lock is None:
+            return None
+        try:
+            return self._lock.connection()
+        except Fenced:
+            self._lost()
+            raise
+
+    def _confirm(self, session: Session) -> None:
+        """Last in each fenced transaction: are we still the reader? `Fenced` if not."""
+        try:
+            if self._lock is not None:
+                self._lock.confirm(session.connection())
+            elif not still_holds(session, self.source, self.id, self._fence):
+                raise Fenced(f"another daemon reads {self.source} now")
+        except Fenced:
+            self._lost()
+            raise
+
+    def _lost(self) -> None:
+        if self.holds:
+            log.warning("%s: no longer reads %s; its last change is left to the reader",
+                        self.id, self.source)  # fmt: skip
+        self.holds, self._next = False, 0.0
+
     def note_error(self, error: str) -> None:
         """Put the error on this daemon's own row too, for `mailflow status`."""
         try:
-            with self.db.transaction() as session:
+            with self.db.transaction(fenced=False) as session:
                 heartbeat.beat_daemon(session, self.id, self.source, self.now(), error=error)
         except Exception as exc:  # noqa: BLE001
             self._warn(exc)
 
     def release(self) -> None:
-        """A clean stop: give the lease to whoever stands by, remove this daemon's row."""
+        """A clean stop: give the mailbox to whoever stands by, remove this daemon's row."""
         try:
-            with self.db.transaction() as session:
+            with self.db.transaction(fenced=False) as session:
                 if self.holds:
                     give_up(session, self.source, self.id)
                 heartbeat.forget_daemon(session, self.id)
         except Exception as exc:  # noqa: BLE001
             self._warn(exc)
+        if self._lock is not None:
+            self._lock.drop()
         if self.holds:
             log.debug("%s: gave up reading %s", self.id, self.source)
         self.holds = False

@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 from mailflow.errors import MailflowError, SchemaOutdated
 
-# imported for their tables, which create_all below creates
+# imported for their tables: Alembic's env.py compares the migrations with these models
 from mailflow.store import attempts, heartbeat, lease, ops_tables, schema, sent_once, tables  # noqa: F401
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
+
+
+@dataclass(frozen=True)
+class Fence:
+    """What a mailbox reader's transactions must still hold to commit (service/lease.py).
+
+    `bind` gives the connection they run on (PostgreSQL: the session holding the reader's
+    lock) or None for any; `check` runs last in each transaction and raises `Fenced`
+    when the reader has lost the mailbox.
+    """
+
+    bind: Callable[[], Connection | None]
+    check: Callable[[Session], None]
+
+
+# The fence of the work now running in this thread (or task), with the database it is for.
+_fence: ContextVar[tuple[Database, Fence] | None] = ContextVar("mailflow_fence", default=None)
 
 
 class Database:
@@ -47,7 +66,7 @@ class Database:
             raise MailflowError(f"cannot open the database {_redact(url)}: {why}") from None
 
     def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
-        """Create a new database; check an existing one's schema revision.
+        """Create a new database by the migrations; check an existing one's schema revision.
 
         An older schema is refused ("refuse", naming the command that upgrades it),
         upgraded after a SQLite file is copied ("upgrade"), or left for the caller
@@ -59,7 +78,6 @@ class Database:
             return None
         needed = schema.head()
         if current == needed:
-            SQLModel.metadata.create_all(conn)  # tables added since, without a migration
             return None
         if on_old_schema == "leave":
             return None
@@ -75,11 +93,32 @@ class Database:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session that commits when the block ends and rolls back on any exception."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def fenced(self, fence: Fence) -> Iterator[None]:
+        """Within the block, every `transaction()` of this thread is held to `fence`."""
+        token = _fence.set((self, fence))
+        try:
+            yield
+        finally:
+            _fence.reset(token)
+
+    @contextmanager
+    def transaction(
+        self, *, fenced: bool = True, bind: Connection | None = None
+    ) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back on any exception.
+
+        Inside `fenced()` it commits only if the fence still holds (`fenced=False` for the
+        lease's own bookkeeping, which must work whether or not it does). `bind` runs it
+        on that connection rather than one from the pool.
+        """
+        active = _fence.get() if fenced else None
+        fence = active[1] if active is not None and active[0] is self else None
+        bind = fence.bind() if fence is not None else bind
+        with Session(bind or self.engine, expire_on_commit=False) as session:
             try:
                 yield session
+                if fence is not None:
+                    fence.check(session)
                 session.commit()
             except BaseException:
                 session.rollback()
