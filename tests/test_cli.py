@@ -190,9 +190,10 @@ def test_status_counts_and_watcher_health(config, capsys):
     assert "no heartbeat yet" in out
     assert "rate limits: nothing held back" in out
     assert main(["run", "--once", "--config", str(config)]) == 0
-    assert main(["status", "--config", str(config)]) == 0
+    assert main(["status", "--config", str(config)]) == 1  # --once has ended: nothing watches
     out = capsys.readouterr().out
-    assert "healthy — mailbox checked 0 s ago" in out or "healthy — mailbox checked 1 s ago" in out
+    assert "STOPPED — mailbox checked 0 s ago" in out or "STOPPED — mailbox checked 1 s ago" in out
+    assert "it stopped cleanly" in out
 
 
 def test_status_turns_unhealthy_when_the_mailbox_is_not_checked(config, capsys):
