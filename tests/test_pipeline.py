@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from mailflow.chain import effects as effects_module
+from mailflow.chain import post
 from mailflow.service.daemon import Daemon
 from mailflow.store.tables import ChangeRequest, Decision
 from tests.helpers import Desk
@@ -99,7 +99,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     outbox_before = len(desk.outbox())
     events_before = len(desk.events(cr_id))
     entries_before = len(desk.ledger())
-    real = effects_module.queue_mail
+    real = post.queue_mail
     calls = {"n": 0}
 
     def explode_on_second_mail(*args, **kwargs):
@@ -108,7 +108,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
             raise RuntimeError("disk on fire")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(effects_module, "queue_mail", explode_on_second_mail)
+    monkeypatch.setattr(post, "queue_mail", explode_on_second_mail)
     desk.say("integration@ft.example", cr_id, "IS CR")
     assert calls["n"] == 2
     assert desk.stage(cr_id) == "triage", "the stage change was rolled back"
@@ -124,7 +124,7 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
     assert last.outcome == "quarantined" and "disk on fire" in last.reason
     assert len(list((desk.root / "quarantine").glob("*/*"))) == 1
     assert list((desk.root / "inbox").glob("*/*")) == []
-    monkeypatch.setattr(effects_module, "queue_mail", real)
+    monkeypatch.setattr(post, "queue_mail", real)
     desk.say("integration@ft.example", cr_id, "IS CR\nThanks.")
     assert desk.stage(cr_id) == "in_principle", "the loop goes on after a failure"
 
@@ -140,18 +140,18 @@ def test_an_exception_mid_message_leaves_nothing_half_applied(desk, monkeypatch)
 )
 def test_a_fault_of_the_database_is_retried_never_quarantined(desk, monkeypatch, fault):
     cr_id = desk.open_cr()
-    real = effects_module.queue_mail
+    real = post.queue_mail
 
     def database_fails(*args, **kwargs):
         raise OperationalError("INSERT INTO outbox", {}, fault)
 
-    monkeypatch.setattr(effects_module, "queue_mail", database_fails)
+    monkeypatch.setattr(post, "queue_mail", database_fails)
     for _ in range(desk.app.settings.quarantine_after_attempts + 2):
         desk.say("integration@ft.example", cr_id, "IS CR") if _ == 0 else desk.daemon.cycle()
         desk.daemon._blocked_until = 0.0  # the test does not wait out the pause
     assert [e.outcome for e in desk.ledger()].count("quarantined") == 0
     assert len(list((desk.root / "inbox").glob("*/*"))) == 1, "the mail waits at its source"
-    monkeypatch.setattr(effects_module, "queue_mail", real)
+    monkeypatch.setattr(post, "queue_mail", real)
     desk.daemon.run(once=True)
     assert desk.stage(cr_id) == "in_principle"
     assert list((desk.root / "inbox").glob("*/*")) == []

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from mailflow.chain import effects as effects_module
+from mailflow.chain import post
 from mailflow.cli.main import main
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, Desk
@@ -28,12 +28,12 @@ def desk(tmp_path, monkeypatch):
 
 def test_a_released_message_is_handled_as_new(desk, monkeypatch, capsys):
     cr_id = desk.open_cr()
-    real = effects_module.queue_mail
+    real = post.queue_mail
 
     def broken(*args, **kwargs):
         raise RuntimeError("template bug")
 
-    monkeypatch.setattr(effects_module, "queue_mail", broken)
+    monkeypatch.setattr(post, "queue_mail", broken)
     desk.say("integration@ft.example", cr_id, "IS CR")
     quarantined = desk.ledger()[-1]
     assert quarantined.outcome == "quarantined"
@@ -46,7 +46,7 @@ def test_a_released_message_is_handled_as_new(desk, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "From: integration@ft.example" in out and "RuntimeError: template bug" in out
 
-    monkeypatch.setattr(effects_module, "queue_mail", real)
+    monkeypatch.setattr(post, "queue_mail", real)
     assert main(["quarantine", "release", str(quarantined.id)]) == 0
     assert "back in the inbox" in capsys.readouterr().out
     assert list((desk.root / "quarantine").glob("*/*")) == []

@@ -12,22 +12,26 @@ as long as the CR stands where it stood then: at the same stage, entered at the 
 moment. Once the CR has moved, the same words may need another answer (a stale
 "Approved" refused at one stage, sent again when it is asked for), so they get one.
 
-Applied to the ruling of the rule table (chain/walk.py) just before it is recorded, so
-every rule's answer is counted alike; mail that is acted on is never held back.
+Applied to the ruling of the rule table (chain/walk.py) before it is recorded, so every
+rule's answer is counted alike and the row is written once with the final outcome; mail
+that is acted on is never held back. What is compared is kept in the database: each
+answer's row carries the digest of its new text (`text_digest`), so nothing is parsed
+twice and nothing is forgotten on a restart. Rows from before that column are read
+from their bytes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
-from collections import OrderedDict
-from collections.abc import Callable
 from datetime import UTC, datetime, time
 
 from sqlmodel import Session, col, func, select
 
-from mailflow.chain.context import Context, Ruling, Settled
-from mailflow.chain.effects import answers_held, audit, queue_mail
+from mailflow.chain.context import Context, Ruling
+from mailflow.chain.post import queue_mail
+from mailflow.chain.timeline import audit
 from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
 from mailflow.store.ledger import LedgerOutcome
@@ -43,42 +47,58 @@ _SPACE = re.compile(r"\s+")
 
 def capped(ctx: Context, ruling: Ruling) -> Ruling:
     """The ruling as it stands, or, past the day's answers or for a repeat, one that is not
-    answered (the last note at the limit itself)."""
+    answered (the last note at the limit itself); an answer carries its text's digest."""
     sender, cr = ctx.msg.from_addr, ctx.cr
     if ruling.outcome != LedgerOutcome.ANSWERED or not ruling.record or not sender or cr is None:
         return ruling
+    # A row whose bytes are not kept (over a size limit) was never compared: nor is it now.
+    digest = text_digest(ctx.msg.text) if ruling.keep_raw else ""
     earlier = answered_today(ctx.session, sender, cr.id, ctx.now)
-    text = _SEEN.remember(ctx.msg.content_hash, lambda: ctx.msg.text)
-    for entry_id, raw, answered_at in earlier:
-        if raw is None or text == _EMPTY or _text_of(raw) != text:
+    for entry_id, seen, answered_at in earlier:
+        if digest in ("", _EMPTY) or seen != digest:
             continue
         if _still_there(ctx.session, cr, entry_id, answered_at):
             why = f"{REPEAT}: the same text as ledger entry {entry_id}, answered today"
             return _quiet(ruling, cr, sender, f"{why}; not answered again")
     limit = ctx.app.settings.security.max_answers_per_cr_per_day
     if len(earlier) < limit:
-        return ruling
+        return dataclasses.replace(ruling, text_digest=digest)
     if len(earlier) > limit:
         why = f"{LIMIT}: {limit} answers and the last note went to {sender} today"
         return _quiet(ruling, cr, sender, f"{why}; not answered")
-    return _last_note(ruling, cr, limit)
+    return _last_note(ruling, cr, limit, digest)
 
 
 def answered_today(
     session: Session, sender: str, cr_id: str, now: datetime
-) -> list[tuple[int, bytes | None, datetime]]:
+) -> list[tuple[int, str, datetime]]:
     """The answered messages from this sender on this CR since the UTC day began: ledger
-    id, raw bytes, and when each was answered."""
+    id, the digest of the new text, and when each was answered."""
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
     rows = session.exec(
-        select(LedgerEntry.id, LedgerEntry.raw, LedgerEntry.received_at)
+        select(LedgerEntry.id, LedgerEntry.text_digest, LedgerEntry.received_at)
         .where(LedgerEntry.cr_id == cr_id)
         .where(LedgerEntry.sender == sender)
         .where(LedgerEntry.outcome == LedgerOutcome.ANSWERED.value)
         .where(col(LedgerEntry.received_at) >= midnight)
         .order_by(col(LedgerEntry.id))
     ).all()
-    return [(int(entry_id or 0), raw, at) for entry_id, raw, at in rows]
+    return [(int(i or 0), seen or _digest_of_entry(session, i), at) for i, seen, at in rows]
+
+
+def text_digest(text: str) -> str:
+    """What a message's text is compared as: its new text, with case and spacing ignored."""
+    same = _SPACE.sub(" ", reply_text.new_text(text)).strip().casefold()
+    return hashlib.sha256(same.encode()).hexdigest()
+
+
+_EMPTY = hashlib.sha256(b"").hexdigest()
+
+
+def _digest_of_entry(session: Session, entry_id: int | None) -> str:
+    """The digest of an answer recorded before rows kept it: read from its bytes."""
+    raw = session.exec(select(LedgerEntry.raw).where(LedgerEntry.id == entry_id)).first()
+    return text_digest(parse(raw).text) if raw else ""
 
 
 def _still_there(session: Session, cr: ChangeRequest, entry_id: int, answered_at: datetime) -> bool:
@@ -116,68 +136,24 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
-def _same(text: str) -> str:
-    """Text compared for repeats: case and spacing do not make a message new."""
-    return _SPACE.sub(" ", text).strip().casefold()
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.sha256(_same(reply_text.new_text(text)).encode()).digest()
-
-
-_EMPTY = hashlib.sha256(b"").digest()
-
-
-class _Texts:
-    """What each message's new text is compared as (a digest), by the digest of its bytes.
-
-    A ledger entry's raw bytes never change, so what was worked out once holds; without
-    this every answered message was parsed again for each later one from its sender that
-    day. Bounded: the oldest is forgotten first, and parsed again if it is needed again.
-    """
-
-    def __init__(self, size: int = 8192) -> None:
-        self.size = size
-        self._texts: OrderedDict[str, bytes] = OrderedDict()
-
-    def remember(self, key: str, text: Callable[[], str]) -> bytes:
-        found = self._texts.get(key)
-        if found is None:
-            found = self._texts[key] = _digest(text())
-            if len(self._texts) > self.size:
-                self._texts.popitem(last=False)
-        else:
-            self._texts.move_to_end(key)
-        return found
-
-
-_SEEN = _Texts()
-
-
-def _text_of(raw: bytes) -> bytes:
-    """The compared text of a recorded message: its bytes are parsed only when not known."""
-    return _SEEN.remember(hashlib.sha256(raw).hexdigest(), lambda: parse(raw).text)
-
-
 def _quiet(ruling: Ruling, cr: ChangeRequest, sender: str, reason: str) -> Ruling:
     """Handled as the rule said (its refusal and evidence recorded) with its answer held
     back; the ledger says why it was not answered."""
 
-    def note(ctx: Context, ledger_id: int | None) -> Settled:
-        with answers_held(reason):
-            settled = ruling.act(ctx, ledger_id) if ruling.act is not None else None
+    def note(ctx: Context, ledger_id: int | None) -> None:
+        if ruling.act is not None:
+            ruling.act(dataclasses.replace(ctx, held=reason), ledger_id)
         audit(ctx.session, cr, "unanswered", f"{sender}: {reason}", ctx.now,
               actor=sender, ledger_id=ledger_id)  # fmt: skip
-        return settled or Settled(cr.id)
 
     return Ruling(LedgerOutcome.IGNORED, f"{reason} (would have been: {ruling.reason})",
                   cr.id, note, ruling.keep_raw)  # fmt: skip
 
 
-def _last_note(ruling: Ruling, cr: ChangeRequest, limit: int) -> Ruling:
+def _last_note(ruling: Ruling, cr: ChangeRequest, limit: int, digest: str) -> Ruling:
     """The one note that further mail today goes unanswered; the CSM hears of it apart."""
 
-    def tell(ctx: Context, ledger_id: int | None) -> Settled:
+    def tell(ctx: Context, ledger_id: int | None) -> None:
         sender, session, now = ctx.msg.from_addr, ctx.session, ctx.now
         audit(session, cr, "unanswered", f"{sender}: {LIMIT}: {limit} answers today; "
               "told that further mail today goes unanswered", now, actor=sender,
@@ -189,7 +165,6 @@ def _last_note(ruling: Ruling, cr: ChangeRequest, limit: int) -> Ruling:
         if owners:
             queue_mail(ctx.app, session, cr, Mail(CSM_NOTE, to_roles=owners), now=now,
                        context=context)  # fmt: skip
-        return Settled(cr.id)
 
     reason = f"{LIMIT}: the last note of the day (after {limit} answers; was: {ruling.reason})"
-    return Ruling(LedgerOutcome.ANSWERED, reason, cr.id, tell, ruling.keep_raw)
+    return Ruling(LedgerOutcome.ANSWERED, reason, cr.id, tell, ruling.keep_raw, text_digest=digest)

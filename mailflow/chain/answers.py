@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 
 from mailflow.app import App
 from mailflow.chain import stranger_note
-from mailflow.chain.effects import audit, carry_out
 from mailflow.chain.outcome import tell_sender
+from mailflow.chain.results import write_result
+from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
 from mailflow.store.cr_state import state_of
 from mailflow.store.ledger import LedgerOutcome
@@ -62,6 +63,7 @@ def tell_stranger(
     now: datetime,
     *,
     answer: bool,
+    held: str = "",
 ) -> None:
     """Record the refusal on the CR (if any); the answer says nothing about any CR."""
     if cr is not None:
@@ -75,7 +77,7 @@ def tell_stranger(
             ledger_id=ledger_id,
         )
     if answer:
-        tell_sender(app, session, msg, Refusal.NOT_AUTHORIZED.template, now)
+        tell_sender(app, session, msg, Refusal.NOT_AUTHORIZED.template, now, held=held)
     if cr is not None:  # answered now or earlier today: the CSM hears of it apart
         stranger_note.tell_csm(app, session, msg, cr, now)
 
@@ -92,8 +94,10 @@ def refuse(
     quoted: str = "",
     kind: str = "refusal",
     context: Mapping[str, Any] | None = None,
+    held: str = "",
 ) -> None:
-    """A participant's reply that is not acted on: recorded, explained, the CR unchanged."""
+    """A participant's reply that is not acted on: recorded, explained, the CR unchanged;
+    with `held`, the explanation is noted on the timeline instead of sent (answer_cap.py)."""
     result = engine.Result(
         state_of(cr, ""),
         (
@@ -107,7 +111,7 @@ def refuse(
         ),
         refusal=code,
     )
-    carry_out(
+    write_result(
         app,
         session,
         cr,
@@ -117,6 +121,7 @@ def refuse(
         ledger_id=ledger_id,
         reply_to=msg,
         context={"sender": msg.from_addr, "quoted": quoted},
+        held=held,
     )
 
 
@@ -144,10 +149,12 @@ def tell_too_large(
     now: datetime,
     *,
     answer: bool,
+    held: str = "",
 ) -> None:
     """Say which limit was broken; a stranger gets the one daily stranger answer instead."""
     if app.settings.person(msg.from_addr) is None:
-        tell_stranger(app, session, msg, cr, ledger_id, f"too_large: {detail}", now, answer=answer)
+        why = f"too_large: {detail}"
+        tell_stranger(app, session, msg, cr, ledger_id, why, now, answer=answer, held=held)
         return
     if cr is not None:
         audit(
@@ -160,4 +167,5 @@ def tell_too_large(
             ledger_id=ledger_id,
         )
     if msg.from_addr:
-        tell_sender(app, session, msg, Refusal.TOO_LARGE.template, now, cr=cr, detail=detail)
+        tell_sender(app, session, msg, Refusal.TOO_LARGE.template, now, cr=cr, held=held,
+                    detail=detail)  # fmt: skip

@@ -6,11 +6,13 @@ None of these reads the reply's words: what a machine or a stranger sent is reco
 
 from __future__ import annotations
 
+import dataclasses
+
 from mailflow.chain import answers, bounces
-from mailflow.chain.context import Context, Ruling, Settled, answered, ignored
-from mailflow.chain.effects import audit
+from mailflow.chain.context import Context, Ruling, answered, ignored
 from mailflow.chain.outcome import tell_sender
 from mailflow.chain.route import RouteKind, route
+from mailflow.chain.timeline import audit
 from mailflow.errors import ParseError
 from mailflow.mail import automated, reply_text
 from mailflow.mail.automated import AutomatedKind
@@ -23,19 +25,20 @@ from mailflow.store.tables import ChangeRequest, LedgerEntry
 from mailflow.workflow.reasons import Refusal
 
 
-def duplicate(ctx: Context) -> Ruling | None:
+def duplicate(ctx: Context) -> Ruling | Context:
     """The same mail read again (same bytes, or same Message-ID, sender and new text): no-op."""
     msg = ctx.msg
-    same_bytes = ledger.find(ctx.session, msg.content_hash)
-    if same_bytes is not None:
-        return Ruling(LedgerOutcome.IGNORED, "duplicate", same_bytes.cr_id, record=False)
+    newest = ledger.latest(ctx.session, msg.content_hash)
+    handling = ledger.next_handling(newest)
+    if newest is not None and handling is None:
+        return Ruling(LedgerOutcome.IGNORED, "duplicate", newest.cr_id, record=False)
     earlier = ledger.with_message_id(ctx.session, msg.message_id)
     for seen in earlier:
         if same_message(seen, msg):
             return ignored(f"duplicate of ledger entry {seen.id}", seen.cr_id)
     # A reused Message-ID on a different mail: handled as its own message, and said so.
-    ctx.reused = earlier[0] if earlier else None
-    return None
+    reused = earlier[0] if earlier else None
+    return dataclasses.replace(ctx, reused=reused, handling=handling or 0)
 
 
 def same_message(seen: LedgerEntry, msg: Inbound) -> bool:
@@ -54,12 +57,13 @@ def same_message(seen: LedgerEntry, msg: Inbound) -> bool:
     return reply_text.new_text(before.text[:cap]) == reply_text.new_text(msg.text[:cap])
 
 
-def routed(ctx: Context) -> Ruling | None:
+def routed(ctx: Context) -> Context:
     """(step) Tie the message to its CR: the [CR-…] subject token, then the thread headers."""
-    ctx.route = route(ctx.session, ctx.msg)
-    if ctx.route.cr_id and ctx.route.kind == RouteKind.CR:
-        ctx.cr = ctx.session.get(ChangeRequest, ctx.route.cr_id)
-    return None
+    found = route(ctx.session, ctx.msg)
+    cr = None
+    if found.cr_id and found.kind == RouteKind.CR:
+        cr = ctx.session.get(ChangeRequest, found.cr_id)
+    return dataclasses.replace(ctx, route=found, cr=cr)
 
 
 def automated_mail(ctx: Context) -> Ruling | None:
@@ -68,17 +72,18 @@ def automated_mail(ctx: Context) -> Ruling | None:
     if kind is None:
         return None
     cr, msg, now = ctx.cr, ctx.msg, ctx.now
+    bounce = kind.kind == AutomatedKind.BOUNCE
+    # A bounce on no thread of ours is recorded on the first CR whose mail it names.
+    named = bounces.crs_of(ctx.session, msg) if bounce and cr is None else []
 
-    def note(ctx: Context, ledger_id: int | None) -> Settled | None:
-        bounced = []
-        if kind.kind == AutomatedKind.BOUNCE:
-            bounced = bounces.record(ctx.session, msg, kind.reason, ledger_id, now)
+    def note(ctx: Context, ledger_id: int | None) -> None:
+        bounced = bounces.record(ctx.session, msg, kind.reason, ledger_id, now) if bounce else []
         if cr is not None and cr.id not in bounced:
             detail = f"{msg.from_addr}: {msg.subject[:120]} ({kind.reason}); not read as a reply"
             audit(ctx.session, cr, kind.kind, detail, now, actor=msg.from_addr, ledger_id=ledger_id)
-        return Settled(bounced[0]) if cr is None and bounced else None
 
-    return ignored(f"{kind.kind}: {kind.reason}", cr.id if cr else None, note)
+    cr_id = cr.id if cr is not None else (named[0] if named else None)
+    return ignored(f"{kind.kind}: {kind.reason}", cr_id, note)
 
 
 def too_large(ctx: Context) -> Ruling | None:
@@ -91,9 +96,8 @@ def too_large(ctx: Context) -> Ruling | None:
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
         answer = outcome == LedgerOutcome.ANSWERED
-        answers.tell_too_large(
-            ctx.app, ctx.session, ctx.msg, cr, ledger_id, breach, ctx.now, answer=answer
-        )
+        answers.tell_too_large(ctx.app, ctx.session, ctx.msg, cr, ledger_id, breach, ctx.now,
+                               answer=answer, held=ctx.held)  # fmt: skip
 
     return Ruling(outcome, reason, cr.id if cr else None, tell, keep_raw=False)
 
@@ -106,9 +110,8 @@ def stranger_naming_no_cr(ctx: Context) -> Ruling | None:
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
         answer = outcome == LedgerOutcome.ANSWERED
-        answers.tell_stranger(
-            ctx.app, ctx.session, ctx.msg, None, ledger_id, "", ctx.now, answer=answer
-        )
+        answers.tell_stranger(ctx.app, ctx.session, ctx.msg, None, ledger_id, "", ctx.now,
+                              answer=answer, held=ctx.held)  # fmt: skip
 
     return Ruling(outcome, reason, None, tell)
 
@@ -129,6 +132,7 @@ def unknown_cr(ctx: Context) -> Ruling | None:
             template,
             ctx.now,
             placeholder_id=placeholder,
+            held=ctx.held,
             detail=detail,
         )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from mailflow.chain.effects import audit
+from mailflow.chain.timeline import audit
 from mailflow.mail import automated
 from mailflow.mail.parse import Inbound
 from mailflow.store.tables import ChangeRequest, OutboxRow
@@ -18,16 +18,29 @@ from mailflow.store.tables import ChangeRequest, OutboxRow
 BOUNCED = "bounced"
 
 
+def _bounced_rows(session: Session, msg: Inbound) -> list[OutboxRow]:
+    """The outbox rows the bounce names."""
+    ids = list(automated.bounced_message_ids(msg))
+    if not ids:
+        return []
+    return list(session.exec(select(OutboxRow).where(col(OutboxRow.message_id).in_(ids))).all())
+
+
+def crs_of(session: Session, msg: Inbound) -> list[str]:
+    """The CRs whose mail the bounce names, in the order `record` notes them."""
+    found: list[str] = []
+    for row in _bounced_rows(session, msg):
+        if row.cr_id and row.cr_id not in found and session.get(ChangeRequest, row.cr_id):
+            found.append(row.cr_id)
+    return found
+
+
 def record(
     session: Session, msg: Inbound, reason: str, ledger_id: int | None, now: datetime
 ) -> list[str]:
     """Mark the bounced outbox rows and note them on their CRs; returns the CR ids."""
-    ids = list(automated.bounced_message_ids(msg))
-    if not ids:
-        return []
-    rows = session.exec(select(OutboxRow).where(col(OutboxRow.message_id).in_(ids))).all()
     touched: list[str] = []
-    for row in rows:
+    for row in _bounced_rows(session, msg):
         row.status = BOUNCED
         row.last_error = f"bounced: {reason}"[:2000]
         session.add(row)

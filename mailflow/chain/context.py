@@ -1,8 +1,10 @@
 """What the rules see (Context) and what a rule that hits decides (Ruling).
 
-A rule either passes (returns None), possibly after adding what it learned to the
-context, or returns a Ruling: the ledger outcome and reason, plus the action that
-carries it out once the ledger row exists (its id links the timeline and evidence).
+A rule passes (returns None), passes on what it learned (returns the context with it
+added, which the loop hands to the rules after it: the context itself is never
+changed), or returns a Ruling: the ledger outcome, reason and CR, final before the
+ledger row is written, plus the action that carries it out once the row exists (its id
+links the timeline and evidence).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from mailflow.store.tables import ChangeRequest, Confirmation, LedgerEntry
 from mailflow.transport.base import RawMessage
 
 
-@dataclass
+@dataclass(frozen=True)
 class Context:
     """One message and what the rules have learned about it so far."""
 
@@ -37,6 +39,8 @@ class Context:
     cr: ChangeRequest | None = None
     # An earlier message with the same Message-ID but another sender or text.
     reused: LedgerEntry | None = None
+    # 0, or how often the message was handed back from quarantine (store/ledger.py).
+    handling: int = 0
     # A new request: the customer account it is for.
     account: str = ""
     # The reply: its new text, what was read from it, and who it speaks for.
@@ -49,6 +53,8 @@ class Context:
     attested_by: str = ""
     acting: frozenset[str] = frozenset()
     verdict: Verdict | None = None
+    # Why answers to the sender are held back (answer_cap.py): set only for an action.
+    held: str = ""
 
     @property
     def the_cr(self) -> ChangeRequest:
@@ -63,15 +69,7 @@ class Context:
         return self.reading
 
 
-@dataclass(frozen=True)
-class Settled:
-    """What only the action could know: the CR it opened or found, for the ledger entry."""
-
-    cr_id: str
-    reason: str = ""
-
-
-Action = Callable[[Context, int | None], Settled | None]
+Action = Callable[[Context, int | None], None]
 
 
 @dataclass(frozen=True)
@@ -85,6 +83,8 @@ class Ruling:
     keep_raw: bool = True
     # False only for the very same bytes read again: their outcome is already recorded.
     record: bool = True
+    # What the answer cap compares the message's new text as, kept on an answer's row.
+    text_digest: str = ""
 
 
 def applied(reason: str, cr_id: str | None, act: Action | None = None) -> Ruling:
@@ -99,7 +99,8 @@ def ignored(reason: str, cr_id: str | None = None, act: Action | None = None) ->
     return Ruling(LedgerOutcome.IGNORED, reason, cr_id, act)
 
 
-Check = Callable[[Context], Ruling | None]
+# None: passed; a Context: passed, with what the rule learned for the rules after it.
+Check = Callable[[Context], "Ruling | Context | None"]
 
 
 class Scope(StrEnum):

@@ -15,11 +15,13 @@ from typing import Any
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain.effects import audit, carry_out
+from mailflow.chain.effects import carry_out
+from mailflow.chain.timeline import audit
 from mailflow.errors import MailflowError
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow import approvals, engine
+from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.definition import Field
 from mailflow.workflow.fields import FieldError, parse_value, show
 
@@ -51,6 +53,27 @@ def field_named(app: App, name: str) -> Field:
     raise MailflowError(f"no field {name!r}; the workflow's fields are: {known}")
 
 
+def _changes(
+    app: App, cr: ChangeRequest, values: Mapping[str, str], conv: Conventions, now: datetime
+) -> list[Change]:
+    """Every value read as its field's type, or an error naming each one that cannot be."""
+    changes, problems = [], []
+    for name, raw in values.items():
+        spec = field_named(app, name)
+        try:
+            new = parse_value(spec, raw, conv, now.date())
+        except FieldError as exc:
+            readings = f" (did you mean {' or '.join(exc.readings)}?)" if exc.readings else ""
+            problems.append(f"{exc}{readings}")
+            continue
+        old = cr.fields.get(spec.name)
+        shown = show(old, spec, conv) if old is not None else "(none)"
+        changes.append(Change(spec, old, new, shown, show(new, spec, conv)))
+    if problems:
+        raise MailflowError(f"{cr.id}: nothing changed: " + "; ".join(problems))
+    return changes
+
+
 def correct(
     app: App,
     session: Session,
@@ -71,20 +94,7 @@ def correct(
         titles = ", ".join(app.workflow.roles[r].title for r in app.workflow.correctors)
         raise MailflowError(f"{cr.id}: only the {titles} may correct fields; {by} may not")
     conv = app.directory.conventions(cr.account)
-    changes, problems = [], []
-    for name, raw in values.items():
-        spec = field_named(app, name)
-        try:
-            new = parse_value(spec, raw, conv, now.date())
-        except FieldError as exc:
-            readings = f" (did you mean {' or '.join(exc.readings)}?)" if exc.readings else ""
-            problems.append(f"{exc}{readings}")
-            continue
-        old = cr.fields.get(spec.name)
-        shown = show(old, spec, conv) if old is not None else "(none)"
-        changes.append(Change(spec, old, new, shown, show(new, spec, conv)))
-    if problems:
-        raise MailflowError(f"{cr.id}: nothing changed: " + "; ".join(problems))
+    changes = _changes(app, cr, values, conv, now)
     new_values = {c.field.name: c.new for c in changes}
     undone = approvals.undone(app.workflow, cr.fields, new_values)
     if undone and not reason.strip():

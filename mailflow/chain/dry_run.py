@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from mailflow.app import App
-from mailflow.chain.context import Context, Rule
+from mailflow.chain.context import Context, Rule, Ruling
 from mailflow.chain.recorded_trail import then_and_now
 from mailflow.chain.table import RULES, describe
 from mailflow.errors import ParseError
@@ -43,7 +43,8 @@ def _marks(ctx: Context, rules: tuple[Rule, ...]) -> list[str]:
             lines.append(f"{label}: not asked ({rule.scope.value} only)")
             continue
         ruling = rule.check(ctx)
-        if ruling is None:
+        if not isinstance(ruling, Ruling):
+            ctx = ruling or ctx
             lines.append(f"{label}: passed")
             continue
         lines.append(f"{label}: HIT → {ruling.outcome}: {ruling.reason}")

@@ -83,7 +83,8 @@ def earlier_request(ctx: Context) -> Ruling | None:
                 session, cr, cr.stage, verb, msg, msg.from_addr, "", verdict, now, ledger_id
             )
         context = where_now(app, session, cr, msg.from_addr, roles, earlier, now)
-        answers.refuse(app, session, msg, cr, ledger_id, code, detail, now, quoted, context=context)
+        answers.refuse(app, session, msg, cr, ledger_id, code, detail, now, quoted, context=context,
+                       held=ctx.held)  # fmt: skip
 
     return answered(answers.refused(code, detail), cr.id, refuse)
 

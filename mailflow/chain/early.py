@@ -7,7 +7,8 @@ refused nor dropped, but kept (store/early.py) for the first later stage, in the
 workflow's order, where one of the sender's roles acts and which takes that reply.
 The sender and the CSM are told that it is kept and that nothing is needed now.
 
-When the CR enters that stage (effects.carry_out calls `entered`), the answer is
+When the CR enters that stage (effects.carry_out calls `entered`, and so does applying
+an answer here, which may enter the next stage), the answer is
 proven as a reply-all on the CSM's thread would be there: when the policy of the
 roles it acts in asks only for the sender, it is recorded through the engine like
 their reply; otherwise (a reply token is needed, which an early mail cannot carry)
@@ -31,7 +32,8 @@ from sqlmodel import Session
 from mailflow.app import App
 from mailflow.chain import answers, confirm, thread
 from mailflow.chain.context import Context, Ruling, applied
-from mailflow.chain.effects import audit, carry_out
+from mailflow.chain.results import entered_a_stage, write_result
+from mailflow.chain.timeline import audit
 from mailflow.config.security import SENDER
 from mailflow.errors import ParseError
 from mailflow.mail.parse import Inbound, parse
@@ -103,7 +105,7 @@ def early_answer(ctx: Context) -> Ruling | None:
         detail = f"{verb} is for the stage {stage.title}; kept until the CR gets there"
         to_author = dataclasses.replace(ctx.msg, from_addr=author)
         answers.refuse(app, session, to_author, cr, ledger_id, Refusal.EARLY_HELD, detail, now,
-                       quoted=read.line, kind="held", context=context)  # fmt: skip
+                       quoted=read.line, kind="held", context=context, held=ctx.held)  # fmt: skip
 
     return applied(f"held for {stage.name}: {verb} from {author} at {cr.stage}", cr.id, keep)
 
@@ -112,7 +114,7 @@ def entered(
     app: App, session: Session, cr: ChangeRequest, result: engine.Result, now: datetime
 ) -> None:
     """After the CR entered a stage: its held answers for it apply; passed ones lapse."""
-    if not any(isinstance(e, engine.Audit) and e.kind == "transition" for e in result.effects):
+    if not entered_a_stage(result):
         return
     wf = app.workflow
     order = [s.name for s in wf.stages]
@@ -169,9 +171,10 @@ def _apply(app: App, session: Session, cr: ChangeRequest, row: EarlyAnswer, now:
     stage_before = cr.stage
     audit(session, cr, "held", f"{row.actor}: the {row.verb} held for {cr.stage} is applied",
           now, actor=row.actor, ledger_id=row.ledger_id)  # fmt: skip
-    carry_out(app, session, cr, result, now=now, actor=row.actor, said=said,
-              ledger_id=row.ledger_id, reply_to=to_author,
-              context={"sender": row.actor, "quoted": row.line})  # fmt: skip
+    write_result(app, session, cr, result, now=now, actor=row.actor, said=said,
+                 ledger_id=row.ledger_id, reply_to=to_author,
+                 context={"sender": row.actor, "quoted": row.line})  # fmt: skip
+    entered(app, session, cr, result, now)
     if result.applied:
         evidence.keep(session, cr, stage_before, row.verb, msg, row.actor, row.attested_by,
                       verdict, now, row.ledger_id)  # fmt: skip

@@ -1,48 +1,27 @@
-"""Carry out what the engine decided, inside the caller's transaction.
+"""Carry out what the engine decided, inside the caller's transaction: the result written
+(results.py), then the answers held for a stage it entered applied (early.py).
 
-The CR row, its decision, its timeline and every mail it causes are written together,
-so a crash leaves either all of it or none of it (DESIGN invariant 2).
+`audit` and `queue_mail` are named here too for callers that write one line or one mail.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain import documents
-from mailflow.chain.documents import StoredFile
-from mailflow.mail.context import Reader
+from mailflow.chain import early
+from mailflow.chain.post import queue_mail
+from mailflow.chain.results import write_result
+from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
-from mailflow.security import outgoing
-from mailflow.security.audience import Audience, audience_of
-from mailflow.store import outbox
-from mailflow.store.tables import AuditEvent, ChangeRequest, Decision, OutboxRow
-from mailflow.views.cr import cr_context, name_of, reader_context
-from mailflow.workflow.definition import PARTICIPANTS
-from mailflow.workflow.engine import EVERYONE, Audit, CRState, Mail, Result, Said
-from mailflow.workflow.reminder_due import next_reminder
+from mailflow.store.tables import ChangeRequest
+from mailflow.workflow.engine import Result, Said
 
-_held: ContextVar[str] = ContextVar("answers_held", default="")
-
-
-@contextmanager
-def answers_held(reason: str) -> Iterator[None]:
-    """Within it, answers to a message's sender are recorded on the timeline, not queued:
-    the message is still handled in full (refusal, evidence), only its answer is held back
-    (security/answer_cap.py)."""
-    token = _held.set(reason)
-    try:
-        yield
-    finally:
-        _held.reset(token)
+__all__ = ["audit", "carry_out", "queue_mail"]
 
 
 def carry_out(
@@ -57,296 +36,10 @@ def carry_out(
     ledger_id: int | None = None,
     reply_to: Inbound | None = None,
     context: Mapping[str, Any] | None = None,
+    held: str = "",
 ) -> None:
-    """Write the new state, the decision, the timeline and the outgoing mail of one result."""
-    stage_before = cr.stage
-    _write_state(app, session, cr, result.state, now)
-    if result.applied and said is not None and app.workflow.command(said.verb) is None:
-        session.add(Decision(cr_id=cr.id, stage=stage_before, verb=said.verb, actor=actor,
-                             text=said.text, ledger_id=ledger_id, at=now))  # fmt: skip
-    for effect in result.effects:
-        if isinstance(effect, Audit):
-            audit(session, cr, effect.kind, effect.detail, now, actor=actor,
-                  ledger_id=ledger_id, stage=stage_before)  # fmt: skip
-    for effect in result.effects:
-        if isinstance(effect, Mail):
-            extra = {**(context or {}), **effect.context}
-            queue_mail(app, session, cr, effect, now=now, reply_to=reply_to, context=extra)
-    # A stage entered: answers held for it apply now (imported here: it imports this module).
-    from mailflow.chain import early
-
+    """Write the new state, the decision, the timeline and the outgoing mail of one result;
+    a stage entered applies the answers held for it."""
+    write_result(app, session, cr, result, now=now, actor=actor, said=said,
+                 ledger_id=ledger_id, reply_to=reply_to, context=context, held=held)  # fmt: skip
     early.entered(app, session, cr, result, now)
-
-
-def _write_state(
-    app: App, session: Session, cr: ChangeRequest, state: CRState, now: datetime
-) -> None:
-    cr.stage, cr.held, cr.fields = state.stage, state.held, dict(state.fields)
-    cr.votes = [list(v) for v in state.votes]
-    cr.entered_at, cr.reminders, cr.reminded_at = (
-        state.entered_at,
-        state.reminders,
-        state.reminded_at,
-    )
-    cr.updated_at = now
-    cr.next_reminder_at = next_reminder(app.workflow, state, app.settings.schedule.calendar)
-    for name, spec in app.workflow.fields.items():
-        if spec.type == "person" and name in cr.fields:
-            cr.assignee = str(cr.fields[name])
-    session.add(cr)
-    session.flush()
-
-
-def audit(
-    session: Session,
-    cr: ChangeRequest,
-    kind: str,
-    detail: str,
-    now: datetime,
-    *,
-    actor: str = "",
-    ledger_id: int | None = None,
-    stage: str | None = None,
-) -> None:
-    session.add(
-        AuditEvent(
-            cr_id=cr.id,
-            at=now,
-            stage=stage or cr.stage,
-            kind=kind,
-            detail=detail[:2000],
-            actor=actor,
-            ledger_id=ledger_id,
-        )
-    )
-
-
-def queue_mail(
-    app: App,
-    session: Session,
-    cr: ChangeRequest | None,
-    mail: Mail,
-    *,
-    now: datetime,
-    reply_to: Inbound | None = None,
-    context: Mapping[str, Any] | None = None,
-    placeholder: Mapping[str, Any] | None = None,
-) -> str | None:
-    """Render one Mail effect into outbox rows, one per recipient (each with its own reply
-    token); returns the logical mail's group id (None: nobody to tell, or an answer to the
-    sender held back by `answers_held`)."""
-    held = _held.get()
-    if held and mail.to_sender:
-        if cr is not None:
-            audit(session, cr, "mail", f"{mail.template}: not sent ({held})", now)
-        return None
-    to, cc = _recipients(app, session, cr, mail, reply_to)
-    if not to:
-        if cr is not None:
-            nobody = f"{mail.template}: nobody holds the role(s) {', '.join(mail.to_roles)}"
-            audit(session, cr, "mail", f"{nobody}; nothing sent", now)
-        return None
-    files: list[StoredFile] = []
-    listed: list[dict[str, Any]] = []
-    if cr is not None and mail.attach:
-        listed, files = documents.for_request(app, session, cr, mail.attach)
-    if app.composer.internal_only(mail.template):
-        outside = [a for a in [*to, *cc] if _external(app, a)]
-        if outside and cr is not None:
-            audit(session, cr, "mail", f"{mail.template}: not sent to {', '.join(outside)} "
-                  "(an internal mail)", now)  # fmt: skip
-        to, cc = [a for a in to if a not in outside], [a for a in cc if a not in outside]
-        if not to:
-            to, cc = cc, []
-        if not to:
-            return None
-    message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
-    # One rendering per kind of reader, shared by its copies: the audience (what the copy
-    # may show) and whether the reader is on its To line or copied (how it speaks to them).
-    shown: dict[Audience, tuple[list[str], list[str]]] = {}
-    kinds: dict[str, tuple[Audience, bool]] = {}
-    for copy in copies:
-        audience = audience_of(app.settings, app.workflow.external, copy.address)
-        if audience not in shown:
-            shown[audience] = _listed_for(app, cr, audience, to, cc)
-        kinds[copy.address] = (audience, copy.address in shown[audience][0])
-    sharing = Counter(kinds.values())
-    contexts: dict[Audience, dict[str, Any]] = {}
-    letters: dict[tuple[Audience, bool], _Letter] = {}
-    for copy in copies:
-        kind = kinds[copy.address]
-        audience, addressed = kind
-        if kind not in letters:
-            if audience not in contexts:  # the CR as this side sees it, read once
-                contexts[audience] = cr_context(
-                    app, session, cr, mail.to_roles or (), placeholder, audience
-                )
-            shown_to, shown_cc = shown[audience]
-            alone = sharing[kind] == 1  # a rendering for one copy may name its reader
-            reader = Reader(
-                addressed=addressed,
-                name=name_of(app, copy.address) if alone else "",
-                address=copy.address if alone else "",
-            )
-            ctx = {**contexts[audience]}
-            ctx.update(reader_context(app, cr, shown_to, mail.to_roles, reader))
-            ctx.update(context or {})
-            if listed:
-                ctx["documents"] = listed
-            rendered = app.composer.render(mail.template, ctx)
-            thread = _thread(cr, mail, reply_to)
-            letters[kind] = _Letter(
-                mail.template, ctx, rendered, shown_to, shown_cc, *thread, files
-            )
-        letter = letters[kind]
-        _enqueue(app, session, cr, letter, copy, reply_to, now).group_id = message_id
-    if cr is not None:
-        if not cr.thread_root:
-            cr.thread_root = message_id
-            session.add(cr)
-        copied = f" (cc {', '.join(cc)})" if cc else ""
-        audit(session, cr, "mail", f"{mail.template} → {', '.join(to)}{copied}", now)
-    return message_id
-
-
-@dataclass(frozen=True)
-class _Letter:
-    """One logical mail, before it is cut into a copy per recipient."""
-
-    template: str
-    context: dict[str, Any]
-    rendered: tuple[str, str, str]  # subject, text, html
-    to: list[str]
-    cc: list[str]
-    in_reply_to: str | None
-    references: Sequence[str]
-    files: list[StoredFile]
-
-
-def _thread(
-    cr: ChangeRequest | None, mail: Mail, reply_to: Inbound | None
-) -> tuple[str | None, Sequence[str]]:
-    """In-Reply-To and References: the mail answered, else the CR's first mail."""
-    if reply_to is not None and mail.to_sender:
-        return reply_to.message_id or None, (*reply_to.references, reply_to.message_id)
-    root = cr.thread_root if cr and cr.thread_root else None
-    return root, (root,) if root else ()
-
-
-def _enqueue(
-    app: App,
-    session: Session,
-    cr: ChangeRequest | None,
-    letter: _Letter,
-    copy: outgoing.Copy,
-    reply_to: Inbound | None,
-    now: datetime,
-) -> OutboxRow:
-    replied_by = reply_to.from_addr if reply_to is not None else None
-    refs = outgoing.references_for(copy.address, replied_by, letter.references)
-    msg = app.composer.build(
-        template=letter.template,
-        context=letter.context,
-        cr_id=cr.id if cr else None,
-        to=letter.to,
-        cc=letter.cc,
-        in_reply_to=letter.in_reply_to if letter.in_reply_to in refs else None,
-        references=refs,
-        now=now,
-        message_id=copy.message_id,
-        reply_address=copy.reply_address,
-        rendered=letter.rendered,
-        attachments=[(f.filename, f.content_type, f.data) for f in letter.files],
-    )
-    return outbox.enqueue(
-        session,
-        message_id=copy.message_id,
-        envelope_from=app.settings.shared_inbox,
-        recipients=[copy.address],
-        data=msg.as_bytes(),
-        cr_id=cr.id if cr else None,
-        template=letter.template,
-        now=now,
-    )
-
-
-def _external(app: App, address: str) -> bool:
-    return audience_of(app.settings, app.workflow.external, address) is Audience.EXTERNAL
-
-
-def _listed_for(
-    app: App, cr: ChangeRequest | None, audience: Audience, to: list[str], cc: list[str]
-) -> tuple[list[str], list[str]]:
-    """The To and Cc lines a reader's copy shows: an external reader sees their own side
-    and the people who run the conversation with them (their CSM), never the rest of FT."""
-    if audience is Audience.INTERNAL or cr is None:
-        return to, cc
-    owners = set(app.workflow.thread_owners)
-
-    def listed(address: str) -> bool:
-        if _external(app, address):
-            return True
-        return bool(app.directory.roles_of(address, cr.account, cr.assignee) & owners)
-
-    shown_to, shown_cc = [a for a in to if listed(a)], [a for a in cc if listed(a)]
-    return (shown_to, shown_cc) if shown_to else (shown_cc, [])
-
-
-def _recipients(
-    app: App,
-    session: Session,
-    cr: ChangeRequest | None,
-    mail: Mail,
-    reply_to: Inbound | None,
-) -> tuple[list[str], list[str]]:
-    own = {app.settings.shared_inbox}
-    if mail.to_sender:
-        to = [reply_to.from_addr] if reply_to is not None else []
-    else:
-        to = _addresses(app, session, cr, mail.to_roles)
-    cc = [a for a in _addresses(app, session, cr, mail.cc_roles) if a not in to]
-    to, cc = [a for a in to if a not in own], [a for a in cc if a not in own]
-    if not to:
-        to, cc = cc, []
-    return to, cc
-
-
-def _addresses(
-    app: App, session: Session, cr: ChangeRequest | None, roles: Iterable[str]
-) -> list[str]:
-    if cr is None:
-        return []
-    out: list[str] = []
-    for role in roles:
-        if role == PARTICIPANTS:
-            out += [a for a in participants(app, session, cr) if a not in out]
-            continue
-        people = (
-            app.directory.everyone(cr.account, cr.assignee)
-            if role == EVERYONE
-            else app.directory.holders(role, cr.account, cr.assignee)
-        )
-        out += [p.email for p in people if p.email not in out]
-    return out
-
-
-def participants(app: App, session: Session, cr: ChangeRequest) -> list[str]:
-    """The people who take part in a CR: those told of every hold and ending (the
-    workflow's `told` roles: its CSM and the executive), those who were sent one of its
-    requests, and those who gave a decision on it. A role the CR never reached (QA, while
-    it waits for costing) hears nothing of it."""
-    out = [
-        p.email
-        for role in app.workflow.told
-        for p in app.directory.holders(role, cr.account, cr.assignee)
-    ]
-    requested = session.exec(
-        select(OutboxRow.recipients)
-        .where(OutboxRow.cr_id == cr.id)
-        .where(col(OutboxRow.template).startswith("request/"))
-    ).all()
-    acted = session.exec(select(Decision.actor).where(Decision.cr_id == cr.id)).all()
-    for address in [*(a for row in requested for a in row), *acted]:
-        if address not in out and app.directory.roles_of(address, cr.account, cr.assignee):
-            out.append(address)
-    return list(dict.fromkeys(out))

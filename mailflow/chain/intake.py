@@ -95,8 +95,10 @@ def open_cr(
     ledger_id: int | None = None,
     thread_root: str = "",
     source: Inbound | None = None,
+    cr_id: str | None = None,
 ) -> ChangeRequest:
-    """Create the CR row and apply the workflow's opening reply to it (mails included)."""
+    """Create the CR row and apply the workflow's opening reply to it (mails included);
+    under `cr_id` when its number was taken before (next_cr_id), else the next one."""
     acct = app.settings.account(account)
     if acct is None:
         raise MailflowError(
@@ -108,7 +110,7 @@ def open_cr(
     title = header_safe(_PREFIX.sub("", title), 300) or "(no title)"
     said, result = _opening(app, acct, opened_by, title, description, now)
     cr = ChangeRequest(
-        id=next_cr_id(session, now),
+        id=cr_id or next_cr_id(session, now),
         account=account,
         title=title[:300],
         description=description,

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from mailflow.app import App
 from mailflow.chain import intake
-from mailflow.chain.effects import audit, queue_mail
+from mailflow.chain.post import queue_mail
+from mailflow.chain.timeline import audit
 from mailflow.config.settings import Account
 from mailflow.mail import reply_text
 from mailflow.mail.parse import Inbound
@@ -83,6 +84,7 @@ def open_from_jira(
     csm: str,
     ledger_id: int | None,
     now: datetime,
+    cr_id: str | None = None,
 ) -> ChangeRequest:
     """Open the CR for the issue on the CSM's behalf and tell the account's openers."""
     key, title = issue
@@ -98,6 +100,7 @@ def open_from_jira(
         ledger_id=ledger_id,
         thread_root=msg.message_id,
         source=msg,
+        cr_id=cr_id,
     )
     cr.source_ref = key
     session.add(cr)

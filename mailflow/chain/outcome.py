@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain.effects import queue_mail
+from mailflow.chain.post import queue_mail
 from mailflow.mail.parse import Inbound
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import ChangeRequest
@@ -40,9 +40,10 @@ def tell_sender(
     now: datetime,
     cr: ChangeRequest | None = None,
     placeholder_id: str | None = None,
+    held: str = "",
     **context: str,
 ) -> None:
-    """Queue one explanation to the sender, threaded on their message."""
+    """Queue one explanation to the sender, threaded on their message (unless `held`)."""
     queue_mail(
         app,
         session,
@@ -52,4 +53,5 @@ def tell_sender(
         reply_to=msg,
         context={"sender": msg.from_addr, "quoted": "", "expected": [], **context},
         placeholder={"id": placeholder_id or "", "title": msg.subject[:200]},
+        held=held,
     )

@@ -20,8 +20,9 @@ import dataclasses
 from collections.abc import Callable
 
 from mailflow.chain import answers, confirm
-from mailflow.chain.context import Context, Ruling, Settled, answered
-from mailflow.chain.effects import audit
+from mailflow.chain.context import Context, Ruling, answered
+from mailflow.chain.engine_rule import workflow_engine
+from mailflow.chain.timeline import audit
 from mailflow.reading.decide import Decision, Known, Unclear, UnclearKind, remark_key
 from mailflow.reading.reply import read_message
 from mailflow.store.known import known_for, remember_remark
@@ -55,7 +56,8 @@ def ask(ctx: Context, read: Unclear) -> Ruling | None:
                               remarks=remarks)  # fmt: skip
         detail = f"read as {verb} with the remark {said}; asked to CONFIRM"
         answers.refuse(app, session, msg, cr, ledger_id, Question.REMARK, detail, now,
-                       quoted=read.line, kind="question", context=context)  # fmt: skip
+                       quoted=read.line, kind="question", context=context,
+                       held=ctx.held)  # fmt: skip
         confirm.note_question(session, pending, Question.REMARK.template)
 
     return answered(f"asked to confirm: {verb} with a remark", cr.id, question)
@@ -81,17 +83,14 @@ def kept(ctx: Context) -> Ruling | None:
     remarks, how = _kept_remarks(ctx)
     if not remarks:
         return None
-    # acting imports replies, which imports this module: the engine is looked up here
-    from mailflow.chain.acting import workflow_engine
-
     ruling = workflow_engine(ctx)
     if ruling.outcome is not LedgerOutcome.APPLIED or ruling.act is None:
         return ruling
     act, cr, verb, pending = ruling.act, ctx.the_cr, ctx.decision.verb, ctx.pending
     stage, author, settings = cr.stage, ctx.author, ctx.app.settings.security
 
-    def carry(ctx: Context, ledger_id: int | None) -> Settled | None:
-        settled = act(ctx, ledger_id)
+    def carry(ctx: Context, ledger_id: int | None) -> None:
+        act(ctx, ledger_id)
         for remark in remarks:
             detail = f"{author}: {verb} with the remark '{remark}' ({how})"
             audit(ctx.session, cr, "remark", detail, ctx.now, actor=author,
@@ -99,7 +98,6 @@ def kept(ctx: Context) -> Ruling | None:
             if pending is not None:
                 remember_remark(ctx.session, author, remark, settings, ctx.now,
                                 cr_id=cr.id, ledger_id=ledger_id)  # fmt: skip
-        return settled
 
     return dataclasses.replace(ruling, act=carry)
 

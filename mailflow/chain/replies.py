@@ -8,6 +8,8 @@ original comes whole; a doubtful reply is asked back, never guessed.
 
 from __future__ import annotations
 
+import dataclasses
+
 from mailflow.chain import answers, confirm, remarks, thread
 from mailflow.chain.context import Context, Ruling, answered
 from mailflow.mail import reply_text, signature_blocks
@@ -18,26 +20,24 @@ from mailflow.store.known import known_for, note_tail
 from mailflow.workflow.reasons import Question, Refusal
 
 
-def stranger(ctx: Context) -> Ruling | None:
+def stranger(ctx: Context) -> Ruling | Context:
     """A sender with no role on the CR's account, or no single sender: the stranger answer."""
     cr, msg = ctx.the_cr, ctx.msg
-    ctx.roles = ctx.app.directory.roles_of(msg.from_addr, cr.account, cr.assignee)
-    ctx.author, ctx.proof = msg.from_addr, msg
-    check = authorize.check(msg, ctx.roles)
+    roles = ctx.app.directory.roles_of(msg.from_addr, cr.account, cr.assignee)
+    check = authorize.check(msg, roles)
     if check.allowed:
-        return None
+        return dataclasses.replace(ctx, roles=roles, author=msg.from_addr, proof=msg)
     outcome, reason = answers.stranger_outcome(ctx.session, msg, ctx.now)
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
         answer = reason == Refusal.NOT_AUTHORIZED
-        answers.tell_stranger(
-            ctx.app, ctx.session, msg, cr, ledger_id, check.reason, ctx.now, answer=answer
-        )
+        answers.tell_stranger(ctx.app, ctx.session, msg, cr, ledger_id, check.reason, ctx.now,
+                              answer=answer, held=ctx.held)  # fmt: skip
 
     return Ruling(outcome, reason, cr.id, tell)
 
 
-def reading(ctx: Context) -> Ruling | None:
+def reading(ctx: Context) -> Context:
     """(step) Read the decision from the new text only, in the light of the CR's stage.
 
     What is on record about the sender is read with it: the remarks they confirmed and
@@ -47,13 +47,13 @@ def reading(ctx: Context) -> Ruling | None:
     msg, app = ctx.msg, ctx.app
     known = known_for(ctx.session, msg.from_addr, app.settings.security)
     new = reply_text.new_text(msg.text[:READ_CAP])
-    ctx.text = signature_blocks.strip_learned(new, known.signatures)
-    ctx.reading = read_message(app.workflow, ctx.the_cr.stage, msg.text, msg.html_text, known)
+    text = signature_blocks.strip_learned(new, known.signatures)
+    read = read_message(app.workflow, ctx.the_cr.stage, msg.text, msg.html_text, known)
     note_tail(ctx.session, msg.from_addr, new, app.workflow.vocabulary, ctx.now)
-    return None
+    return dataclasses.replace(ctx, text=text, reading=read)
 
 
-def confirmation(ctx: Context) -> Ruling | None:
+def confirmation(ctx: Context) -> Context | None:
     """(step) A CONFIRM replying to the question its sender was asked stands for that decision.
 
     So does a plain yes ("Yes", "OK, thanks", "That's right": confirm.PLAIN_YES), as that
@@ -74,36 +74,41 @@ def confirmation(ctx: Context) -> Ruling | None:
         read = read_message(reader, ctx.the_cr.stage, ctx.msg.text, ctx.msg.html_text, known)
         if not isinstance(read, Decision) or not confirm.plain_yes(reader, read):
             return None
-    ctx.pending, ctx.reading = pending, confirm.as_decision(wf, pending, read)
-    return None
+    return dataclasses.replace(ctx, pending=pending, reading=confirm.as_decision(wf, pending, read))
 
 
-def forwarded_decision(ctx: Context) -> Ruling | None:
+def forwarded_decision(ctx: Context) -> Ruling | Context:
     """Someone else's decision forwarded: refused, unless accepted with the original attached."""
     cr, msg, app = ctx.the_cr, ctx.msg, ctx.app
     verb = ctx.reading.verb if isinstance(ctx.reading, Decision) else ""
-    ctx.acting = policy.acting_roles(app, cr, ctx.roles, verb) if verb else frozenset()
+    acting = policy.acting_roles(app, cr, ctx.roles, verb) if verb else frozenset()
+    ctx = dataclasses.replace(ctx, acting=acting)
     found = forwarded.decision_in(
-        msg, lambda text: read_reply(app.workflow, cr.stage, text), bool(ctx.acting)
+        msg, lambda text: read_reply(app.workflow, cr.stage, text), bool(acting)
     )
     if found is None:
-        return None
+        return ctx
     forward, read = found
     if not isinstance(read, Decision):
-        return None
+        return ctx
     accept = app.settings.security.accept_forwarded
     author_roles = app.directory.roles_of(forward.author, cr.account, cr.assignee)
     relayed = bool(ctx.roles & set(app.workflow.thread_owners))
     if not accept or forward.original is None:
         if relayed and thread.confirmable(app, cr, author_roles, read.verb):
-            ctx.attested_by = msg.from_addr
             how = f"forwarded by {msg.from_addr}"
-            return thread.ask_author(ctx, read, forward.author, how)
+            relaying = dataclasses.replace(ctx, attested_by=msg.from_addr)
+            return thread.ask_author(relaying, read, forward.author, how)
         return refusal(ctx, Refusal.FORWARDED, forwarded.refusal(forward, msg.from_addr, accept))
-    ctx.author, ctx.proof, ctx.attested_by = forward.author, forward.original, msg.from_addr
-    ctx.roles = author_roles
-    ctx.reading, ctx.acting = read, policy.acting_roles(app, cr, ctx.roles, read.verb)
-    return None
+    return dataclasses.replace(
+        ctx,
+        author=forward.author,
+        proof=forward.original,
+        attested_by=msg.from_addr,
+        roles=author_roles,
+        reading=read,
+        acting=policy.acting_roles(app, cr, author_roles, read.verb),
+    )
 
 
 def likely(ctx: Context) -> Ruling | None:
@@ -131,6 +136,7 @@ def likely(ctx: Context) -> Ruling | None:
             quoted=read.line,
             kind="question",
             context={"likely": verb},
+            held=ctx.held,
         )
         confirm.note_question(session, pending)
 
@@ -157,6 +163,7 @@ def refusal(ctx: Context, code: Refusal, detail: str, quoted: str = "") -> Rulin
     cr = ctx.the_cr
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
-        answers.refuse(ctx.app, ctx.session, ctx.msg, cr, ledger_id, code, detail, ctx.now, quoted)
+        answers.refuse(ctx.app, ctx.session, ctx.msg, cr, ledger_id, code, detail, ctx.now, quoted,
+                       held=ctx.held)  # fmt: skip
 
     return answered(answers.refused(code, detail), cr.id, tell)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from mailflow.chain import answers, intake, jira_intake
-from mailflow.chain.context import Context, Ruling, Settled, answered, applied, ignored
-from mailflow.chain.effects import queue_mail
+from mailflow.chain.context import Context, Ruling, answered, applied, ignored
 from mailflow.chain.outcome import tell_sender
+from mailflow.chain.post import queue_mail
 from mailflow.chain.route import RouteKind
 from mailflow.mail import reply_text
 from mailflow.store.attachments import store_attachments
@@ -35,12 +37,14 @@ def jira_notification(ctx: Context) -> Ruling | None:
     if csm is None:
         return ignored(f"jira: {account.name} has no CSM to open {key}")
 
-    def open_it(ctx: Context, ledger_id: int | None) -> Settled:
-        app, session, msg, now = ctx.app, ctx.session, ctx.msg, ctx.now
-        cr = jira_intake.open_from_jira(app, session, msg, issue, account, csm, ledger_id, now)
-        return Settled(cr.id, f"opened {cr.id} from Jira {key}")
+    # The CR's number is taken now, so the ledger row names the CR it opens.
+    cr_id = intake.next_cr_id(ctx.session, ctx.now)
 
-    return applied(f"jira: opening {key}", None, open_it)
+    def open_it(ctx: Context, ledger_id: int | None) -> None:
+        app, session, msg, now = ctx.app, ctx.session, ctx.msg, ctx.now
+        jira_intake.open_from_jira(app, session, msg, issue, account, csm, ledger_id, now, cr_id)
+
+    return applied(f"opened {cr_id} from Jira {key}", cr_id, open_it)
 
 
 def not_an_opener(ctx: Context) -> Ruling | None:
@@ -51,31 +55,34 @@ def not_an_opener(ctx: Context) -> Ruling | None:
         return ignored("no_cr: already answered today")
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
-        tell_sender(ctx.app, ctx.session, ctx.msg, "notice/no_cr", ctx.now, detail="no_cr")
+        tell_sender(ctx.app, ctx.session, ctx.msg, "notice/no_cr", ctx.now, held=ctx.held,
+                    detail="no_cr")  # fmt: skip
 
     return answered("no_cr", None, tell)
 
 
-def unclear_customer(ctx: Context) -> Ruling | None:
+def unclear_customer(ctx: Context) -> Ruling | Context:
     """A request whose customer account cannot be told: asked for a Customer: line."""
-    ctx.text = reply_text.new_text(ctx.msg.text)
-    account, problem = intake.account_for(ctx.app, ctx.msg, ctx.text)
+    text = reply_text.new_text(ctx.msg.text)
+    account, problem = intake.account_for(ctx.app, ctx.msg, text)
     if account is not None:
-        ctx.account = account
-        return None
+        return dataclasses.replace(ctx, text=text, account=account)
     detail = f"the customer of this request is not clear: {problem}"
 
     def tell(ctx: Context, ledger_id: int | None) -> None:
         template = Refusal.MISSING_FIELD.template
-        tell_sender(ctx.app, ctx.session, ctx.msg, template, ctx.now, detail=detail)
+        tell_sender(ctx.app, ctx.session, ctx.msg, template, ctx.now, held=ctx.held,
+                    detail=detail)  # fmt: skip
 
     return answered(detail, None, tell)
 
 
 def new_request(ctx: Context) -> Ruling:
     """A CSM's request: opens a CR at the workflow's first stage and acknowledges it."""
+    # The CR's number is taken now, so the ledger row names the CR it opens.
+    cr_id = intake.next_cr_id(ctx.session, ctx.now)
 
-    def open_it(ctx: Context, ledger_id: int | None) -> Settled:
+    def open_it(ctx: Context, ledger_id: int | None) -> None:
         app, session, msg, now = ctx.app, ctx.session, ctx.msg, ctx.now
         cr = intake.open_cr(
             app,
@@ -88,11 +95,12 @@ def new_request(ctx: Context) -> Ruling:
             ledger_id=ledger_id,
             thread_root=msg.message_id,
             source=msg,
+            cr_id=cr_id,
         )
         store_attachments(session, cr, app.workflow.start, msg, ledger_id, now)
         opened = engine.Mail("notice/opened", to_sender=True)
         context = {"sender": msg.from_addr}
-        queue_mail(app, session, cr, opened, now=now, reply_to=msg, context=context)
-        return Settled(cr.id, f"opened {cr.id}")
+        queue_mail(app, session, cr, opened, now=now, reply_to=msg, context=context,
+                   held=ctx.held)  # fmt: skip
 
-    return applied("opened a CR", None, open_it)
+    return applied(f"opened {cr_id}", cr_id, open_it)

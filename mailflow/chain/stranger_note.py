@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailflow.app import App
-from mailflow.chain.effects import queue_mail
+from mailflow.chain.post import queue_mail
 from mailflow.mail.parse import Inbound
 from mailflow.store.sent_once import OnceKind, claim, day_of
 from mailflow.store.tables import ChangeRequest

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.chain import answers, confirm
 from mailflow.chain.context import Context, Ruling, answered, applied
-from mailflow.chain.effects import audit
+from mailflow.chain.timeline import audit
 from mailflow.config.security import AUTHENTICATED
 from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear, UnclearKind
@@ -37,7 +37,7 @@ THREAD_MISMATCHES = frozenset({Mismatch.ABSENT, Mismatch.OTHER_RECIPIENT})
 _NOTE_KINDS = frozenset({UnclearKind.NO_DECISION, UnclearKind.NO_TEXT})
 
 
-def owner_note(ctx: Context) -> Ruling | None:
+def owner_note(ctx: Context) -> Ruling | Context | None:
     """A CSM's own mail on the thread with no decision in it: a note on the timeline.
 
     Where she acts herself, only a mail with no decision word is a note: a doubtful one
@@ -54,8 +54,7 @@ def owner_note(ctx: Context) -> Ruling | None:
         # A decision with a remark, from someone who does not act here ("APPROVED /
         # Priya (for Dana)"): not a note, and not hers to give, whatever the remark says.
         # The engine tells her whose decision it is.
-        ctx.reading = read.as_written
-        return None
+        return dataclasses.replace(ctx, reading=read.as_written)
     msg = ctx.msg
     detail = note_of(msg, ctx.app.settings.shared_inbox, ctx.text)
 
@@ -133,7 +132,7 @@ def ask_author(ctx: Context, read: Decision, author: str, how: str) -> Ruling:
     cr, msg, app = ctx.the_cr, ctx.msg, ctx.app
     spec = app.workflow.verb(read.verb)
     said = read.text if spec is not None and spec.takes_text and read.text else read.line
-    owner = thread_owner(ctx.session, app, cr, msg)
+    owner, attested_by = thread_owner(ctx.session, app, cr, msg), ctx.attested_by
 
     def ask(ctx: Context, ledger_id: int | None) -> None:
         session, now = ctx.session, ctx.now
@@ -141,7 +140,7 @@ def ask_author(ctx: Context, read: Decision, author: str, how: str) -> Ruling:
         # Threaded on the mail read, but addressed to its author (the CSM may have sent it).
         to_author = dataclasses.replace(msg, from_addr=author)
         detail = f"{how}; asked {author} to CONFIRM {read.verb}"
-        context = {"likely": read.verb, "thread_owner": owner, "forwarded_by": ctx.attested_by}
+        context = {"likely": read.verb, "thread_owner": owner, "forwarded_by": attested_by}
         answers.refuse(
             app,
             session,
@@ -154,6 +153,7 @@ def ask_author(ctx: Context, read: Decision, author: str, how: str) -> Ruling:
             quoted=read.line,
             kind="question",
             context=context,
+            held=ctx.held,
         )
         confirm.note_question(session, pending, Question.CONFIRM_AUTHOR.template)
 

@@ -1,8 +1,9 @@
 """The one loop: ask each rule in turn; the first that rules decides the message's outcome.
 
 `conclude` is the only place an inbound message's outcome is written to the ledger
-(DESIGN invariant 1); the quarantine of a message that could not be handled goes
-through the same `write_outcome`.
+(DESIGN invariant 1), once, with the ruling already final (the answer cap has had its
+say); the quarantine of a message that could not be handled goes through the same
+`write_outcome`. Ledger rows are never edited afterwards.
 """
 
 from __future__ import annotations
@@ -25,16 +26,19 @@ from mailflow.transport.base import RawMessage
 def walk(ctx: Context, rules: Sequence[Rule]) -> Handled:
     """Ask the rules in order and conclude with the first ruling.
 
-    Each branch of the table ends in a rule that always rules, so falling off the end
-    is a bug in the table, raised (and the message quarantined) rather than dropped.
+    A rule that passes with what it learned hands the loop a new context for the rules
+    after it. Each branch of the table ends in a rule that always rules, so falling off
+    the end is a bug in the table, raised (and the message quarantined) rather than dropped.
     """
     passed: list[str] = []
     for rule in rules:
         if not rule.scope.covers(ctx):
             continue
-        ruling = rule.check(ctx)
-        if ruling is not None:
-            return conclude(ctx, capped(ctx, ruling), trail(rule.name, passed))
+        found = rule.check(ctx)
+        if isinstance(found, Ruling):
+            return conclude(ctx, capped(ctx, found), trail(rule.name, passed))
+        if found is not None:
+            ctx = found
         passed.append(rule.name)
     raise AssertionError(f"no rule ruled on the message; passed {passed}")
 
@@ -45,13 +49,16 @@ def trail(hit: str, passed: Sequence[str]) -> str:
 
 
 def conclude(ctx: Context, ruling: Ruling, rules: str) -> Handled:
-    """Record the ruling in the ledger, then carry it out under the ledger row's id."""
+    """Record the ruling in the ledger as it stands, then carry it out under the row's id.
+
+    The ruling is final here: its outcome, reason and CR are written once and the row is
+    not touched again; what the action does points at the row, never back into it.
+    """
     if not ruling.record:
         return Handled(ruling.outcome, ruling.reason, ruling.cr_id, duplicate=True)
-    suffix = ""
+    reason = ruling.reason
     if ctx.reused is not None:
-        suffix = f" (Message-ID also on ledger entry {ctx.reused.id}, a different message)"
-    reason = ruling.reason + suffix
+        reason += f" (Message-ID also on ledger entry {ctx.reused.id}, a different message)"
     entry = write_outcome(
         ctx.session,
         ctx.raw,
@@ -62,13 +69,12 @@ def conclude(ctx: Context, ruling: Ruling, rules: str) -> Handled:
         keep_raw=ruling.keep_raw,
         at=ctx.now,
         rules=rules,
+        text_digest=ruling.text_digest,
+        handling=ctx.handling,
     )
-    settled = ruling.act(ctx, entry.id) if ruling.act is not None else None
-    if settled is not None:
-        entry.cr_id = settled.cr_id
-        entry.reason = settled.reason + suffix if settled.reason else entry.reason
-        ctx.session.add(entry)
-    return Handled(LedgerOutcome(entry.outcome), entry.reason, entry.cr_id)
+    if ruling.act is not None:
+        ruling.act(ctx, entry.id)
+    return Handled(ruling.outcome, entry.reason, ruling.cr_id)
 
 
 def write_outcome(
@@ -83,6 +89,8 @@ def write_outcome(
     at: datetime | None = None,
     rules: str = "",
     content_hash: str = "",
+    text_digest: str = "",
+    handling: int = 0,
 ) -> LedgerEntry:
     """The ledger row of one inbound message (a message that could not be parsed has no msg)."""
     return ledger.record(
@@ -98,4 +106,6 @@ def write_outcome(
         raw=raw.data if keep_raw else None,
         at=at,
         rules=rules,
+        text_digest=text_digest,
+        handling=handling,
     )

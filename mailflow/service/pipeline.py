@@ -82,7 +82,10 @@ def _count(app: App, content_hash: str, reason: str, now: datetime) -> int:
 def _quarantine(app: App, raw: RawMessage, msg: Inbound | None, reason: str) -> Handled:
     digest = msg.content_hash if msg else hashlib.sha256(raw.data).hexdigest()
     with app.db.transaction() as session:
-        if ledger.find(session, digest) is None:
+        handling = ledger.next_handling(ledger.latest(session, digest))
+        if handling is not None:
             outcome = LedgerOutcome.QUARANTINED
-            write_outcome(session, raw, msg, outcome, reason, content_hash=digest)
+            write_outcome(
+                session, raw, msg, outcome, reason, content_hash=digest, handling=handling
+            )
     return Handled(LedgerOutcome.QUARANTINED, reason)

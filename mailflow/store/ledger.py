@@ -1,49 +1,113 @@
-"""One recorded outcome per inbound message, so a re-read message is a no-op (idempotency)."""
+"""One recorded outcome per inbound message, so a re-read message is a no-op (idempotency).
+
+Rows are written once and never edited (DESIGN invariant 10). Handing a quarantined
+message back is a row of its own (`release`) that points to the quarantined one; the
+message read again is then handled anew, under the next handling number.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from mailflow.store import tables
 from mailflow.store.tables import LedgerEntry
 
 
 class LedgerOutcome(StrEnum):
-    """The four things that can become of an inbound message (DESIGN invariant 1)."""
+    """The four things that can become of an inbound message (DESIGN invariant 1), and
+    the row of a quarantined message handed back to be handled again."""
 
     APPLIED = "applied"
     ANSWERED = "answered"
     IGNORED = "ignored"
     QUARANTINED = "quarantined"
+    RELEASED = tables.RELEASED
 
 
 APPLIED = LedgerOutcome.APPLIED
 ANSWERED = LedgerOutcome.ANSWERED
 IGNORED = LedgerOutcome.IGNORED
 QUARANTINED = LedgerOutcome.QUARANTINED
+RELEASED = LedgerOutcome.RELEASED
 OUTCOMES = tuple(LedgerOutcome)
 
 
-def find(session: Session, content_hash: str, message_id: str = "") -> LedgerEntry | None:
-    """The entry of a message already seen: same bytes, or the same Message-ID."""
-    condition = col(LedgerEntry.content_hash) == content_hash
-    if message_id:
-        condition = or_(condition, col(LedgerEntry.message_id) == message_id)
-    return session.exec(select(LedgerEntry).where(condition).limit(1)).first()
+def _released_ids() -> SelectOfScalar[int | None]:
+    """The entries a release row hands back (a subquery)."""
+    return select(col(LedgerEntry.follows)).where(col(LedgerEntry.follows).is_not(None))
+
+
+def latest(session: Session, content_hash: str) -> LedgerEntry | None:
+    """The newest row of these bytes: their outcome, or the release that hands them back."""
+    return session.exec(
+        select(LedgerEntry)
+        .where(col(LedgerEntry.content_hash) == content_hash)
+        .order_by(col(LedgerEntry.id).desc())
+        .limit(1)
+    ).first()
+
+
+def next_handling(newest: LedgerEntry | None) -> int | None:
+    """The handling under which bytes whose newest row is `newest` are recorded now: 0
+    when never seen, the release's after a release, None when already recorded."""
+    if newest is None:
+        return 0
+    return newest.handling if newest.outcome == RELEASED else None
 
 
 def with_message_id(session: Session, message_id: str) -> list[LedgerEntry]:
-    """Every entry of an earlier message with this Message-ID, newest first."""
+    """Every recorded outcome of an earlier message with this Message-ID, newest first;
+    a quarantined message handed back no longer counts."""
     if not message_id:
         return []
     rows = session.exec(
         select(LedgerEntry)
         .where(col(LedgerEntry.message_id) == message_id)
+        .where(col(LedgerEntry.outcome) != RELEASED)
+        .where(col(LedgerEntry.id).not_in(_released_ids()))
         .order_by(col(LedgerEntry.id).desc())
     )
     return list(rows.all())
+
+
+def released(session: Session, entry_id: int) -> LedgerEntry | None:
+    """The release row of a quarantined entry, once ops handed it back."""
+    return session.exec(select(LedgerEntry).where(col(LedgerEntry.follows) == entry_id)).first()
+
+
+def still_quarantined(session: Session) -> list[LedgerEntry]:
+    """Quarantined messages not handed back, oldest first."""
+    rows = session.exec(
+        select(LedgerEntry)
+        .where(col(LedgerEntry.outcome) == QUARANTINED)
+        .where(col(LedgerEntry.id).not_in(_released_ids()))
+        .order_by(col(LedgerEntry.id))
+    )
+    return list(rows.all())
+
+
+def release(session: Session, quarantined: LedgerEntry, reason: str, at: datetime) -> LedgerEntry:
+    """The row that hands a quarantined message back: it points to the quarantined row,
+    which stays as it was, and opens the message's next handling."""
+    entry = LedgerEntry(
+        content_hash=quarantined.content_hash,
+        message_id=quarantined.message_id,
+        source_key=quarantined.source_key,
+        sender=quarantined.sender,
+        subject=quarantined.subject,
+        outcome=RELEASED,
+        reason=reason[:2000],
+        received_at=at,
+        handling=quarantined.handling + 1,
+        follows=quarantined.id,
+    )
+    session.add(entry)
+    session.flush()
+    return entry
 
 
 def record(
@@ -60,9 +124,11 @@ def record(
     raw: bytes | None = None,
     at: datetime | None = None,
     rules: str = "",
+    text_digest: str = "",
+    handling: int = 0,
 ) -> LedgerEntry:
-    """Add the outcome row; flushed so that audit events can point at its id."""
-    if outcome not in OUTCOMES:
+    """Add the outcome row, final as it is; flushed so that audit events can point at its id."""
+    if outcome not in OUTCOMES or outcome == RELEASED:
         raise ValueError(f"unknown ledger outcome {outcome!r}")
     entry = LedgerEntry(
         content_hash=content_hash,
@@ -75,6 +141,8 @@ def record(
         cr_id=cr_id,
         raw=raw,
         rules=rules[:1000],
+        text_digest=text_digest,
+        handling=handling,
     )
     if at is not None:
         entry.received_at = at

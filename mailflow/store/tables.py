@@ -9,8 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
+
+# The outcome of a ledger row that hands a quarantined message back (store/ledger.py).
+RELEASED = "released"
 
 
 def utcnow() -> datetime:
@@ -54,12 +58,29 @@ class CRSequence(SQLModel, table=True):
 
 
 class LedgerEntry(SQLModel, table=True):
-    """The one recorded outcome of one inbound message (applied, answered, ignored, quarantined)."""
+    """The one recorded outcome of one inbound message (applied, answered, ignored, quarantined).
+
+    Written once and never edited. A quarantined message handed back by ops gets a second
+    row (outcome "released") that `follows` the first; its next outcome is handled anew
+    and recorded under the next `handling`, so each handling of the same bytes has one row.
+    """
 
     __tablename__ = "message_ledger"
+    __table_args__ = (
+        # One outcome per message and handling: a second daemon handling the same mail
+        # at the same time loses here. Release rows stand beside the outcome they open.
+        Index(
+            "ix_message_ledger_handled_once",
+            "content_hash",
+            "handling",
+            unique=True,
+            sqlite_where=sql_text(f"outcome != '{RELEASED}'"),
+            postgresql_where=sql_text(f"outcome != '{RELEASED}'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    content_hash: str = Field(index=True, unique=True)
+    content_hash: str = Field(index=True)
     message_id: str = Field(default="", index=True)
     source_key: str = ""
     sender: str = ""
@@ -71,6 +92,12 @@ class LedgerEntry(SQLModel, table=True):
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # The handling rule that ruled on the message and the rules it passed before it.
     rules: str = ""
+    # The message's new text as the answer cap compares it (a SHA-256, hex), on answers.
+    text_digest: str = ""
+    # 0 the first time; one more for each release from quarantine.
+    handling: int = 0
+    # A release: the id of the quarantined entry it hands back.
+    follows: int | None = Field(default=None, index=True)
 
 
 class Decision(SQLModel, table=True):

@@ -10,6 +10,7 @@ from tests.helpers import Desk
 from tests.security.kit import walk_to
 
 DANA = "dana@acme.example"
+LIMIT_NOTE = "answer_limit: the last note of the day"
 
 
 @pytest.fixture
@@ -95,16 +96,41 @@ def test_a_repeat_is_found_without_parsing_the_earlier_mail_again(desk, monkeypa
         desk.say(DANA, cr_id, text)
     assert parsed == [], "each answered mail's text was worked out as it was handled"
     assert [e.reason.split(":")[0] for e in _from_dana(desk)][2] == "repeat"
+    first, second = _from_dana(desk)[:2]
+    assert first.text_digest == answer_cap.text_digest("thank you, noted.")
+    assert second.text_digest and second.text_digest != first.text_digest
 
-    monkeypatch.setattr(answer_cap, "_SEEN", answer_cap._Texts(size=1))  # as after a restart
-    desk.clock.advance(minutes=5)
-    desk.say(DANA, cr_id, "we will look at it.")
-    assert len(parsed) == 2, "the earlier mails' bytes are read when not known"
-    assert _from_dana(desk)[-1].reason.startswith("repeat:")
-    desk.clock.advance(minutes=5)
-    desk.say(DANA, cr_id, "We will look at it")
-    assert len(parsed) == 4, "only one is kept: the oldest was forgotten and read again"
-    assert _from_dana(desk)[-1].outcome == LedgerOutcome.ANSWERED
+
+def test_the_cap_survives_a_restart(tmp_path, monkeypatch):
+    """What the cap remembers is in the database: a new process on the same data finds
+    the repeat and the day's count without reading any earlier mail again."""
+    import importlib
+
+    from mailflow.chain import answer_cap
+
+    first = Desk(tmp_path)
+    cr_id = _waiting_on_dana(first)
+    cap = first.app.settings.security.max_answers_per_cr_per_day
+    for n in range(cap):
+        first.clock.advance(minutes=5)
+        first.say(DANA, cr_id, f"Out of the office until Monday ({n}).")
+    clock = first.clock
+    first.close()
+
+    importlib.reload(answer_cap)  # whatever the module held in memory is gone, as on a restart
+    parsed: list[bytes] = []
+    real = answer_cap.parse
+    monkeypatch.setattr(answer_cap, "parse", lambda raw: parsed.append(raw) or real(raw))
+    again = Desk(tmp_path)
+    again.clock.now = clock.now
+    again.clock.advance(minutes=5)
+    again.say(DANA, cr_id, "Out of the office until Monday (0).")
+    assert _from_dana(again)[-1].reason.startswith("repeat:"), "the repeat is known"
+    again.clock.advance(minutes=5)
+    again.say(DANA, cr_id, "Something new.")
+    assert _from_dana(again)[-1].reason.startswith(LIMIT_NOTE), "the count is known"
+    assert parsed == [], "no earlier mail was read again"
+    again.close()
 
 
 def _stale_approval(desk: Desk, cr_id: str):
