@@ -20,6 +20,9 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+# systemd-analyze verifies contrib/mailflow.service; the package installs in a container
+# without running systemd as init
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 python3 -c "import ensurepip, venv" 2>/dev/null || missing+=(python3-venv)
 faked=$(compgen -G "/usr/lib/*/faketime/libfaketime.so.1" | head -n1 || true)
 [ -n "$faked" ] || missing+=(faketime)
