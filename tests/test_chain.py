@@ -22,6 +22,7 @@ def test_the_rules_are_asked_in_this_order():
     assert [rule.name for rule in RULES] == [
         "duplicate",
         "route",
+        "jira_progress",
         "jira_notification",
         "automated",
         "too_large",
@@ -51,7 +52,7 @@ def test_every_rule_has_a_unique_name_and_says_what_it_does():
     assert len(set(names)) == len(names)
     assert all(rule.purpose for rule in RULES)
     lines = describe()
-    assert len(lines) == len(RULES) and lines[-1].startswith("23. engine")
+    assert len(lines) == len(RULES) and lines[-1].startswith("24. engine")
 
 
 def test_the_ledger_names_the_rule_that_ruled(desk):
@@ -128,12 +129,12 @@ def test_explain_rules_shows_which_rule_would_hit_without_recording(desk, tmp_pa
     before = len(desk.ledger())
     assert print_rules(desk.app, [str(path)], desk.clock()) == 0
     out = capsys.readouterr().out
-    assert " 1. duplicate" in out and "23. engine" in out
-    assert "11. stranger: HIT → ignored: not_authorized" in out or (
-        "11. stranger: HIT → answered: not_authorized" in out
+    assert " 1. duplicate" in out and "24. engine" in out
+    assert "12. stranger: HIT → ignored: not_authorized" in out or (
+        "12. stranger: HIT → answered: not_authorized" in out
     )
-    assert " 8. not_an_opener: not asked (new request only)" in out
-    assert "23. engine: not reached" in out
+    assert " 9. not_an_opener: not asked (new request only)" in out
+    assert "24. engine: not reached" in out
     assert len(desk.ledger()) == before
 
 

@@ -2,7 +2,8 @@
 
 The rules' checks run against the real database in a session that is never committed,
 and no rule's action runs: nothing is recorded and nothing is sent. The answer shows
-which rule would rule on the message and why, so a refusal can be traced to its rule.
+which rule would rule on the message and why, so a refusal can be traced to its rule;
+for Jira's mail about a CR's issue, also each change, its author and what it would record.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from mailflow.app import App
+from mailflow.chain import jira_progress
 from mailflow.chain.context import Context, Rule, Ruling
 from mailflow.chain.recorded_trail import then_and_now
 from mailflow.chain.table import RULES, describe
@@ -29,7 +31,7 @@ def walk_without_acting(
     session = app.db.session()
     try:
         ctx = Context(app, session, RawMessage("explain", raw), msg, now)
-        return _marks(ctx, rules)
+        return _marks(ctx, rules) + jira_progress.explain(app, session, msg)
     finally:
         session.rollback()
         session.close()

@@ -7,12 +7,23 @@ for the rules after it. Every refusal in the ledger names the rule that made it
 
 from __future__ import annotations
 
-from mailflow.chain import acting, arrival, earlier, early, remarks, replies, requests, thread
+from mailflow.chain import (
+    acting,
+    arrival,
+    earlier,
+    early,
+    jira_progress,
+    remarks,
+    replies,
+    requests,
+    thread,
+)
 from mailflow.chain.context import Rule, Scope
 
 RULES: tuple[Rule, ...] = (
     Rule("duplicate", Scope.EVERY, arrival.duplicate),
     Rule("route", Scope.EVERY, arrival.routed),
+    Rule("jira_progress", Scope.EVERY, jira_progress.notification),
     Rule("jira_notification", Scope.EVERY, requests.jira_notification),
     Rule("automated", Scope.EVERY, arrival.automated_mail),
     Rule("too_large", Scope.EVERY, arrival.too_large),

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.chain import jira_progress
 from mailflow.chain.effects import carry_out
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import AuditEvent, ChangeRequest, SettingMark
@@ -152,6 +153,11 @@ def due(app: App, cr: ChangeRequest, now: datetime) -> Result | None:
 
 def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
     """Carry out what is due on one CR, in the caller's transaction; True when sent."""
+    waits = jira_progress.reminders_wait(app, session, cr, now)
+    if waits is not None:  # a sign-off from Jira waits for its CONFIRM: not silence
+        cr.next_reminder_at = waits
+        session.add(cr)
+        return False
     result = due(app, cr, now)
     if result is None:
         # Not due after all (a time stored before the workflow or the business days
@@ -180,7 +186,7 @@ def preview(app: App, session: Session, now: datetime) -> list[str]:
     for cr_id in due_ids(session, now):
         cr = session.get(ChangeRequest, cr_id)
         result = due(app, cr, now) if cr is not None else None
-        if cr is None or result is None:
+        if cr is None or result is None or jira_progress.reminders_wait(app, session, cr, now):
             continue
         for mail in (e for e in result.effects if isinstance(e, Mail)):
             to = _people(app, cr, mail.to_roles)

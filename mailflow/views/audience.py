@@ -94,6 +94,9 @@ def _retold(app: App, event: AuditEvent, names: dict[str, str]) -> str:
     if event.kind == "command":
         verb = event.detail.partition(": ")[2].partition(" — ")[0]
         return f"{_who(app, event.actor)}: {verb}"
+    if event.kind == "progress":  # "Jira KEY, who: what": who retold, as for a command
+        head, _, rest = event.detail.partition(", ")
+        return f"{head}, {_who(app, event.actor)}: {rest.partition(': ')[2]}"
     if event.kind == "decision":
         said = event.detail.partition("): ")[2] or event.detail
         person = app.settings.person(event.actor or "")

@@ -22,7 +22,7 @@ from mailflow.views import progress
 
 WEEK = timedelta(days=7)
 # timeline kinds a digest reports, and how each reads to the CSM
-_CHANGES = ("transition", "refusal", "question")
+_CHANGES = ("transition", "refusal", "question", "progress")
 
 
 class DigestKind(StrEnum):
@@ -193,6 +193,8 @@ def _event_line(event: AuditEvent) -> str:
     who = event.actor or "someone"
     if event.kind == "transition":
         return f"moved: {event.detail}"
+    if event.kind == "progress":  # reported on the CR's Jira issue
+        return event.detail
     if event.kind == "question":
         return f"{who} was asked to confirm or clarify a reply"
     return f"a mail from {who} was not recorded"
