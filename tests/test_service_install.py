@@ -184,3 +184,11 @@ def test_a_setting_whose_package_is_missing_is_named_before_run_starts(
     assert not (tmp_path / "data").exists(), "run stopped before opening anything"
     monkeypatch.undo()
     assert main(["check", "--config", str(config)]) == 0
+
+
+def test_a_command_whose_package_is_missing_says_so_in_one_line(tmp_path, capsys, monkeypatch):
+    """`mailflow web` on an install without uvicorn: one line, not a traceback."""
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    assert main(["web", "--config", str(EXAMPLE_CONFIG)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("mailflow: the uvicorn package is not installed; install mailflow")
