@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,8 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(
                 f"No mail was waiting. mailflow reads {mailbox_of(app.settings)}. To see it at "
                 "work, run `mailflow demo`; to move a CR by hand, `mailflow reply CR-ID --as "
-                'ADDRESS "APPROVED"` writes a reply there, then run `mailflow run --once`.',
-                file=sys.stderr,
+                'ADDRESS "APPROVED"` writes a reply there, then run `mailflow run --once`.'
             )
     finally:
         detach()
