@@ -45,7 +45,9 @@ def service_config(
     text = text.replace("total_per_hour = 600", "total_per_hour = 0")
     for line in daemon.splitlines():  # "key = value": replaces the example's line, or is added
         key = line.split("=")[0].strip()
-        text, replaced = re.subn(rf"(?m)^#? ?{key} = .*$", line, text, count=1)
+        text, replaced = re.subn(rf"(?m)^{key} = .*$", line, text, count=1)  # a set line first
+        if not replaced:
+            text, replaced = re.subn(rf"(?m)^# ?{key} = .*$", line, text, count=1)
         text = text if replaced else text.replace("[daemon]\n", f"[daemon]\n{line}\n")
     if database_url:
         text = text.replace("upgrade_on_start = false", f'url = "{database_url}"')

@@ -20,6 +20,7 @@ from sqlmodel import select
 from mailflow.service import pipeline
 from mailflow.service.daemon import Daemon
 from mailflow.service.lease import MailboxLease
+from mailflow.store import ledger
 from mailflow.store.lease import Fenced, holder_of
 from mailflow.store.tables import LedgerEntry
 from mailflow.transport.maildir import deliver
@@ -94,6 +95,45 @@ def test_sqlite_a_reader_taken_over_mid_message_commits_nothing(
 
     try:
         _two_readers_one_message(desk, first, second, take_over, monkeypatch)
+    finally:
+        desk.close()
+
+
+def test_sqlite_a_resumed_reader_meeting_the_new_readers_row_stands_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paused after it looked the message up and before it wrote its outcome, while the new
+    reader handled that very message: the old one's write fails on the ledger's unique
+    index before its fence check. That is no duplicate to count but the sign it lost.
+    Mutation: without the fence check after a failed transaction, the old reader counts
+    the message as handled (a duplicate)."""
+    desk = Desk(tmp_path)
+    clock = Clock()
+    first = MailboxLease(desk.app.db, SOURCE, 15, "first", now=clock)
+    second = MailboxLease(desk.app.db, SOURCE, 15, "second", now=clock)
+    reader = Daemon(desk.app, desk.source, desk.sink, clock=desk.clock, lease=first)
+    other = Daemon(desk.app, desk.source, desk.sink, clock=desk.clock, lease=second)
+    away = desk.mail("priya@ft.example", "Out of office", "Back Monday.")
+    away["Auto-Submitted"] = "auto-replied"  # only its ledger row is written
+    deliver(desk.root, away.as_bytes())
+    real_record = ledger.record
+
+    def record_after_a_pause(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not second.holds:
+            clock.advance(seconds=16)
+            assert second.check() is True
+            with monkeypatch.context() as inner:
+                inner.setattr(ledger, "record", real_record)
+                assert other.process_inbox() == 1
+        return real_record(*args, **kwargs)
+
+    try:
+        assert first.check() is True
+        monkeypatch.setattr(ledger, "record", record_after_a_pause)
+        assert reader.process_inbox() == 0
+        assert second.holds, "the pause came where it was meant to"
+        assert reader.counts.handled == 0 and reader.counts.outcomes == {}
+        assert not first.holds and len(_ledger(desk)) == 1 and _inbox(desk) == []
     finally:
         desk.close()
 

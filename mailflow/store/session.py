@@ -19,6 +19,7 @@ from mailflow.errors import MailflowError, SchemaOutdated
 
 # imported for their tables: Alembic's env.py compares the migrations with these models
 from mailflow.store import attempts, heartbeat, lease, ops_tables, schema, sent_once, tables  # noqa: F401
+from mailflow.store.lease import Fenced
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
@@ -120,9 +121,27 @@ class Database:
                 if fence is not None:
                     fence.check(session)
                 session.commit()
-            except BaseException:
+            except BaseException as exc:
                 session.rollback()
+                if fence is not None and isinstance(exc, Exception) and not isinstance(exc, Fenced):
+                    self._fenced_out(fence, exc)
                 raise
+
+    def _fenced_out(self, fence: Fence, failure: Exception) -> None:
+        """After a fenced transaction failed: raise `Fenced` if losing the mailbox was why.
+
+        A reader paused mid-message and then resumed most often fails on the ledger's
+        unique index first (the new reader handled that message); that is no duplicate
+        to record but the sign to stand down. Any other fault here keeps the first one.
+        """
+        try:
+            with Session(fence.bind() or self.engine, expire_on_commit=False) as session:
+                fence.check(session)
+                session.commit()
+        except Fenced as lost:
+            raise lost from failure
+        except Exception:  # noqa: BLE001, S110 - only a lost fence replaces the failure
+            pass
 
     def session(self) -> Session:
         """A read-mostly session for queries; the caller closes it."""
