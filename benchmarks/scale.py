@@ -2,14 +2,18 @@
 person types, at 1,000 and 100,000 CRs (with ten timeline events per CR).
 
     python benchmarks/scale.py [--crs 100000] [--events 1000000] [--keep FOLDER]
+    python benchmarks/scale.py --reuse FOLDER [--rounds 11]
 
 The databases are built with bulk inserts (SQLAlchemy core, executemany), not through the
 service, so building 100,000 CRs takes seconds; each CR's due time is computed by the
 same code the service uses (reminder_due.next_reminder). Then it prints: the idle sweep
-cycle (median of 5) at both sizes, each command's wall time run as a subprocess as a user
-would (median of 3), and `mailflow --help`; the import of SQLAlchemy and of SQLModel
-alone, the floor under any command that reads the database; also the one-off
-recomputation of every due time that follows a change of the reminder settings.
+cycle (median of 5) at both sizes, the one-off recomputation of every due time that
+follows a change of the reminder settings, and each command run as a subprocess as a user
+would, paired with its floor: `python -c "import sqlmodel"`, the import of the library the
+store is built on, which any command that reads the database pays before its own code
+runs. Command and floor run in turn (A/B, then B/A), so that a busy machine slows both
+alike; the figures are medians over the rounds, the ratio the median of each round's own.
+`--reuse` times the commands only, on the databases an earlier `--keep` left in FOLDER.
 Figures only; nothing here asserts a time.
 """
 
@@ -39,6 +43,7 @@ from mailflow.workflow.reminder_due import next_reminder  # noqa: E402
 # the commands read the real clock, so the CRs wait as they would now
 NOW = datetime.now(UTC)
 CHUNK = 50_000
+SOME = "CR-2000-0042"  # a CR the commands show
 KINDS = ("decision", "mail", "mail", "mail", "reminder", "refusal", "mail", "decision")
 
 
@@ -135,11 +140,53 @@ def idle_sweep(app: App) -> float:
     return timed(lambda: sweep(app, NOW - timedelta(days=1)), 5)
 
 
-def command(cfg: Path, *args: str) -> float:
-    mailflow = [sys.executable, "-m", "mailflow"]
-    run = [*mailflow, *args, "--config", str(cfg)] if args else [*mailflow, "--help"]
+FLOOR = ("python -c 'import sqlmodel'", "import sqlmodel")
+
+
+def wall(argv: list[str]) -> float:
+    start = time.perf_counter()
     # `status` exits 1 when no daemon has run here: still a full answer, timed alike
-    return timed(lambda: subprocess.run(run, cwd=ROOT, check=False, capture_output=True), 3)
+    subprocess.run(argv, cwd=ROOT, check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def paired(argv: list[str], floor: list[str], rounds: int) -> tuple[float, float, float]:
+    """Median seconds of the command and of the floor, and the median of their ratios.
+
+    Each round runs both, the command first in every other round, so that what else the
+    machine does at that moment weighs on both sides of the ratio.
+    """
+    spans, floors, ratios = [], [], []
+    for n in range(rounds):
+        if n % 2:
+            spent, under = wall(argv), wall(floor)
+        else:
+            under, spent = wall(floor), wall(argv)
+        spans.append(spent)
+        floors.append(under)
+        ratios.append(spent / under)
+    return statistics.median(spans), statistics.median(floors), statistics.median(ratios)
+
+
+def commands(cfg: Path, some: str, stage: str, rounds: int) -> None:
+    """Each command a person types beside the import floor, in A/B turns."""
+    mailflow = [sys.executable, "-m", "mailflow"]
+    floor = [sys.executable, "-c", FLOOR[1]]
+    print(f"each command beside {FLOOR[0]}, {rounds} rounds in turn, medians:")
+    print(f"{'command':<40} {'seconds':>8} {'floor':>8} {'ratio':>6}")
+    for label, args in (
+        ("mailflow --help", ("--help",)),
+        (f"mailflow cr show {some}", ("cr", "show", some)),
+        (f"mailflow cr list --stage {stage}", ("cr", "list", "--stage", stage)),
+        ("mailflow status", ("status",)),
+        ("mailflow cr report", ("cr", "report")),
+    ):
+        argv = [*mailflow, *args] + ([] if args == ("--help",) else ["--config", str(cfg)])
+        spent, under, ratio = paired(argv, floor, rounds)
+        print(f"{label:<40} {spent:>8.2f} {under:>8.2f} {ratio:>5.2f}x")
+    for label, code in (("python -c 'import sqlalchemy'", "import sqlalchemy"), FLOOR):
+        alone = timed(lambda c=code: wall([sys.executable, "-c", c]), rounds)
+        print(f"{label:<40} {alone:>8.2f}")
 
 
 def main() -> int:
@@ -147,7 +194,13 @@ def main() -> int:
     parser.add_argument("--crs", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build in this folder and keep it")
+    parser.add_argument("--reuse", type=Path, help="time the commands on an earlier --keep")
+    parser.add_argument("--rounds", type=int, default=11, help="A/B rounds per command")
     args = parser.parse_args()
+    if args.reuse is not None:
+        cfg = args.reuse / "large" / "mailflow.toml"
+        commands(cfg, SOME, stage_to_list(cfg), args.rounds)
+        return 0
     folder = args.keep or Path(tempfile.mkdtemp(prefix="mailflow-scale-"))
     try:
         start = time.perf_counter()
@@ -165,32 +218,19 @@ def main() -> int:
         cycle_small, cycle_large = idle_sweep(small), idle_sweep(large)
         print(f"idle reminder sweep: {cycle_small * 1000:.1f} ms at 1,000 CRs, "
               f"{cycle_large * 1000:.1f} ms at {args.crs:,} CRs")  # fmt: skip
-        cfg = folder / "large" / "mailflow.toml"
-        some = "CR-2000-0042"
-        stage = large.workflow.stages[2].name
         small.close()
         large.close()
-        print(f"{'command':<34} seconds")
-        for label, argv in (
-            ("mailflow --help", ()),
-            (f"mailflow cr show {some}", ("cr", "show", some)),
-            (f"mailflow cr list --stage {stage}", ("cr", "list", "--stage", stage)),
-            ("mailflow status", ("status",)),
-            ("mailflow cr report", ("cr", "report")),
-        ):
-            print(f"{label:<34} {command(cfg, *argv):.2f}")
-        # the floor under every command that reads the database: the store's libraries
-        for label, code in (
-            ("python -c 'import sqlalchemy'", "import sqlalchemy"),
-            ("python -c 'import sqlmodel'", "import sqlmodel"),
-        ):
-            floor = [sys.executable, "-c", code]
-            spent = timed(lambda f=floor: subprocess.run(f, check=True, capture_output=True), 3)
-            print(f"{label:<34} {spent:.2f}")
+        cfg = folder / "large" / "mailflow.toml"
+        commands(cfg, SOME, stage_to_list(cfg), args.rounds)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def stage_to_list(cfg: Path) -> str:
+    """A stage with CRs waiting in it (the workflow's third), for `cr list --stage`."""
+    return app_from_settings(load_settings(cfg)).workflow.stages[2].name
 
 
 if __name__ == "__main__":
