@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,10 +34,24 @@ from mailflow.service.lease import MailboxLease
 from mailflow.service.reload import reload_config
 from mailflow.store.faults import describe, is_transient
 from mailflow.store.heartbeat import beat
-from mailflow.transport.base import HealthReporting, Sink, Source, Stateful, Waiting
+from mailflow.transport.base import (
+    HealthReporting,
+    RawMessage,
+    Sink,
+    Source,
+    Stateful,
+    Waiting,
+)
 from mailflow.transport.filing import Filing
 
 log = logging.getLogger(__name__)
+# Messages handled in one transaction (each under its own savepoint): a commit and its
+# fsync shared by many; small enough that a batch stays well inside a lease's renewal.
+BATCH = 50
+
+
+class _PassEnded(Exception):
+    """The store failed while handling a message: this pass reads no further."""
 
 
 def utcnow() -> datetime:
@@ -112,37 +126,71 @@ class Daemon:
         return done
 
     def _handle_waiting(self, filing: Filing) -> int:
-        """Handle the mailbox's messages in order; each is filed once its commit is done."""
+        """Handle the mailbox's messages in order, `BATCH` to a transaction; each is filed
+        once the commit that holds it is done."""
         done = 0
-        for raw in self.source.fetch():
-            if self.stopping or not self._still_reading():
-                break
-            try:
-                with self._fenced():
-                    handled = pipeline.handle(self.app, raw, self.clock())
-            except HandleLater as exc:
-                log.warning("%s: %s; it stays in the mailbox", raw.key, exc)
-                self._resume_at = self._resume_at or time.monotonic() + self._retry_pause()
-                continue
-            except TransientError as exc:
-                if not self._lost_mailbox():
-                    self._back_off(exc)
-                break
-            self._backoff = 0.0
-            filing.add(raw.key, handled.folder)  # type: ignore[arg-type]
-            done += 1
-            self.counts.handled += 1
-            self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
-            log.info(
-                "%s: %s (%s)%s",
-                raw.key,
-                handled.outcome,
-                handled.reason,
-                f" {handled.cr_id}" if handled.cr_id else "",
-            )
-            if self.on_message is not None:
-                self.on_message(handled)
+        try:
+            for chunk in self._batches():
+                results = self._handle_batch(chunk)
+                for raw, handled in zip(chunk, results, strict=True):
+                    handled = handled or self._handle_alone(raw)
+                    if handled is not None:
+                        self._record(raw, handled, filing)
+                        done += 1
+        except _PassEnded:
+            pass
         return done
+
+    def _batches(self) -> Iterator[list[RawMessage]]:
+        """The mailbox in chunks of up to `BATCH`, while this daemon should go on reading."""
+        chunk: list[RawMessage] = []
+        for raw in self.source.fetch():
+            chunk.append(raw)
+            if len(chunk) >= BATCH:
+                if self.stopping or not self._still_reading():
+                    return
+                yield chunk
+                chunk = []
+        if chunk and not self.stopping and self._still_reading():
+            yield chunk
+
+    def _handle_batch(self, chunk: list[RawMessage]) -> list[pipeline.Handled | None]:
+        """One transaction for the chunk (a lone message goes the plain way: no savepoint)."""
+        if len(chunk) == 1:
+            return [None]
+        with self._fenced():
+            return pipeline.handle_batch(self.app, chunk, self.clock())
+
+    def _handle_alone(self, raw: RawMessage) -> pipeline.Handled | None:
+        """One message in its own transaction: its outcome, or None to leave it for later;
+        raises _PassEnded when the store failed (the message waits, unfiled)."""
+        try:
+            with self._fenced():
+                return pipeline.handle(self.app, raw, self.clock())
+        except HandleLater as exc:
+            log.warning("%s: %s; it stays in the mailbox", raw.key, exc)
+            self._resume_at = self._resume_at or time.monotonic() + self._retry_pause()
+            return None
+        except TransientError as exc:
+            if not self._lost_mailbox():
+                self._back_off(exc)
+            raise _PassEnded from exc
+
+    def _record(self, raw: RawMessage, handled: pipeline.Handled, filing: Filing) -> None:
+        """A committed message: filed (soon), counted and logged."""
+        self._backoff = 0.0
+        filing.add(raw.key, handled.folder)  # type: ignore[arg-type]
+        self.counts.handled += 1
+        self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
+        log.info(
+            "%s: %s (%s)%s",
+            raw.key,
+            handled.outcome,
+            handled.reason,
+            f" {handled.cr_id}" if handled.cr_id else "",
+        )
+        if self.on_message is not None:
+            self.on_message(handled)
 
     @staticmethod
     def _file_quietly(filing: Filing) -> None:

@@ -6,15 +6,23 @@ the store or the network (mailflow.store.faults) raises TransientError and the m
 stays at its source; an error the message causes counts one attempt (across restarts)
 and raises HandleLater until `quarantine_after_attempts` is used up, then quarantines it.
 A lost race with another daemon on the ledger's unique index is a duplicate.
+
+`handle_batch` handles many messages in one transaction, each under a SAVEPOINT of its
+own: a message that raises is rolled back to its savepoint alone and handed back to be
+handled on its own (with the counting and sorting above) after the batch commits, so one
+bad message never undoes or blocks another. The batch's commit runs the reader's fence
+check like any transaction, and the caller files the messages only after that commit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
+
+from sqlmodel import Session
 
 from mailflow.app import App
 from mailflow.chain.context import Context
@@ -26,10 +34,11 @@ from mailflow.mail.parse import Inbound, parse
 from mailflow.store import attempts, ledger
 from mailflow.store.faults import describe, is_lost_race, is_transient
 from mailflow.store.ledger import LedgerOutcome
+from mailflow.store.session import Database
 from mailflow.transport.base import RawMessage
 
 log = logging.getLogger(__name__)
-__all__ = ["Handled", "handle"]
+__all__ = ["Handled", "handle", "handle_batch"]
 T = TypeVar("T")
 
 
@@ -62,6 +71,52 @@ def handle(app: App, raw: RawMessage, now: datetime) -> Handled:
             raise HandleLater(f"message {name}: attempt {tries} of {limit} failed") from exc
         log.exception("message %s failed %d times; quarantined", name, tries)
         return _guard(lambda: _quarantine(app, raw, msg, reason))
+
+
+def handle_batch(app: App, raws: Sequence[RawMessage], now: datetime) -> list[Handled | None]:
+    """Handle `raws` in one transaction; None for a message to be handled alone with `handle`
+    (it could not be parsed, it raised, or the batch as a whole did not commit)."""
+    parsed = [_parsed(raw) for raw in raws]
+    try:
+        with app.db.transaction() as session:
+            _begin_for_savepoints(app.db, session)
+            results: list[Handled | None] = []
+            for raw, msg in zip(raws, parsed, strict=True):
+                results.append(None if msg is None else _in_savepoint(app, session, raw, msg, now))
+    except Exception as exc:  # noqa: BLE001 - each message is handled alone instead
+        log.info("a batch of %d messages did not commit (%s); handling each alone", len(raws),
+                 describe(exc) if is_transient(exc) else type(exc).__name__)  # fmt: skip
+        return [None] * len(raws)
+    return results
+
+
+def _parsed(raw: RawMessage) -> Inbound | None:
+    try:
+        return parse(raw.data)
+    except ParseError:
+        return None  # quarantined by `handle`, alone
+
+
+def _in_savepoint(
+    app: App, session: Session, raw: RawMessage, msg: Inbound, now: datetime
+) -> Handled | None:
+    """One message under its own SAVEPOINT: its outcome, or None when it raised (rolled back)."""
+    try:
+        with session.begin_nested():
+            return walk(Context(app, session, raw, msg, now), RULES)
+    except Exception as exc:  # noqa: BLE001 - handled alone after the batch commits
+        if is_transient(exc):
+            raise  # the store itself failed: the whole batch is handled alone, message by message
+        log.debug("message %s raised in a batch: %s", msg.message_id or raw.key, exc)
+        return None
+
+
+def _begin_for_savepoints(db: Database, session: Session) -> None:
+    """Open the transaction now on SQLite: Python's sqlite3 begins one only before a write,
+    and a SAVEPOINT outside one opens its own, which its RELEASE commits, fence unchecked.
+    A plain (deferred) BEGIN takes the write lock at the first write, as before batching."""
+    if db.engine.dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN")
 
 
 def _guard(step: Callable[[], T]) -> T:
