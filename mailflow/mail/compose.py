@@ -127,8 +127,9 @@ class Composer:
             template = self.env.get_template(f"{name}.txt")
         except TemplateNotFound:
             raise ConfigError(f"template {name}.txt was not found") from None
-        text = template.render(**context)
-        subject = str(getattr(template.make_module(dict(context)), "subject", ""))
+        module = template.make_module(dict(context))  # one rendering gives body and subject
+        text = str(module)
+        subject = str(getattr(module, "subject", ""))
         text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
         return subject, text, html_of(text)
 
