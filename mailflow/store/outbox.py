@@ -6,6 +6,7 @@ import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from mailflow.store.tables import OutboxRow
@@ -45,9 +46,10 @@ def enqueue(
 
 
 def due(session: Session, now: datetime, limit: int = 100) -> list[OutboxRow]:
-    """Rows ready for an attempt, oldest first."""
+    """Rows ready for an attempt, oldest first; their mail itself is loaded only when read."""
     query = (
         select(OutboxRow)
+        .options(defer(OutboxRow.data))  # type: ignore[arg-type]
         .where(OutboxRow.status == PENDING)
         .where(OutboxRow.next_attempt_at <= now)
         .order_by(col(OutboxRow.id))
