@@ -7,6 +7,7 @@ in validate.py.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ class Field:
 _KEY_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 
+@functools.lru_cache(maxsize=4096)  # a reply's few keys against every field's names
 def key_words(key: str) -> str:
     """A field key as the words it is made of, lower-case and single-spaced."""
     return " ".join(_KEY_WORD.findall(key.lower()))
