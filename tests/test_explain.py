@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -266,7 +267,7 @@ def test_rules_on_a_mail_never_handled_show_the_walk_only(tmp_path, capsys):
         desk.close()
     out = capsys.readouterr().out.split("== ", 1)[1]
     assert "handled " not in out and "then" not in out
-    assert " 1. duplicate: passed" in out and "23. engine: HIT → applied" in out
+    assert " 1. duplicate: passed" in out and re.search(r"\d+\. engine: HIT → applied", out)
 
 
 def test_a_rule_trail_is_read_whole_or_not_at_all():

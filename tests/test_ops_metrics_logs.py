@@ -18,7 +18,7 @@ from mailflow.service.run import attach
 from mailflow.store.tables import OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource
 from tests.dovecot_server import free_port
-from tests.helpers import make_app
+from tests.helpers import Clock, make_app
 from tests.web_site import play
 
 SECRET = "s3cret-key-for-reply-tokens-0123456789"
@@ -42,7 +42,7 @@ def test_metrics_are_scraped_over_http_with_prometheus_names(tmp_path):
     daemon = Daemon(app, MaildirSource(root), MaildirSink(root))
     detach = attach(daemon)
     try:
-        cr = play(app, 3, daemon)
+        cr = play(app, 3, Clock(), daemon)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as got:
             text = got.read().decode()
     finally:
@@ -70,7 +70,7 @@ def test_json_logs_of_a_whole_lifecycle_name_crs_and_messages_and_leak_no_secret
         daemon = Daemon(app, MaildirSource(root), MaildirSink(root))
         detach = attach(daemon)
         try:
-            play(app, len(SCRIPT), daemon)
+            play(app, len(SCRIPT), Clock(), daemon)
             logging.getLogger("mailflow.test").info("a line that quotes %s", SECRET)
         finally:
             detach()

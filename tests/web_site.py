@@ -55,12 +55,13 @@ def with_second_account(settings: Settings, port: int) -> Settings:
     return dataclasses.replace(settings, accounts=(*settings.accounts, globex), web=web)
 
 
-def play(app: App, steps: int, clock: Clock) -> str:
+def play(app: App, steps: int, clock: Clock, daemon: Daemon | None = None) -> str:
     """A new CR taken through the first `steps` of the demo's script, each mail answered
-    some hours after the one before; its id."""
+    some hours after the one before; its id. A test that watches a daemon of its own
+    (its metrics, its logs) hands it in; that daemon keeps its own clock."""
     root = app.settings.maildir_root
     source, sink = MaildirSource(root), MaildirSink(root)
-    daemon, cr_id = Daemon(app, source, sink, clock=clock), ""
+    daemon, cr_id = daemon or Daemon(app, source, sink, clock=clock), ""
     try:
         for n, (sender, body, attachment, kind) in enumerate(SCRIPT[:steps]):
             parent = latest_to(app, sender, cr_id, fallback=True) if cr_id else None
