@@ -8,7 +8,7 @@ import pytest
 
 from mailflow.workflow import engine
 from mailflow.workflow.definition import load_workflow
-from mailflow.workflow.engine import Actor, CRState, Mail, Said
+from mailflow.workflow.engine_values import Actor, CRState, Mail, Said
 
 WF = load_workflow()
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from mailflow.reading import decide
 from mailflow.views.vocabulary import words_text
 from mailflow.workflow import engine
 from mailflow.workflow.definition import build_workflow, load_workflow
-from mailflow.workflow.engine import Actor, CRState, Said
+from mailflow.workflow.engine_values import Actor, CRState, Said
 from mailflow.workflow.fields import closest_field
 from tests.helpers import Desk
 from tests.scenario.cast import CSM, to_costing

@@ -36,7 +36,7 @@ from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry
-from mailflow.workflow.engine import Mail
+from mailflow.workflow.engine_values import Mail
 
 LIMIT = "answer_limit"
 REPEAT = "repeat"

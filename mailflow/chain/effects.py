@@ -19,7 +19,7 @@ from mailflow.chain.results import write_result
 from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
 from mailflow.store.tables import ChangeRequest
-from mailflow.workflow.engine import Result, Said
+from mailflow.workflow.engine_values import Result, Said
 
 __all__ = ["audit", "carry_out", "queue_mail"]
 

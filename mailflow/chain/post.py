@@ -27,7 +27,7 @@ from mailflow.store import outbox
 from mailflow.store.tables import ChangeRequest, Decision, OutboxRow
 from mailflow.views.cr import cr_context, name_of, reader_context
 from mailflow.workflow.definition import PARTICIPANTS
-from mailflow.workflow.engine import EVERYONE, Mail
+from mailflow.workflow.engine_values import EVERYONE, Mail
 
 
 def queue_mail(

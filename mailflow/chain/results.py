@@ -18,7 +18,7 @@ from mailflow.chain import post
 from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
 from mailflow.store.tables import ChangeRequest, Decision
-from mailflow.workflow.engine import Audit, CRState, Mail, Result, Said
+from mailflow.workflow.engine_values import Audit, CRState, Mail, Result, Said
 from mailflow.workflow.reminder_due import next_reminder
 
 

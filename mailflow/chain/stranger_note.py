@@ -18,7 +18,7 @@ from mailflow.chain.post import queue_mail
 from mailflow.mail.parse import Inbound
 from mailflow.store.sent_once import OnceKind, claim, day_of
 from mailflow.store.tables import ChangeRequest
-from mailflow.workflow.engine import Mail
+from mailflow.workflow.engine_values import Mail
 
 TEMPLATE = "notice/stranger_note"
 

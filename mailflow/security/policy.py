@@ -20,7 +20,7 @@ from mailflow.config.security import AUTHENTICATED, POLICIES, SENDER, TOKEN, str
 from mailflow.mail.parse import Inbound
 from mailflow.security import authresults, tokens
 from mailflow.store.tables import ChangeRequest
-from mailflow.workflow.engine import EVERYONE
+from mailflow.workflow.engine_values import EVERYONE
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.conventions import Conventions
-from mailflow.workflow.engine import CRState
+from mailflow.workflow.engine_values import CRState
 
 
 def state_of(cr: ChangeRequest, currency: str, conventions: Conventions | None = None) -> CRState:

@@ -18,8 +18,8 @@ from mailflow.security.audience import Audience
 from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.views.audience import external_events, external_fields, stage_words
 from mailflow.workflow.definition import Workflow
-from mailflow.workflow.engine import expected_replies
 from mailflow.workflow.fields import show
+from mailflow.workflow.outcomes import expected_replies
 from mailflow.workflow.plausible import proposal
 
 

@@ -16,7 +16,7 @@ from mailflow.app import App
 from mailflow.security.audience import Audience, audience_of
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest, Decision
-from mailflow.workflow import engine
+from mailflow.workflow import reminding
 from mailflow.workflow.calendar import BusinessCalendar
 
 
@@ -61,7 +61,7 @@ def waiting(app: App, cr: ChangeRequest, now: datetime) -> Waiting:
     since = aware(cr.entered_at)
     if cr.held or wf.is_end(cr.stage):
         return Waiting((), "", (), since, False)
-    roles = engine.owed(wf, state_of(cr, ""))
+    roles = reminding.owed(wf, state_of(cr, ""))
     people: list[str] = []
     for role in roles:
         people += [

@@ -23,7 +23,7 @@ from mailflow.views.progress import aware, calendar_of, is_overdue
 from mailflow.views.stage_times import duration_words
 from mailflow.web import pipeline
 from mailflow.web.views import outside, people_to_filter, reader, stage_title, stages_named, visible
-from mailflow.workflow import engine
+from mailflow.workflow import reminding
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
 
@@ -51,7 +51,7 @@ def money_fields(wf: Workflow) -> list[str]:
 def waiting_on(app: App, cr: ChangeRequest) -> list[Person]:
     """The people who still owe a reply at the CR's stage."""
     people: dict[str, Person] = {}
-    for role in engine.owed(app.workflow, state_of(cr, "")):
+    for role in reminding.owed(app.workflow, state_of(cr, "")):
         for p in app.directory.holders(role, cr.account, cr.assignee):
             people.setdefault(p.email, p)
     return list(people.values())

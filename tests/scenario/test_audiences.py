@@ -22,7 +22,7 @@ from mailflow.errors import ConfigError
 from mailflow.security.audience import Audience, audience_of
 from mailflow.store.tables import ChangeRequest
 from mailflow.views.cr import cr_context, view_of
-from mailflow.workflow.engine import Mail
+from mailflow.workflow.engine_values import Mail
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import walk_to
 from tests.test_templates import _context
