@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mailflow.chain.explain import KEYS, OnRecord, describe, explain_message
+from mailflow.chain.explain import KEYS, OnRecord, explain_message
+from mailflow.chain.explain_text import describe
 from mailflow.cli.main import main
 from mailflow.reading.decide import Known, remark_key
 from mailflow.workflow.definition import load_workflow

@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 from sqlmodel import select
 
-from mailflow.chain.explain import describe, explain_message, sender_lookup
+from mailflow.chain.explain import explain_message, sender_lookup
+from mailflow.chain.explain_text import describe
 from mailflow.store.tables import ConfirmedRemark, LearnedSignature
 from tests.helpers import Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
