@@ -1,4 +1,9 @@
-"""One object holding what every command needs: settings, workflow, store, templates, people."""
+"""One object holding what every command needs: settings, workflow, store, templates, people.
+
+What only some commands use is made on first use: the database layer (`check` and
+`workflow show` need none) and the composer, whose jinja2 and css-inline only the commands
+that send mail need.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,25 @@ import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailflow.config.directory import Directory
 from mailflow.config.settings import Settings, load_settings
-from mailflow.mail.compose import Composer
-from mailflow.store.session import Database
+from mailflow.mail.template_files import template_folders, template_found
 from mailflow.workflow.definition import Workflow, load_workflow
 from mailflow.workflow.vocabulary import Vocabulary
+
+if TYPE_CHECKING:
+    from mailflow.mail.compose import Composer
+    from mailflow.store.session import Database
 
 
 @dataclass
 class App:
     settings: Settings
     workflow: Workflow
-    composer: Composer
     directory: Directory
+    _composer: Composer | None = None
     _db: Database | None = None
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -30,9 +39,24 @@ class App:
         """Opened on first use, so that `check` and `workflow show` need no database."""
         with self._lock:
             if self._db is None:
+                from mailflow.store.session import Database
+
                 on_old = "upgrade" if self.settings.upgrade_on_start else "refuse"
                 self._db = Database(self.settings.database_url, on_old)
             return self._db
+
+    @property
+    def composer(self) -> Composer:
+        """Made on first use, for the settings the app holds then."""
+        with self._lock:
+            if self._composer is None:
+                self._composer = composer_for(self.settings)
+            return self._composer
+
+    @composer.setter
+    def composer(self, composer: Composer) -> None:
+        with self._lock:
+            self._composer = composer
 
     def close(self) -> None:
         if self._db is not None:
@@ -46,15 +70,21 @@ def build_app(config: str | Path | None) -> App:
 
 
 def app_from_settings(settings: Settings) -> App:
-    composer = Composer(
+    folders = template_folders(settings.templates_dir)
+    workflow = load_workflow(settings.workflow_path, lambda name: template_found(folders, name))
+    workflow = replace(workflow, vocabulary=with_names(workflow.vocabulary, settings))
+    return App(settings, workflow, Directory(settings, workflow.roles))
+
+
+def composer_for(settings: Settings) -> Composer:
+    from mailflow.mail.compose import Composer
+
+    return Composer(
         settings.shared_inbox,
         settings.from_name,
         settings.message_id_domain,
         settings.templates_dir,
     )
-    workflow = load_workflow(settings.workflow_path, composer.exists)
-    workflow = replace(workflow, vocabulary=with_names(workflow.vocabulary, settings))
-    return App(settings, workflow, composer, Directory(settings, workflow.roles))
 
 
 def with_names(vocabulary: Vocabulary, settings: Settings) -> Vocabulary:

@@ -18,7 +18,6 @@ from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from markupsafe import escape
 
 from mailflow.errors import ConfigError
+from mailflow.mail.template_files import template_folders
 
 _INTERNAL_ONLY = "{#- audience: internal"
 _HEADER_UNSAFE = re.compile(r"[\r\n\x00-\x1f\x7f]+")
@@ -64,17 +64,6 @@ class _Headers(HeaderRegistry):
 
 
 _POLICY = SMTP.clone(max_line_length=998, header_factory=_Headers())
-
-
-def template_folders(extra: Path | None = None) -> list[Path]:
-    """The override folder (if any), then the templates shipped with mailflow."""
-    folders = [extra] if extra else []
-    checkout = Path(__file__).resolve().parents[2] / "templates"
-    if checkout.is_dir():
-        folders.append(checkout)
-    else:
-        folders.append(Path(str(resources.files("mailflow.templates"))))
-    return folders
 
 
 def header_safe(text: str, limit: int = 200) -> str:

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mailflow.app import App
 from mailflow.config.settings import Person
-from mailflow.mail.compose import template_folders
+from mailflow.mail.template_files import template_folders
 from mailflow.web import signin
 
 COOKIE = "mailflow_session"
