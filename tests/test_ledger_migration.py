@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from mailflow.service import quarantine
-from mailflow.store import schema
+from mailflow.store import models, schema  # noqa: F401 - models: every table, to compare
 from mailflow.store.session import Database
 from mailflow.store.tables import LedgerEntry
 

@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
-from mailflow.store import schema
+from mailflow.store import models, schema  # noqa: F401 - models: every table, to compare
 from mailflow.store.session import Database
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 

@@ -26,7 +26,7 @@ from sqlmodel import Session, SQLModel, select
 
 from mailflow.cli.main import main
 from mailflow.errors import SchemaOutdated
-from mailflow.store import schema
+from mailflow.store import models, schema  # noqa: F401 - models: every table, to compare
 from mailflow.store.session import Database
 from mailflow.store.tables import ChangeRequest, Confirmation, EarlyAnswer
 from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -61,6 +62,21 @@ def history_head() -> str:
     found = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     assert found is not None, "the migrations folder has no revisions"
     return found
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the database is at the revision this code needs, asked with one query.
+
+    A new database and one from before migrations have no alembic_version table: the
+    query fails and the answer is no, for `revision` to tell them apart. A database that
+    cannot be reached raises as it would anywhere.
+    """
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (OperationalError, ProgrammingError):
+            return False
+    return row is not None and str(row[0]) == head()
 
 
 def revision(conn: Connection) -> str | None:

@@ -16,10 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from mailflow.errors import MailflowError, SchemaOutdated
-
-# imported for their tables: Alembic's env.py compares the migrations with these models
-from mailflow.store import attempts, heartbeat, lease, ops_tables, schema, sent_once, tables  # noqa: F401
-from mailflow.store.lease import Fenced
+from mailflow.store import schema
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
@@ -46,7 +43,11 @@ class Database:
     """Owns the engine; `transaction()` is the one way code writes to the store."""
 
     def __init__(self, url: str, on_old_schema: str = "refuse") -> None:
-        """Open the store; `on_old_schema` says what to do with an older schema (see _prepare)."""
+        """Open the store; `on_old_schema` says what to do with an older schema (see _prepare).
+
+        A database at the newest revision, the usual case, is known by one query; only
+        another one takes the schema lock to be created, checked or upgraded.
+        """
         self.url = url
         self.upgraded: tuple[str, str] | None = None
         if url.startswith("sqlite:///"):
@@ -56,11 +57,13 @@ class Database:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            with self.engine.begin() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    # Daemons starting together would race to create the same tables.
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
-                self.upgraded = self._prepare(conn, on_old_schema)
+            if not schema.at_head(self.engine):
+                with self.engine.begin() as conn:
+                    if self.engine.dialect.name == "postgresql":
+                        # Daemons starting together would race to create the same tables.
+                        lock = text("SELECT pg_advisory_xact_lock(:key)")
+                        conn.execute(lock, {"key": SCHEMA_LOCK})
+                    self.upgraded = self._prepare(conn, on_old_schema)
         except OperationalError as exc:
             # one line: the driver's first (a hint on how to start a server follows it)
             why = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
@@ -123,7 +126,7 @@ class Database:
                 session.commit()
             except BaseException as exc:
                 session.rollback()
-                if fence is not None and isinstance(exc, Exception) and not isinstance(exc, Fenced):
+                if fence is not None and isinstance(exc, Exception):
                     self._fenced_out(fence, exc)
                 raise
 
@@ -134,6 +137,11 @@ class Database:
         unique index first (the new reader handled that message); that is no duplicate
         to record but the sign to stand down. Any other fault here keeps the first one.
         """
+        # loaded already, wherever a fence is: the reader's lease made it
+        from mailflow.store.lease import Fenced
+
+        if isinstance(failure, Fenced):
+            return
         try:
             with Session(fence.bind() or self.engine, expire_on_commit=False) as session:
                 fence.check(session)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+from mailflow.store import models  # noqa: F401 - every table, to compare with the migrations
+
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,

@@ -1,0 +1,12 @@
+"""Every table of the store, imported together: for Alembic and for comparing the models
+with the migrations.
+
+A command imports only the table modules it queries; SQLModel's metadata holds every
+table only once this module is imported.
+"""
+
+from __future__ import annotations
+
+from mailflow.store import attempts, heartbeat, lease, ops_tables, sent_once, tables
+
+__all__ = ["attempts", "heartbeat", "lease", "ops_tables", "sent_once", "tables"]
