@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import socket
 from datetime import UTC, datetime
-from email.parser import BytesHeaderParser
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -126,6 +125,8 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine_show(args: argparse.Namespace) -> int:
+    from email.parser import BytesHeaderParser
+
     from mailflow.app import build_app
     from mailflow.service.quarantine import entry
 

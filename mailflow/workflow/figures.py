@@ -15,9 +15,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from babel import Locale
-from babel.numbers import list_currencies
-
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.numbers import FigureError, read_number, show_number
 
@@ -36,6 +33,8 @@ class Read:
 @cache
 def _symbols() -> dict[str, str]:
     """Currency sign → ISO code, from babel's English data ("$" → USD, "€" → EUR)."""
+    from babel import Locale  # loaded by the commands that read a figure, not by every one
+
     out: dict[str, str] = {}
     for code, sign in Locale("en").currency_symbols.items():
         if sign != code and not sign.isalpha():
@@ -52,6 +51,8 @@ def _currency(token: str) -> str:
 
 @cache
 def _codes() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
     return frozenset(list_currencies())
 
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from decimal import Decimal
 
-from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+# babel is imported where a number is read or shown: the configuration imports this module
+# for its number formats, and most commands read or show no figure.
 
 DEFAULT_FORMAT = "1,234.56"
 # The account setting → the babel locale whose marks it describes.
@@ -61,6 +62,8 @@ def read_number(text: str, number_format: str = DEFAULT_FORMAT) -> Decimal:
         raise FigureError(f"{text!r} is not a number: it contains {odd!r} among the digits")
     if not (text[0].isdigit() and text[-1].isdigit()):
         raise FigureError(f"{text!r} is not a number: it starts or ends with a mark")
+    from babel.numbers import NumberFormatError, parse_decimal
+
     locale = NUMBER_FORMATS[number_format]
     try:
         value = parse_decimal(text, locale=locale, strict=True)
@@ -87,6 +90,8 @@ def read_number(text: str, number_format: str = DEFAULT_FORMAT) -> Decimal:
 
 def _readings(text: str, number_format: str, suggestions: Sequence[str]) -> list[Decimal]:
     """What the text means under the other format and what babel suggests, without repeats."""
+    from babel.numbers import NumberFormatError, parse_decimal
+
     found: list[Decimal] = []
     other = other_format(number_format)
     with suppress(NumberFormatError):
@@ -103,6 +108,8 @@ def _readings(text: str, number_format: str, suggestions: Sequence[str]) -> list
 
 def show_number(value: Decimal, number_format: str = DEFAULT_FORMAT, places: int = -1) -> str:
     """A number in the account's format; `places` fixes the decimals (money: 2)."""
+    from babel.numbers import format_decimal
+
     decimals = "0" * places if places >= 0 else "###"
     pattern = f"#,##0.{decimals}" if decimals else "#,##0"
     return format_decimal(value, format=pattern, locale=NUMBER_FORMATS[number_format])
