@@ -1,0 +1,118 @@
+"""A command loads only what it uses: the commands that read the database run in a fresh
+interpreter, and none of them may have loaded the reader, babel, jinja2, css-inline,
+Alembic, the web stack, the handling chain or the security modules that prove a reply.
+
+Each library here costs a command its import time at every start (issue 21); what was
+imported is read from the interpreter's own sys.modules once the command has answered.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from mailflow.cli.main import main
+from mailflow.workflow.definition import load_workflow
+from tests.helpers import EXAMPLE_CONFIG, ROOT
+
+# What none of these commands uses, by the name a person knows it by.
+UNUSED = {
+    "the reader": ("mailflow.reading",),
+    "babel": ("babel",),
+    "jinja2": ("jinja2",),
+    "css-inline": ("css_inline",),
+    "Alembic": ("alembic",),
+    "the web stack": ("mailflow.web", "starlette", "uvicorn", "multipart"),
+    "the handling chain": ("mailflow.chain",),
+    "the mail parser": ("mailparser",),
+    "the security modules": ("mailflow.security", "authres"),
+}
+# What they may load of the security package: the log formatter's token mask (every
+# command logs) and who a view is for (every view of a CR is shown to someone).
+EVERY_COMMAND_USES = {"mailflow.security.token_shape", "mailflow.security.audience"}
+# `status` reports the mail held back by the sending limits.
+COMMANDS = {
+    "status": ({"mailflow.security.ratelimit"}, ("status",)),
+    "cr show": (set(), ("cr", "show", "{cr}")),
+    "cr list --stage": (set(), ("cr", "list", "--stage", "{stage}")),
+    "cr report": (set(), ("cr", "report")),
+}
+
+PROBE = """
+import json, sys
+from mailflow.cli.main import main
+from mailflow.workflow.definition import load_workflow
+answer = main(sys.argv[2:])
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    json.dump({"answer": answer, "modules": sorted(sys.modules)}, out)
+"""
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example configuration with one CR in its database, opened as a CSM would."""
+    folder = tmp_path_factory.mktemp("imports")
+    text = EXAMPLE_CONFIG.read_text().replace(
+        'data_dir = "mailflow-data"', f'data_dir = "{folder / "data"}"'
+    )
+    path = folder / "mailflow.toml"
+    path.write_text(text)
+    opened = ["cr", "new", "--account", "acme", "--title", "New VPN", "--by", "priya@ft.example"]
+    assert main([*opened, "--config", str(path)]) == 0
+    return path
+
+
+def loaded_by(config: Path, tmp_path: Path, argv: tuple[str, ...]) -> list[str]:
+    """The modules a fresh interpreter holds after running the command."""
+    report = tmp_path / "modules.json"
+    cr = f"CR-{datetime.now(UTC).year}-0001"
+    stage = load_workflow().stages[1].name  # the stage a new CR waits in
+    args = [a.format(cr=cr, stage=stage) for a in argv]
+    run = [sys.executable, "-c", PROBE, str(report), *args, "--config", str(config)]
+    done = subprocess.run(run, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(report.read_text(encoding="utf-8"))
+    # `status` answers 1 where no service has run yet: still a whole answer
+    assert seen["answer"] in (0, 1), done.stderr
+    return list(seen["modules"])
+
+
+def unused_loaded(modules: list[str], uses: set[str]) -> dict[str, list[str]]:
+    """Per library the command does not use, the modules of it that were loaded."""
+    found: dict[str, list[str]] = {}
+    for what, prefixes in UNUSED.items():
+        hits = [
+            m
+            for m in modules
+            if any(m == p or m.startswith(p + ".") for p in prefixes)
+            and m not in uses | EVERY_COMMAND_USES
+            and m != "mailflow.security"  # the package itself: a docstring
+        ]
+        if hits:
+            found[what] = hits
+    return found
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_reading_command_loads_only_what_it_uses(
+    command: str, config: Path, tmp_path: Path
+) -> None:
+    uses, argv = COMMANDS[command]
+    modules = loaded_by(config, tmp_path, argv)
+    assert "mailflow.store.tables" in modules, "the command did not read the database"
+    assert unused_loaded(modules, uses) == {}, f"`mailflow {command}` loaded what it never uses"
+
+
+def test_the_check_sees_a_library_loaded_for_nothing() -> None:
+    """The rule itself: jinja2 or a security module loaded by a reading command is found."""
+    modules = ["mailflow.store.tables", "jinja2.environment", "mailflow.security.tokens"]
+    assert unused_loaded(modules, set()) == {
+        "jinja2": ["jinja2.environment"],
+        "the security modules": ["mailflow.security.tokens"],
+    }
+    assert unused_loaded(["mailflow.security.ratelimit"], {"mailflow.security.ratelimit"}) == {}
