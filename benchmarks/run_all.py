@@ -14,8 +14,8 @@ plus every mail the run sent composed again and handed to an SMTP server, each t
 alone; the service's rate is given as a share of the rate that floor allows. peak RSS:
 the service process's own peak (its VmHWM, read before it is stopped) over backlogs of
 each size, one replay per size, and the rate at each size beside the first size's.
-IDLE: the daemon's loop from APPEND to the answer accepted by SMTP beside a bare
-imapclient IDLE (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and the
+IDLE: per reply that moves a CR, the daemon's own share from its IDLE announcement to
+the next request accepted by SMTP (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and the
 sweep.
 """
 
