@@ -15,8 +15,8 @@ alone; the service's rate is given as a share of the rate that floor allows. pea
 the service process's own peak (its VmHWM, read before it is stopped) over backlogs of
 each size, one replay per size, and the rate at each size beside the first size's.
 IDLE: per reply that moves a CR, the daemon's own share from its IDLE announcement to
-the next request accepted by SMTP (benchmarks/imap_latency.py). Scale: benchmarks/scale.py, the CLI and the
-sweep.
+the next request accepted by SMTP (benchmarks/imap_latency.py). Scale:
+benchmarks/scale.py, the CLI and the sweep.
 """
 
 from __future__ import annotations
