@@ -6,11 +6,12 @@ Usage: python3 benchmarks/mutation.py [--modules NAME ...] [--max-children N] [-
 
 mutmut 3 (configured under [tool.mutmut] in pyproject.toml) copies the package into
 ./mutants/, makes small changes ("mutants") to every function of the modules that read
-a reply (mailflow/decide*.py, reading.py, mail/html_*.py, mail/reply_text.py,
-mail/quote_markers.py, footers.py, notices.py, trailers.py, workflow/figures.py and
-numbers.py) and runs the reader's unit tests against each. A mutant the tests notice
-is killed; one they do not notice survived, and is either a missing test or a change
-that cannot alter what the reader does (an equivalent mutant).
+a reply (mailflow/reading/*.py, mail/html_*.py, mail/reply_text.py,
+mail/quote_markers.py, mail/footers.py, mail/notices.py, mail/trailers.py,
+workflow/figures.py and workflow/numbers.py) and runs the reader's unit tests against
+each. A mutant the tests notice is killed; one they do not notice survived, and is
+either a missing test or a change that cannot alter what the reader does (an
+equivalent mutant).
 
 The script prints, per module and in total: mutants, killed, survived, timeout, other
 (no test reaches the function, or a verdict mutmut could not give), untested (not run
@@ -46,17 +47,20 @@ Measured (2026-12-04 07:43 UTC, on the code as it had landed by then)
   untested mutants per module (--sample 25); two children on a shared 2-core machine.
   Tested 1,868 of 3,862 mutants: 1,725 killed, 17 timeouts, 126 survived, so 93.3%
   killed (92.3% without the timeouts); 1,994 untested (mostly decide.py and
-  decide_tokens.py, whose every mutant runs about 2,400 tests, and the new
-  html_styles/html_colors): a full run takes hours on this machine.
+  tokens.py, whose every mutant runs about 2,400 tests, and the new
+  html_styles/html_colors): a full run takes hours on this machine. The modules are
+  named as they are now (under reading/, mail/ and workflow/); decide.py was then one
+  module with what is now decision_line.py, verdict.py, affirmative.py and
+  line_results.py.
 
   module                 tested  killed %     module                 tested  killed %
   decide.py                 181     95.6%     html_colors.py             50     92.0%
-  decide_likely.py           67     98.5%     html_styles.py             45     77.8%
-  decide_lines.py            45    100.0%     html_text.py              122     95.1%
-  decide_normalize.py        80     86.2%     html_visibility.py        206     93.2%
-  decide_sentences.py       132     94.7%     notices.py                 34     88.2%
-  decide_tokens.py           29     86.2%     quote_markers.py          102     85.3%
-  reading.py                123    100.0%     reply_text.py             163     87.7%
+  likely.py                  67     98.5%     html_styles.py             45     77.8%
+  lines.py                   45    100.0%     html_text.py              122     95.1%
+  normalize.py               80     86.2%     html_visibility.py        206     93.2%
+  sentences.py              132     94.7%     notices.py                 34     88.2%
+  tokens.py                  29     86.2%     quote_markers.py          102     85.3%
+  reply.py                  123    100.0%     reply_text.py             163     87.7%
   figures.py                283     96.5%     trailers.py                25     80.0%
   numbers.py                144     97.9%     footers.py                 37     89.2%
 
@@ -75,24 +79,25 @@ be given, so no test can tell them apart.
               once); show_number: `decimals or True` (babel reads "#,##0." as "#,##0");
               _readings: continue→break after a suggestion babel cannot parse back
               (its suggestions are its own formatting, which it always parses).
-  decide_normalize  normalize_line: `"&" in line or True` (unescaping text without
+  normalize   normalize_line: `"&" in line or True` (unescaping text without
               "&" changes nothing), `previous = ""` (the loop still runs until nothing
               changes), "\r" left for _SPACES (which turns it into a space anyway);
               _script: a default name for unnamed characters (every letter has a name,
               and _WORD matches letters only), any other non-empty label for "OTHER"
               (only whether two labels differ matters).
-  decide_likely  `LIKELY or spec is spec` (one spec is left by then, and a verb of it
+  likely      `LIKELY or spec is spec` (one spec is left by then, and a verb of it
               on the line means read() has decided the reply already).
-  decide_sentences  _adds_nothing / _against with `and`/`or` on the spec test (only
+  sentences   _adds_nothing / _against with `and`/`or` on the spec test (only
               VERB and LIKELY pieces carry a spec, and a LIKELY piece always has one);
               sentences: `start = None` (slicing from None is slicing from 0);
               first_doubt: the Finding of an over-long line (its sentence is quoted cut
               to 117 characters, and its verdict is asked back in any case),
               `in_field = None` (only truth is read).
-  decide      _decision_line: the placeholder line for an over-long line (likely()
-              returns None for it whatever it holds); _doubted: "XXXX" for "" (a
-              near-field verdict always has a name).
-  decide_tokens  first_phrase: the default of max() (the lists are never empty), and
+  decision_line  verb_line (then decide._decision_line): the placeholder line for an
+              over-long line (likely() returns None for it whatever it holds).
+  affirmative _doubted (then in decide): "XXXX" for "" (a near-field verdict always
+              has a name).
+  tokens      first_phrase: the default of max() (the lists are never empty), and
               `len(words) + i` (the slice stops at the end of the words anyway).
   html_text   handle_endtag: a search of the open tags down to -2 (index -1 is the
               last tag, already looked at) and return for break (nothing follows).
