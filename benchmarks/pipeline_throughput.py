@@ -30,7 +30,8 @@ from mailflow.app import app_from_settings  # noqa: E402
 from mailflow.cli.demo import cast_message  # noqa: E402
 from mailflow.config.settings import load_settings  # noqa: E402
 from mailflow.service.daemon import Daemon  # noqa: E402
-from mailflow.store.tables import ChangeRequest, OutboxRow  # noqa: E402
+from mailflow.store.message_tables import OutboxRow  # noqa: E402
+from mailflow.store.tables import ChangeRequest  # noqa: E402
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver  # noqa: E402
 
 

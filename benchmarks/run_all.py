@@ -46,7 +46,8 @@ from mailflow.app import app_from_settings  # noqa: E402
 from mailflow.cli.demo import cast_message  # noqa: E402
 from mailflow.config.settings import Settings, load_settings  # noqa: E402
 from mailflow.service.daemon import Daemon  # noqa: E402
-from mailflow.store.tables import ChangeRequest, OutboxRow  # noqa: E402
+from mailflow.store.message_tables import OutboxRow  # noqa: E402
+from mailflow.store.tables import ChangeRequest  # noqa: E402
 from mailflow.transport.imap import ImapSource  # noqa: E402
 from mailflow.transport.smtp import SmtpSink  # noqa: E402
 from tests.dovecot_server import Dovecot, dovecot_binary, free_port  # noqa: E402

@@ -16,7 +16,8 @@ from sqlmodel import col, select
 from mailflow.app import App, app_from_settings
 from mailflow.config.settings import Settings, load_settings
 from mailflow.service.daemon import Daemon
-from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry, OutboxRow
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
+from mailflow.store.tables import AuditEvent, ChangeRequest
 from mailflow.transport.maildir import MaildirSink, MaildirSource, deliver
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
 from mailflow.store.session import Database
-from mailflow.store.tables import LedgerEntry, OutboxRow
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 
 

@@ -18,7 +18,8 @@ from sqlmodel import select
 from mailflow.service import pipeline
 from mailflow.service.daemon import Daemon
 from mailflow.service.lease import MailboxLease
-from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
+from mailflow.store.tables import ChangeRequest
 from mailflow.transport.maildir import deliver
 from tests.helpers import Clock, Desk
 

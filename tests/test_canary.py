@@ -19,8 +19,9 @@ from mailflow.service.daemon import Daemon
 from mailflow.service.health import Verdict
 from mailflow.service.metrics import Metrics
 from mailflow.service.run import attach
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
 from mailflow.store.ops_tables import CanaryRound
-from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+from mailflow.store.tables import ChangeRequest
 from mailflow.transport.imap import ImapSource
 from mailflow.transport.smtp import SmtpSettings, SmtpSink
 from tests.helpers import EXAMPLE_CONFIG

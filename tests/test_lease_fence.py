@@ -22,7 +22,7 @@ from mailflow.service.daemon import Daemon
 from mailflow.service.lease import MailboxLease
 from mailflow.store import ledger
 from mailflow.store.lease import Fenced, holder_of
-from mailflow.store.tables import LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
 from mailflow.transport.maildir import deliver
 from tests.helpers import Clock, Desk
 from tests.pg import postgres_server, postgres_url  # noqa: F401

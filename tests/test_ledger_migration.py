@@ -17,8 +17,8 @@ from sqlmodel import Session, SQLModel, select
 
 from mailflow.service import quarantine
 from mailflow.store import models, schema  # noqa: F401 - models: every table, to compare
+from mailflow.store.message_tables import LedgerEntry
 from mailflow.store.session import Database
-from mailflow.store.tables import LedgerEntry
 
 _ROW = (
     "INSERT INTO message_ledger (content_hash, message_id, source_key, sender, subject, "

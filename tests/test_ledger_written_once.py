@@ -19,7 +19,8 @@ from sqlmodel import select
 from mailflow.chain import post
 from mailflow.service import quarantine
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from tests.helpers import Desk
 from tests.test_pipeline import _dsn_for
 

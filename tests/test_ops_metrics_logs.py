@@ -15,7 +15,7 @@ from mailflow.security.tokens import TOKEN_RE
 from mailflow.service import logs
 from mailflow.service.daemon import Daemon
 from mailflow.service.run import attach
-from mailflow.store.tables import OutboxRow
+from mailflow.store.message_tables import OutboxRow
 from mailflow.transport.maildir import MaildirSink, MaildirSource
 from tests.dovecot_server import free_port
 from tests.helpers import Clock, make_app

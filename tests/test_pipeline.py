@@ -266,7 +266,8 @@ def test_missing_field_and_already_decided_are_explained(desk):
 
 
 def test_attachments_are_stored_once_by_hash_and_linked(desk):
-    from mailflow.store.tables import AttachmentLink, Blob
+    from mailflow.store.message_tables import Blob
+    from mailflow.store.tables import AttachmentLink
 
     cr_id = desk.open_cr()
     for verb, who in (

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from mailflow.chain.intake import open_cr
-from mailflow.store.tables import ChangeRequest, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest
 from tests.helpers import Desk, make_app
 from tests.pg import postgres_cluster, postgres_server, postgres_url  # noqa: F401
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from sqlmodel import func, select
 
 from mailflow.app import build_app
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from mailflow.transport.maildir import deliver
 from tests.helpers import EXAMPLE_CONFIG, ROOT
 

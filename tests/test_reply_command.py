@@ -18,7 +18,8 @@ from sqlmodel import select
 
 from mailflow.app import build_app
 from mailflow.cli.main import main
-from mailflow.store.tables import ChangeRequest, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest
 from tests.helpers import EXAMPLE_CONFIG
 from tests.servers import ImapAccount
 

@@ -14,7 +14,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlmodel import select
 
-from mailflow.store.tables import ChangeRequest, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest
 from tests.browser import browser  # noqa: F401
 from tests.web_site import (
     OTHER_CR,

@@ -35,7 +35,8 @@ from mailflow.chain.timeline import audit
 from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import AuditEvent, ChangeRequest
 from mailflow.workflow.engine_values import Mail
 
 LIMIT = "answer_limit"

@@ -22,7 +22,8 @@ from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
 from mailflow.store.cr_state import state_of
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Question, Refusal
 

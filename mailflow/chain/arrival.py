@@ -21,7 +21,8 @@ from mailflow.reading.reply import READ_CAP
 from mailflow.security import limits
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.reasons import Refusal
 
 

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from mailflow.chain.timeline import audit
 from mailflow.mail import automated
 from mailflow.mail.parse import Inbound
-from mailflow.store.tables import ChangeRequest, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest
 
 BOUNCED = "bounced"
 

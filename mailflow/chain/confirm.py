@@ -34,7 +34,8 @@ from mailflow.reading.likely import likely
 from mailflow.reading.normalize import LINE_CAP, normalize_line
 from mailflow.reading.tokens import Kind, phrase_words, pieces
 from mailflow.security.tokens import TOKEN_RE, found_in
-from mailflow.store.tables import ChangeRequest, Confirmation, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest, Confirmation
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.reasons import Question
 

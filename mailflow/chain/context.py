@@ -22,7 +22,8 @@ from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear
 from mailflow.security.policy import Verdict
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import ChangeRequest, Confirmation, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest, Confirmation
 from mailflow.transport.base import RawMessage
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import Blob, LedgerEntry
+from mailflow.store.tables import AttachmentLink, ChangeRequest
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear
 from mailflow.security import authresults, evidence, policy, tokens
 from mailflow.security.policy import Verdict
-from mailflow.store.tables import ChangeRequest, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest
 from mailflow.store.tables import Decision as Recorded
 from mailflow.views import progress
 from mailflow.views.progress import aware

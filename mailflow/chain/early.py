@@ -42,7 +42,8 @@ from mailflow.security import evidence, policy
 from mailflow.security.audience import Audience, audience_of
 from mailflow.store import early as held
 from mailflow.store.cr_state import state_of
-from mailflow.store.tables import ChangeRequest, EarlyAnswer, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest, EarlyAnswer
 from mailflow.views.audience import external_fields, stage_words
 from mailflow.workflow import engine
 from mailflow.workflow.definition import Stage, Workflow

@@ -24,7 +24,8 @@ from mailflow.chain.jira_records import carry, detail_of
 from mailflow.chain.jira_rulings import plan
 from mailflow.mail import jira_notice
 from mailflow.mail.parse import Inbound
-from mailflow.store.tables import ChangeRequest, Confirmation, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest, Confirmation
 
 
 def notification(ctx: Context) -> Ruling | None:

@@ -24,7 +24,8 @@ from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
 from mailflow.security.audience import Audience, audience_of
 from mailflow.store import outbox
-from mailflow.store.tables import ChangeRequest, Decision, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import ChangeRequest, Decision
 from mailflow.views.cr import cr_context, name_of, reader_context
 from mailflow.workflow.definition import PARTICIPANTS
 from mailflow.workflow.engine_values import EVERYONE, Mail

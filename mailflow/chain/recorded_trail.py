@@ -22,7 +22,7 @@ from mailflow.chain.context import Rule
 from mailflow.chain.table import RULES
 from mailflow.errors import MailflowError, ParseError
 from mailflow.mail.parse import parse
-from mailflow.store.tables import LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
 
 Walk = Callable[[App, bytes, datetime, tuple[Rule, ...]], list[str]]
 PASSED, NOT_REACHED, NOT_ASKED, HIT = "passed", "not reached", "not asked", "HIT"

@@ -28,7 +28,8 @@ from mailflow.reading.decide import Decision, Unclear, UnclearKind
 from mailflow.security import authresults
 from mailflow.security.policy import Verdict
 from mailflow.security.tokens import Mismatch
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from mailflow.workflow.reasons import Question
 
 # A missing token, or someone else's copy (a reply-all): what a decision on the CSM's

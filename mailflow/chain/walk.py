@@ -19,7 +19,7 @@ from mailflow.chain.outcome import Handled
 from mailflow.mail.parse import Inbound
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.tables import LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
 from mailflow.transport.base import RawMessage
 
 

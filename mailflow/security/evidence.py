@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from mailflow.mail.parse import Inbound
 from mailflow.security.policy import Verdict
-from mailflow.store.tables import Blob, ChangeRequest, Evidence
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import ChangeRequest, Evidence
 
 APPLIED, REFUSED = "applied", "refused"
 

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 
 from mailflow.config.security import LimitSettings
 from mailflow.store import outbox
-from mailflow.store.tables import OutboxRow, RateLimitNote
+from mailflow.store.guard_tables import RateLimitNote
+from mailflow.store.message_tables import OutboxRow
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=1)

@@ -30,7 +30,8 @@ from sqlmodel import Session, col, select
 from mailflow.config.settings import Settings
 from mailflow.mail.parse import Inbound
 from mailflow.security.token_shape import TOKEN_RE as TOKEN_RE  # re-exported for callers
-from mailflow.store.tables import OutboxRow, SigningKey
+from mailflow.store.guard_tables import SigningKey
+from mailflow.store.message_tables import OutboxRow
 
 SECRET_FILE = "reply-token.key"
 _MAC_CHARS = 20

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from mailflow.mail.parse import Inbound
-from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import AttachmentLink, ChangeRequest
 
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
 

@@ -26,7 +26,7 @@ from mailflow.reading import decide
 from mailflow.reading.lines import field_of
 from mailflow.reading.normalize import normalize_line
 from mailflow.reading.tokens import Kind, phrase_words, pieces
-from mailflow.store.tables import ConfirmedRemark, LearnedSignature, SenderTail
+from mailflow.store.sender_tables import ConfirmedRemark, LearnedSignature, SenderTail
 
 KEEP_TAILS = 5  # replies per person whose last lines are kept to compare
 KEEP_SIGNATURES = 3  # signatures per person (a new job, a second client)

@@ -13,8 +13,8 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from mailflow.store import tables
-from mailflow.store.tables import LedgerEntry
+from mailflow.store import message_tables
+from mailflow.store.message_tables import LedgerEntry
 
 
 class LedgerOutcome(StrEnum):
@@ -25,7 +25,7 @@ class LedgerOutcome(StrEnum):
     ANSWERED = "answered"
     IGNORED = "ignored"
     QUARANTINED = "quarantined"
-    RELEASED = tables.RELEASED
+    RELEASED = message_tables.RELEASED
 
 
 APPLIED = LedgerOutcome.APPLIED

@@ -7,6 +7,26 @@ table only once this module is imported.
 
 from __future__ import annotations
 
-from mailflow.store import attempts, heartbeat, lease, ops_tables, sent_once, tables
+from mailflow.store import (
+    attempts,
+    guard_tables,
+    heartbeat,
+    lease,
+    message_tables,
+    ops_tables,
+    sender_tables,
+    sent_once,
+    tables,
+)
 
-__all__ = ["attempts", "heartbeat", "lease", "ops_tables", "sent_once", "tables"]
+__all__ = [
+    "attempts",
+    "guard_tables",
+    "heartbeat",
+    "lease",
+    "message_tables",
+    "ops_tables",
+    "sender_tables",
+    "sent_once",
+    "tables",
+]

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from mailflow.store.tables import OutboxRow
+from mailflow.store.message_tables import OutboxRow
 
 PENDING = "pending"
 SENT = "sent"

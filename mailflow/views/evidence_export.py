@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 from mailflow.app import App, build_app
 from mailflow.errors import MailflowError, NotFound
 from mailflow.store.files import write_file
-from mailflow.store.tables import Blob, ChangeRequest, Decision, Evidence
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import ChangeRequest, Decision, Evidence
 
 CHECK_HINT = (
     "To check: compute the SHA-256 of each file under messages/ (for example with\n"

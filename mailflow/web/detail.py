@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.config.settings import Person
 from mailflow.security.audience import Audience, audience_of
-from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest, Evidence
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import AttachmentLink, ChangeRequest, Evidence
 from mailflow.views.cr import view_of
 from mailflow.web.listing import row_of
 from mailflow.web.proof import proof_words

@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 from mailflow.app import App
 from mailflow.config.settings import Person
 from mailflow.security.audience import Audience, audience_of
-from mailflow.store.tables import AttachmentLink, Blob, ChangeRequest
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import AttachmentLink, ChangeRequest
 from mailflow.views.audience import stage_words
 
 

@@ -18,7 +18,7 @@ from mailflow.cli.main import main
 from mailflow.config.settings import Person, Settings
 from mailflow.service import digest_mail
 from mailflow.service.daemon import Daemon
-from mailflow.store.tables import OutboxRow
+from mailflow.store.message_tables import OutboxRow
 from tests.helpers import EXAMPLE_CONFIG, Clock, Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
 from tests.test_answer_words import TERMS

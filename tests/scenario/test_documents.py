@@ -13,7 +13,8 @@ import pytest
 from sqlmodel import select
 
 from mailflow.cli.main import main
-from mailflow.store.tables import AttachmentLink, Blob
+from mailflow.store.message_tables import Blob
+from mailflow.store.tables import AttachmentLink
 from tests.helpers import ROOT, Desk
 from tests.scenario.cast import (
     CSM,

@@ -7,7 +7,8 @@ import pytest
 
 from mailflow.errors import TransientError
 from mailflow.service import pipeline
-from mailflow.store.tables import ChangeRequest, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import ChangeRequest
 from mailflow.transport import filing
 from tests.scenario.test_imap_faults import Rig
 from tests.servers import dovecot, imap_account, smtp_server  # noqa: F401

@@ -17,7 +17,8 @@ from mailflow.cli.demo import cast_message
 from mailflow.config.settings import load_settings
 from mailflow.service import pipeline
 from mailflow.service.daemon import Daemon
-from mailflow.store.tables import AuditEvent, ChangeRequest, LedgerEntry, OutboxRow
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
+from mailflow.store.tables import AuditEvent, ChangeRequest
 from mailflow.transport.imap import ImapSource
 from mailflow.transport.smtp import SmtpSettings, SmtpSink
 from tests.helpers import EXAMPLE_CONFIG

@@ -19,7 +19,8 @@ from mailflow.app import App, app_from_settings
 from mailflow.cli.demo import SCRIPT, cast_message, completed_end
 from mailflow.config.settings import load_settings
 from mailflow.service.daemon import Daemon
-from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+from mailflow.store.message_tables import LedgerEntry, OutboxRow
+from mailflow.store.tables import ChangeRequest
 from mailflow.transport.imap import ImapSource
 from mailflow.transport.smtp import SmtpSettings, SmtpSink
 from tests.helpers import EXAMPLE_CONFIG

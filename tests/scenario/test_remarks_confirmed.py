@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from mailflow.chain.explain import explain_message, sender_lookup
 from mailflow.chain.explain_text import describe
-from mailflow.store.tables import ConfirmedRemark, LearnedSignature
+from mailflow.store.sender_tables import ConfirmedRemark, LearnedSignature
 from tests.helpers import Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM
 from tests.security.kit import walk_to

@@ -18,7 +18,7 @@ from email.policy import default as default_policy
 
 import pytest
 
-from mailflow.store.tables import OutboxRow
+from mailflow.store.message_tables import OutboxRow
 from tests.helpers import Desk
 from tests.scenario.cast import CSM, EXEC, REP, TEAM, docx, send_file
 from tests.security.kit import adjust, evidence_of

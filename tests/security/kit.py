@@ -25,7 +25,8 @@ from sqlmodel import col, select
 from mailflow.config.security import LimitSettings, SecuritySettings
 from mailflow.config.settings import Account, Person, Settings
 from mailflow.security.tokens import TOKEN_RE
-from mailflow.store.tables import Evidence, LedgerEntry
+from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.tables import Evidence
 from tests.helpers import Desk
 
 ATTACKS = Path(__file__).parent / "attacks"

@@ -14,7 +14,8 @@ from sqlmodel import select
 from mailflow.chain.intake import open_cr
 from mailflow.cli.main import main
 from mailflow.security import ratelimit
-from mailflow.store.tables import AttachmentLink, OutboxRow
+from mailflow.store.message_tables import OutboxRow
+from mailflow.store.tables import AttachmentLink
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import adjust, attack, fill, html_of, text_of, told, walk_to
 
