@@ -104,13 +104,13 @@ def test_a_reading_command_loads_only_what_it_uses(
 ) -> None:
     uses, argv = COMMANDS[command]
     modules = loaded_by(config, tmp_path, argv)
-    assert "mailflow.store.tables" in modules, "the command did not read the database"
+    assert "mailflow.store.session" in modules, "the command did not open the database"
     assert unused_loaded(modules, uses) == {}, f"`mailflow {command}` loaded what it never uses"
 
 
 def test_the_check_sees_a_library_loaded_for_nothing() -> None:
     """The rule itself: jinja2 or a security module loaded by a reading command is found."""
-    modules = ["mailflow.store.tables", "jinja2.environment", "mailflow.security.tokens"]
+    modules = ["mailflow.store.session", "jinja2.environment", "mailflow.security.tokens"]
     assert unused_loaded(modules, set()) == {
         "jinja2": ["jinja2.environment"],
         "the security modules": ["mailflow.security.tokens"],
