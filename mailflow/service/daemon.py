@@ -28,7 +28,7 @@ from mailflow.errors import (
     MailflowError,
     TransientError,
 )
-from mailflow.service import digest_mail, pipeline, reminders, send
+from mailflow.service import digest_mail, logs, pipeline, reminders, send
 from mailflow.service.health import FaultWatch, write_places
 from mailflow.service.lease import MailboxLease
 from mailflow.service.reload import reload_config
@@ -133,10 +133,11 @@ class Daemon:
             for chunk in self._batches():
                 results = self._handle_batch(chunk)
                 for raw, handled in zip(chunk, results, strict=True):
-                    handled = handled or self._handle_alone(raw)
-                    if handled is not None:
-                        self._record(raw, handled, filing)
-                        done += 1
+                    with logs.about(logs.message_id_in(raw.data)):
+                        handled = handled or self._handle_alone(raw)
+                        if handled is not None:
+                            self._record(raw, handled, filing)
+                            done += 1
         except _PassEnded:
             pass
         return done

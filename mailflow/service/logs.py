@@ -13,8 +13,10 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
 from typing import Any
 
 from mailflow.security.token_shape import TOKEN_RE
@@ -29,6 +31,27 @@ _JSON_SCALARS = (int, float, bool, str, type(None))  # None is written as null, 
 def handling(message_id: str | None) -> None:
     """Name the message this thread is handling now (None when it is done)."""
     _current.message_id = message_id
+
+
+def message_id_in(data: bytes) -> str | None:
+    """The Message-ID of a raw message, read from its header alone (no body is parsed)."""
+    end = data.find(b"\r\n\r\n")
+    end = data.find(b"\n\n") if end < 0 else end
+    head = data if end < 0 else data[: end + 2]
+    found = BytesHeaderParser().parsebytes(head).get("Message-ID")
+    return str(found).strip() if found else None
+
+
+@contextmanager
+def about(message_id: str | None) -> Iterator[None]:
+    """Name one message while it is handled, then the one named before: messages are read
+    in batches, so the one read last is not always the one being handled."""
+    before = getattr(_current, "message_id", None)
+    _current.message_id = message_id
+    try:
+        yield
+    finally:
+        _current.message_id = before
 
 
 class Redact(logging.Filter):

@@ -31,6 +31,7 @@ from mailflow.chain.table import RULES
 from mailflow.chain.walk import walk, write_outcome
 from mailflow.errors import HandleLater, ParseError, TransientError
 from mailflow.mail.parse import Inbound, parse
+from mailflow.service import logs
 from mailflow.store import attempts, ledger
 from mailflow.store.faults import describe, is_lost_race, is_transient
 from mailflow.store.ledger import LedgerOutcome
@@ -54,7 +55,7 @@ def handle(app: App, raw: RawMessage, now: datetime) -> Handled:
         unreadable = f"unreadable: {exc}"
         return _guard(lambda: _quarantine(app, raw, None, unreadable))
     try:
-        with app.db.transaction() as session:
+        with logs.about(msg.message_id), app.db.transaction() as session:
             return walk(Context(app, session, raw, msg, now), RULES)
     except Exception as exc:  # noqa: BLE001 - one bad message must not stop the daemon
         name = msg.message_id or raw.key
@@ -102,7 +103,7 @@ def _in_savepoint(
 ) -> Handled | None:
     """One message under its own SAVEPOINT: its outcome, or None when it raised (rolled back)."""
     try:
-        with session.begin_nested():
+        with logs.about(msg.message_id), session.begin_nested():
             return walk(Context(app, session, raw, msg, now), RULES)
     except Exception as exc:  # noqa: BLE001 - handled alone after the batch commits
         if is_transient(exc):

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from email.parser import BytesHeaderParser
 from typing import Any
 
 from mailflow.chain.outcome import Handled
@@ -27,14 +26,6 @@ from mailflow.transport.factory import open_sink
 log = logging.getLogger(__name__)
 
 
-def message_id_of(data: bytes) -> str | None:
-    end = data.find(b"\r\n\r\n")
-    end = data.find(b"\n\n") if end < 0 else end
-    head = data if end < 0 else data[: end + 2]
-    found = BytesHeaderParser().parsebytes(head).get("Message-ID")
-    return str(found).strip() if found else None
-
-
 class Watched:
     """A source as the daemon sees it, with the timing and canary checks in between."""
 
@@ -45,7 +36,7 @@ class Watched:
     def fetch(self, limit: int | None = None) -> Iterator[RawMessage]:
         try:
             for raw in self.inner.fetch(limit):
-                logs.handling(message_id_of(raw.data))
+                logs.handling(logs.message_id_in(raw.data))
                 if self.canary is not None:
                     self.canary.returned(raw.data)
                 self.started = time.perf_counter()
