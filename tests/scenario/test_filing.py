@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mailflow.errors import TransientError
+from mailflow.service import daemon as daemon_module
 from mailflow.service import pipeline
 from mailflow.store.message_tables import LedgerEntry
 from mailflow.store.tables import ChangeRequest
@@ -30,6 +31,13 @@ def rig(tmp_path, imap_account, smtp_server, monkeypatch):  # noqa: F811
     r.close()
 
 
+@pytest.fixture
+def one_at_a_time(monkeypatch):
+    """One message a transaction, so that a stop or a fault falls between two messages (a
+    batch commits as a whole: tests/test_batch_handling.py covers that)."""
+    monkeypatch.setattr(daemon_module, "BATCH", 1)
+
+
 def _requests(rig, count):
     for n in range(count):
         rig.deliver("priya@ft.example", f"Customer: acme\n\nExport column {n}", kind="new")
@@ -45,6 +53,7 @@ def test_committed_messages_are_filed_in_batches_and_at_the_end_of_the_pass(rig)
     rig.assert_exactly_once()
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_a_stop_mid_pass_files_what_was_committed(rig):
     _requests(rig, 5)
     rig.daemon.on_message = lambda handled: len(rig.rows(LedgerEntry)) == 3 and rig.daemon.stop()
@@ -57,6 +66,7 @@ def test_a_stop_mid_pass_files_what_was_committed(rig):
     rig.assert_exactly_once()
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_a_fault_of_the_store_mid_pass_still_files_what_was_committed(rig, monkeypatch):
     _requests(rig, 5)
     real, seen = pipeline.handle, []
@@ -78,6 +88,7 @@ def test_a_fault_of_the_store_mid_pass_still_files_what_was_committed(rig, monke
     rig.assert_exactly_once()
 
 
+@pytest.mark.usefixtures("one_at_a_time")
 def test_a_failed_filing_leaves_the_messages_to_be_read_again_as_no_ops(rig, monkeypatch):
     _requests(rig, 3)
 
