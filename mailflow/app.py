@@ -45,6 +45,16 @@ class App:
                 self._db = Database(self.settings.database_url, on_old)
             return self._db
 
+    def open_for_reading(self) -> Database:
+        """Open the store for a command that only reads: a database mailflow never set up
+        is left as it is (NoSchemaYet), where `db` would create the tables."""
+        with self._lock:
+            if self._db is None:
+                from mailflow.store.session import Database
+
+                self._db = Database(self.settings.database_url, "read")
+            return self._db
+
     @property
     def composer(self) -> Composer:
         """Made on first use, for the settings the app holds then."""

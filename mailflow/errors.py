@@ -48,6 +48,10 @@ class HandleLater(MailflowError):
     """Handling a message failed but it has not used up its attempts; it stays at its source."""
 
 
+class NoSchemaYet(MailflowError):
+    """A database mailflow never set up, opened by a command that only reads: it stays empty."""
+
+
 class SchemaOutdated(MailflowError):
     """The database's schema is older than the code; `mailflow db upgrade` brings it up."""
 

@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, inspect
 
 from mailflow.cli.main import main
 from mailflow.cli.unit import Verdict, judge, read_unit
 from tests.helpers import EXAMPLE_CONFIG, ROOT
+from tests.pg import postgres_server, postgres_url  # noqa: F401
 
 UNIT = ROOT / "contrib" / "mailflow.service"
 
@@ -194,3 +196,19 @@ def test_a_command_whose_package_is_missing_says_so_in_one_line(tmp_path, capsys
     assert main(["web", "--config", str(EXAMPLE_CONFIG)]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("mailflow: the uvicorn package is not installed; install mailflow")
+
+
+def test_status_on_an_empty_postgresql_database_creates_no_table(tmp_path, postgres_url, capsys):  # noqa: F811, E501
+    config = tmp_path / "mailflow.toml"
+    config.write_text(
+        EXAMPLE_CONFIG.read_text()
+        .replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "data"}"')
+        .replace('# url_env = "MAILFLOW_DATABASE_URL"', f'url = "{postgres_url}"')
+    )
+    assert main(["--config", str(config), "status"]) == 1
+    assert "is still empty" in capsys.readouterr().out
+    engine = create_engine(postgres_url)
+    try:
+        assert inspect(engine).get_table_names() == [], "status made no table"
+    finally:
+        engine.dispose()

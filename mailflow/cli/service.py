@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mailflow.errors import ConfigError
+from mailflow.errors import ConfigError, NoSchemaYet
 
 if TYPE_CHECKING:
     from mailflow.app import App
@@ -108,17 +108,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         missing_db = _no_database_yet(app)
         if missing_db is not None:
-            return print_empty_status(app, missing_db, _now())
+            return print_empty_status(app, f"none yet at {missing_db}", _now())
+        try:
+            app.open_for_reading()
+        except NoSchemaYet:
+            return print_empty_status(app, f"{_redacted(app)} is still empty", _now())
         return print_status(app, _now())
     finally:
         app.close()
 
 
-def print_empty_status(app: App, database: Path, now: datetime) -> int:
+def _redacted(app: App) -> str:
+    """The database's address without its credentials."""
+    return app.settings.database_url.split("@")[-1]
+
+
+def print_empty_status(app: App, database: str, now: datetime) -> int:
     """What `status` says before the first `mailflow run`, with nothing created."""
     from mailflow.service.health import judge
 
-    print(f"database: none yet at {database} (the first `mailflow run` makes it)")
+    print(f"database: {database} (the first `mailflow run` sets it up)")
     print("open CRs: 0\nmessages: none yet\nlast message handled: never\noutbox: empty")
     print("rate limits: nothing held back")
     for line in judge([], now, app.settings.unhealthy_after_seconds).lines:
@@ -147,7 +156,7 @@ def print_status(app: App, now: datetime) -> int:
         ).one()
         last = session.exec(select(func.max(LedgerEntry.received_at))).one()
         deferred = deferred_summary(session, now)
-    print(f"database: {app.db.url.split('@')[-1]}")
+    print(f"database: {_redacted(app)}")
     print(f"open CRs: {open_crs}")
     print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
     print(

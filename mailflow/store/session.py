@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from mailflow.errors import MailflowError, SchemaOutdated
+from mailflow.errors import MailflowError, NoSchemaYet, SchemaOutdated
 from mailflow.store import schema
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,15 @@ class Database:
     def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
         """Create a new database by the migrations; check an existing one's schema revision.
 
-        An older schema is refused ("refuse", naming the command that upgrades it),
+        A command that only reads ("read") creates nothing: a database with no tables
+        raises NoSchemaYet, an older schema is refused. An older schema is otherwise
+        refused ("refuse", naming the command that upgrades it),
         upgraded after a SQLite file is copied ("upgrade"), or left for the caller
         ("leave", for `mailflow db upgrade` itself).
         """
         current = schema.revision(conn)
+        if current is None and on_old_schema == "read":
+            raise NoSchemaYet(f"the database {_redact(self.url)} has no mailflow tables yet")
         if current is None:
             schema.create(conn)
             return None
