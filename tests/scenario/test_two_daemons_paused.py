@@ -32,6 +32,9 @@ from tests.servers import ImapAccount, SmtpServer, dovecot, imap_account, smtp_s
 from tests.service_process import Service, Store, new_request, service_config, wait_for
 
 BURST = 40
+# Mail that arrives while the reader is paused: the daemon commits a batch of messages at
+# once, so the burst may be all handled before the pause; these only another reader can take.
+PAUSED = 10
 LATE = 5
 LEASE_SECONDS = 3
 # A line the daemon logs for each message it handled: "<key>: <outcome> (<reason>)".
@@ -116,9 +119,10 @@ def test_a_reader_paused_past_its_lease_handles_nothing_when_resumed(
         other = second if paused is first else first
         tries = _pause(paused, url)
         paused_at = time.monotonic()
+        imap_account.append([new_request(n, "meanwhile") for n in range(PAUSED)])
         wait_for(
             "the other takes over and handles the whole burst",
-            lambda: store.ledger_count() >= BURST and imap_account.uids() == [],
+            lambda: store.ledger_count() >= BURST + PAUSED and imap_account.uids() == [],
             180,
             other,
         )
@@ -139,7 +143,7 @@ def test_a_reader_paused_past_its_lease_handles_nothing_when_resumed(
         imap_account.append([new_request(n, "late") for n in range(LATE)])
         wait_for(
             "mail after the resume is handled",
-            lambda: store.ledger_count() >= BURST + LATE and imap_account.uids() == [],
+            lambda: store.ledger_count() >= BURST + PAUSED + LATE and imap_account.uids() == [],
             120,
             other,
         )
@@ -154,14 +158,14 @@ def test_a_reader_paused_past_its_lease_handles_nothing_when_resumed(
 
     assert after_resume == [], "the paused reader handled mail after it was resumed"
     ledger = store.ledger()
-    assert len(ledger) == BURST + LATE, "one outcome per message"
-    assert len({e.message_id for e in ledger}) == BURST + LATE
+    assert len(ledger) == BURST + PAUSED + LATE, "one outcome per message"
+    assert len({e.message_id for e in ledger}) == BURST + PAUSED + LATE
     assert not [e for e in ledger if e.outcome == "quarantined"]
-    assert len(imap_account.uids("Processed")) == BURST + LATE
+    assert len(imap_account.uids("Processed")) == BURST + PAUSED + LATE
     both = (first.log.read_text() + second.log.read_text()).splitlines()
     assert not [line for line in both if " ERROR " in line or "Traceback" in line]
     print(
-        f"\npaused reader ({backend}): {BURST} + {LATE} messages, taken over "
+        f"\npaused reader ({backend}): {BURST} + {PAUSED} + {LATE} messages, taken over "
         f"{took_over:.1f} s after the pause (lease {LEASE_SECONDS} s, {tries} tries to "
         "pause), "
         f"{len(_handled_lines(paused))} handled by the paused one before its pause, "
