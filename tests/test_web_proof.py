@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mailflow.store.tables import AuditEvent, ChangeRequest
+from mailflow.views.cr import view_of
 from mailflow.views.stage_times import duration_words, stage_times
 from mailflow.web.proof import proof_words
 from tests.helpers import Desk, make_app
@@ -118,3 +119,21 @@ def test_durations_are_said_as_exactly_as_matters():
     assert duration_words(timedelta(days=1, hours=4)) == "1 day and 4 hours"
     assert duration_words(timedelta(days=12, hours=13)) == "13 days"
     assert duration_words(timedelta(0)) == "0 minutes"
+
+
+def test_the_timeline_names_roles_by_their_titles_never_their_keys(tmp_path):
+    desk = Desk(tmp_path)
+    try:
+        cr_id = desk.open_cr()
+        desk.say("integration@ft.example", cr_id, "IS CR")
+        with desk.app.db.session() as s:
+            cr = s.get(ChangeRequest, cr_id)
+            assert cr is not None
+            lines = [h.detail for h in view_of(desk.app, s, cr).history]
+        stored = [e.detail for e in desk.events(cr_id, {"decision"})]
+    finally:
+        desk.close()
+    assert any("(integration_team)" in d for d in stored), "the record keeps the key"
+    said = "\n".join(lines)
+    assert "(Integration team)" in said and "(Customer Success Manager)" in said, said
+    assert not [k for k in ("integration_team", "(csm)") if k in said], said

@@ -7,6 +7,7 @@ receives only words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,8 @@ from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
 from mailflow.workflow.outcomes import expected_replies
 from mailflow.workflow.plausible import proposal
+
+_ROLE_NAMED = re.compile(r"\(([a-z][a-z0-9_]*)\)")
 
 
 def cr_context(
@@ -121,7 +124,7 @@ def view_of(
     ]
     offer = None if outside else proposal(wf, cr.fields, conv)
     history = [
-        HistoryLine(e.at.strftime("%Y-%m-%d %H:%M"), e.kind, e.detail)
+        HistoryLine(e.at.strftime("%Y-%m-%d %H:%M"), e.kind, roles_titled(wf, e.detail))
         for e in (external_events(app, events) if outside else events)
     ]
     stage = wf.stage(cr.stage)
@@ -141,6 +144,14 @@ def view_of(
         history=history,
         expected=expected_replies(wf, cr.stage) if answers_here else [],
         proposed_cost=f"{offer.shown} ({offer.basis})" if offer else "",
+    )
+
+
+def roles_titled(wf: Workflow, detail: str) -> str:
+    """A timeline line with each "(role)" the record names written as the role's title:
+    the record keeps the workflow's key, a reader sees "(Integration team)"."""
+    return _ROLE_NAMED.sub(
+        lambda m: f"({wf.roles[m[1]].title})" if m[1] in wf.roles else m[0], detail
     )
 
 
