@@ -148,7 +148,7 @@ def test_a_fault_of_the_database_is_retried_never_quarantined(desk, monkeypatch,
     monkeypatch.setattr(post, "queue_mail", database_fails)
     for _ in range(desk.app.settings.quarantine_after_attempts + 2):
         desk.say("integration@ft.example", cr_id, "IS CR") if _ == 0 else desk.daemon.cycle()
-        desk.daemon._blocked_until = 0.0  # the test does not wait out the pause
+        desk.daemon.pauses.blocked_until = 0.0  # the test does not wait out the pause
     assert [e.outcome for e in desk.ledger()].count("quarantined") == 0
     assert len(list((desk.root / "inbox").glob("*/*"))) == 1, "the mail waits at its source"
     monkeypatch.setattr(post, "queue_mail", real)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mailflow.errors import TransientError
-from mailflow.service import daemon as daemon_module
+from mailflow.service import batches as batches_module
 from mailflow.service import pipeline
 from mailflow.store.message_tables import LedgerEntry
 from mailflow.store.tables import ChangeRequest
@@ -35,7 +35,7 @@ def rig(tmp_path, imap_account, smtp_server, monkeypatch):  # noqa: F811
 def one_at_a_time(monkeypatch):
     """One message a transaction, so that a stop or a fault falls between two messages (a
     batch commits as a whole: tests/test_batch_handling.py covers that)."""
-    monkeypatch.setattr(daemon_module, "BATCH", 1)
+    monkeypatch.setattr(batches_module, "BATCH", 1)
 
 
 def _requests(rig, count):
@@ -82,7 +82,7 @@ def test_a_fault_of_the_store_mid_pass_still_files_what_was_committed(rig, monke
     assert rig.batches == [2, 1]
     assert len(rig.account.uids()) == 2, "the failed message and the one after it wait"
     monkeypatch.setattr(pipeline, "handle", real)
-    rig.daemon._blocked_until = 0.0  # the pause after the fault is over
+    rig.daemon.pauses.blocked_until = 0.0  # the pause after the fault is over
     rig.cycle()
     assert rig.account.uids() == [] and len(rig.rows(ChangeRequest)) == 5
     rig.assert_exactly_once()

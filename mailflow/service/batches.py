@@ -1,0 +1,156 @@
+"""One read of the mailbox: its messages in batches, each filed only after its commit.
+
+Apart from the loop because this is where the safety of a message lives: `BATCH` messages
+share one transaction (each under its own savepoint); a message the batch could not settle is
+handled alone; a committed message is filed at its source in batches (mailflow.transport.
+filing) and always before the pass ends, even when it ends in a fault. If filing fails, or the
+process dies first, the message is read again and the ledger turns it into a no-op. A
+transient fault of the store ends the pass and pauses reading; the message waits, unfiled.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mailflow.app import App
+from mailflow.errors import HandleLater, TransientError
+from mailflow.service import logs, pipeline
+from mailflow.service.read_right import ReadRight
+from mailflow.service.timetable import RetryPauses
+from mailflow.service.watch import Watch
+from mailflow.transport.base import RawMessage, Source
+from mailflow.transport.filing import Filing
+
+log = logging.getLogger("mailflow.service.daemon")  # the daemon's lines, under its name
+# Messages handled in one transaction (each under its own savepoint): a commit and its
+# fsync shared by many; small enough that a batch stays well inside a lease's renewal.
+BATCH = 50
+
+
+class _PassEnded(Exception):
+    """The store failed while handling a message: this pass reads no further."""
+
+
+@dataclass
+class Counts:
+    """What the daemon has done since it started (the `run --once` summary, the exit code)."""
+
+    handled: int = 0
+    sent: int = 0
+    reminders: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MailboxPass:
+    """One pass over the mailbox for one daemon; `run()` returns the messages handled."""
+
+    app: App
+    source: Source
+    clock: Callable[[], datetime]
+    right: ReadRight
+    pauses: RetryPauses
+    watch: Watch
+    counts: Counts
+    go_on: Callable[[], bool]  # False once the daemon stops or another one reads
+    on_error: Callable[[str], None]  # the heartbeat's note of a fault
+    on_message: Callable[[pipeline.Handled], None] | None = None
+
+    def run(self) -> int:
+        if self.pauses.blocked():
+            return 0
+        filing = Filing(self.source)
+        try:
+            done = self._handle_waiting(filing)
+        except BaseException:
+            _file_quietly(filing)  # what committed before the fault is still filed
+            raise
+        filing.flush()
+        return done
+
+    def _handle_waiting(self, filing: Filing) -> int:
+        """Handle the mailbox's messages in order, `BATCH` to a transaction; each is filed
+        once the commit that holds it is done."""
+        done = 0
+        try:
+            for chunk in self._batches():
+                results = self._handle_batch(chunk)
+                for raw, handled in zip(chunk, results, strict=True):
+                    with logs.about(logs.message_id_in(raw.data)):
+                        handled = handled or self._handle_alone(raw)
+                        if handled is not None:
+                            self._record(raw, handled, filing)
+                            done += 1
+        except _PassEnded:
+            pass
+        return done
+
+    def _batches(self) -> Iterator[list[RawMessage]]:
+        """The mailbox in chunks of up to `BATCH`, while this daemon should go on reading."""
+        chunk: list[RawMessage] = []
+        for raw in self.source.fetch():
+            chunk.append(raw)
+            if len(chunk) >= BATCH:
+                if not self.go_on():
+                    return
+                yield chunk
+                chunk = []
+        if chunk and self.go_on():
+            yield chunk
+
+    def _handle_batch(self, chunk: list[RawMessage]) -> list[pipeline.Handled | None]:
+        """One transaction for the chunk (a lone message goes the plain way: no savepoint)."""
+        if len(chunk) == 1:
+            return [None]
+        with self.right.fenced():
+            return pipeline.handle_batch(self.app, chunk, self.clock())
+
+    def _handle_alone(self, raw: RawMessage) -> pipeline.Handled | None:
+        """One message in its own transaction: its outcome, or None to leave it for later;
+        raises _PassEnded when the store failed (the message waits, unfiled)."""
+        try:
+            with self.right.fenced():
+                return pipeline.handle(self.app, raw, self.clock())
+        except HandleLater as exc:
+            log.warning("%s: %s; it stays in the mailbox", raw.key, exc)
+            self.pauses.read_again_later(self.app.settings.poll_seconds)
+            return None
+        except TransientError as exc:
+            if not self.right.lost():
+                self._back_off(exc)
+            raise _PassEnded from exc
+
+    def _back_off(self, exc: TransientError) -> None:
+        """Pause reading until the pause is over; the message waits, unfiled, at its source."""
+        pause = self.pauses.block(self.app.settings.poll_seconds)
+        if not self.watch.faults.seen(exc):
+            log.warning("%s; reading again in %.0f s", exc, pause)
+        self.on_error(str(exc))
+
+    def _record(self, raw: RawMessage, handled: pipeline.Handled, filing: Filing) -> None:
+        """A committed message: filed (soon), counted and logged."""
+        self.pauses.succeeded()
+        filing.add(raw.key, handled.folder)  # type: ignore[arg-type]
+        self.counts.handled += 1
+        self.counts.outcomes[handled.outcome] = self.counts.outcomes.get(handled.outcome, 0) + 1
+        log.info(
+            "%s: %s (%s)%s",
+            raw.key,
+            handled.outcome,
+            handled.reason,
+            f" {handled.cr_id}" if handled.cr_id else "",
+        )
+        if self.on_message is not None:
+            self.on_message(handled)
+
+
+def _file_quietly(filing: Filing) -> None:
+    """File on the way out of a failed pass; a second fault is logged, not raised over the
+    first (the messages stay in the inbox and are read again as no-ops)."""
+    try:
+        filing.flush()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not file handled messages (read again later): %s", exc)
