@@ -9,7 +9,8 @@ server changes UIDVALIDITY the folder is read again from the start and the calle
 turns the repeats into no-ops. A lost connection is re-opened with capped exponential backoff
 and jitter, logged once when the outage starts and once when it ends.
 
-One ImapSource serves one thread.
+This module reads and keeps the position; filing is mailflow.transport.imap_filing, waiting
+with IDLE mailflow.transport.imap_wait. One ImapSource serves one thread.
 """
 
 from __future__ import annotations
@@ -20,23 +21,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from email.parser import BytesHeaderParser
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
-from imapclient.imapclient import join_message_ids
 
 from mailflow.config.transport import ImapSettings as ImapSettings
-from mailflow.errors import SourceError
 from mailflow.transport.base import Outcome, RawMessage
-from mailflow.transport.imap_connect import CONNECTION_ERRORS
+from mailflow.transport.imap_filing import ImapFiler
 from mailflow.transport.imap_session import ImapHealth, ImapSession, MailboxUnreachable
+from mailflow.transport.imap_wait import wait_for_mail
 
 __all__ = ["ImapHealth", "ImapSettings", "ImapSource"]
 
 logger = logging.getLogger(__name__)
-_NEW_MAIL = (b"EXISTS", b"RECENT")
-
-
-def _announces_mail(responses: list[tuple[object, ...]]) -> bool:
-    return any(len(r) > 1 and r[1] in _NEW_MAIL for r in responses)
 
 
 class ImapSource:
@@ -57,7 +51,8 @@ class ImapSource:
         self._open: set[int] = set()
         self._epoch = 0
         self._connections = 0
-        self._can_move = self._can_idle = self._can_uid_expunge = False
+        self._can_idle = False
+        self._filer = ImapFiler(settings)
         self._session = ImapSession(settings, self._prepare, sleep)
 
     def state(self) -> dict[str, dict[str, int]]:
@@ -154,43 +149,10 @@ class ImapSource:
                         )
                 uids = [u for v, u in keys if v == self._uidvalidity]
                 if uids:
-                    self._file(client, uids, folder)
+                    self._filer.file(client, uids, folder, self._uidvalidity)
 
         self._session.run("ack", file_them)
         self._open.difference_update(uid for keys in folders.values() for _, uid in keys)
-
-    def _file(self, client: IMAPClient, uids: list[int], folder: str) -> None:
-        try:
-            self._move(client, uids, folder)
-        except IMAPClientError as exc:
-            if isinstance(exc, CONNECTION_ERRORS):
-                raise
-            if not client.folder_exists(folder):
-                # Someone deleted the folder while we ran: make it again and retry once.
-                self._ensure_folder(client, folder)
-                self._move(client, uids, folder)
-                return
-            # Some may have been expunged by someone else: file the rest, once.
-            client.noop()
-            wanted = set(uids)
-            left = [uid for uid in client.search(["UID", join_message_ids(uids)]) if uid in wanted]
-            gone = sorted(wanted - set(left))
-            if gone:
-                logger.info(
-                    "IMAP message(s) %s were already gone from %s",
-                    ", ".join(f"{self._uidvalidity}:{uid}" for uid in gone),
-                    self.settings.inbox,
-                )
-            if not left:
-                return
-            try:
-                self._move(client, left, folder)
-            except IMAPClientError as again:
-                if isinstance(again, CONNECTION_ERRORS):
-                    raise
-                raise SourceError(
-                    f"IMAP could not file {len(left)} message(s) in {folder}: {again}"
-                ) from again
 
     def put_back(self, key: str, data: bytes) -> None:
         """Hand a quarantined message back: APPEND it to the inbox, drop the quarantined copy.
@@ -215,17 +177,6 @@ class ImapSource:
                 client.select_folder(self.settings.inbox)
 
         self._session.run("put back", append)
-
-    def _move(self, client: IMAPClient, uids: list[int], folder: str) -> None:
-        if self._can_move:
-            client.move(uids, folder)
-            return
-        client.copy(uids, folder)
-        client.delete_messages(uids)
-        if self._can_uid_expunge:
-            client.uid_expunge(uids)
-        else:
-            client.expunge()
 
     def wait(self, timeout: float) -> bool:
         """Block until new mail may be there (True) or `timeout` seconds pass (False).
@@ -264,49 +215,23 @@ class ImapSource:
         return any(uid > self._last_uid for uid in found)
 
     def _wait_on(self, client: IMAPClient, deadline: float) -> bool:
-        if self._has_new_mail(client):
-            return True
-        if not (self.settings.idle and self._can_idle):
-            while (remaining := deadline - time.monotonic()) > 0:
-                self._sleep(min(self.settings.poll_seconds, remaining))
-                if self._has_new_mail(client):
-                    return True
-            return False
-        return self._idle(client, deadline)
-
-    def _idle(self, client: IMAPClient, deadline: float) -> bool:
-        """IDLE until mail, the deadline or a disconnect (BYE, or an early empty idle_check)."""
-        renew_every = self.settings.idle_renew_seconds
-        client.idle()
-        renew_at = time.monotonic() + renew_every
-        while (now := time.monotonic()) < deadline:
-            chunk = min(deadline, renew_at) - now
-            responses = client.idle_check(timeout=chunk)
-            if any(len(r) > 0 and r[0] == b"BYE" for r in responses):
-                raise ConnectionAbortedError("IMAP server said BYE during IDLE")
-            if not responses and chunk > 0.2 and time.monotonic() - now < chunk / 2:
-                raise ConnectionAbortedError("IMAP connection closed during IDLE")
-            if responses:
-                self._session.checked()
-            if _announces_mail(responses):
-                client.idle_done()
-                return True
-            if time.monotonic() >= renew_at:
-                if _announces_mail(client.idle_done()[1]):
-                    return True
-                client.idle()
-                self._session.checked()
-                renew_at = time.monotonic() + renew_every
-        return _announces_mail(client.idle_done()[1])
+        return wait_for_mail(
+            client,
+            deadline,
+            self.settings,
+            can_idle=self._can_idle,
+            has_new_mail=self._has_new_mail,
+            checked=self._session.checked,
+            sleep=self._sleep,
+        )
 
     def _prepare(self, client: IMAPClient) -> None:
         """On each (re)connection: learn capabilities, create folders, select, check UIDVALIDITY."""
         settings = self.settings
-        self._can_move = client.has_capability("MOVE")
+        self._filer.learn(client)
         self._can_idle = client.has_capability("IDLE")
-        self._can_uid_expunge = client.has_capability("UIDPLUS")
         for folder in (settings.inbox, settings.processed, settings.quarantine):
-            self._ensure_folder(client, folder)
+            self._filer.ensure_folder(client, folder)
         selected = client.select_folder(settings.inbox)
         validity = int(selected[b"UIDVALIDITY"])
         if self._uidvalidity is not None and validity != self._uidvalidity:
@@ -323,16 +248,6 @@ class ImapSource:
             self._epoch += 1
         self._uidvalidity = validity
         self._connections += 1
-
-    def _ensure_folder(self, client: IMAPClient, folder: str) -> None:
-        if client.folder_exists(folder):
-            return
-        try:
-            client.create_folder(folder)
-            logger.info("IMAP %s: created missing folder %s", self.settings.address, folder)
-        except IMAPClientError as exc:
-            if isinstance(exc, CONNECTION_ERRORS) or not client.folder_exists(folder):
-                raise
 
     def close(self) -> None:
         """Log out; a connection that is already dead is just dropped."""
