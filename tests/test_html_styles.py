@@ -9,6 +9,7 @@ would expect.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
@@ -21,6 +22,7 @@ from mailflow.reading.reply import read_message
 from mailflow.workflow.definition import load_workflow
 
 STAGE = "in_principle"
+CR_ID = f"CR-{datetime.now(UTC).year}-0001"  # a CR of the year the test runs in
 WORKFLOW = load_workflow()
 
 # Outlook desktop's Word HTML: a <style> block with font faces, class rules, link
@@ -48,8 +50,8 @@ div.WordSection1 {page:WordSection1;}
 <p class="MsoNormal"><span class="EmailStyle17">Approved<o:p></o:p></span></p>
 <p class="MsoNormal"><o:p>&nbsp;</o:p></p>
 <div id="divRplyFwdMsg"><p class="MsoNormal"><b>From:</b> FT Change Requests</p></div>
-<p class="MsoNormal">Please approve CR-2026-0001.<o:p></o:p></p>
-</div></body></html>"""
+<p class="MsoNormal">Please approve CR_ID.<o:p></o:p></p>
+</div></body></html>""".replace("CR_ID", CR_ID)
 
 # Apple Mail / Gmail-style markup with a small style block of its own.
 GMAIL_LIKE = """<html><head><style>
@@ -58,7 +60,7 @@ div[dir=ltr] { font-family: Arial, sans-serif }
 </style></head><body>
 <div dir="ltr">Approved<div><br></div><div class="sig">Thanks</div></div><br>
 <div class="gmail_quote"><div dir="ltr">On Tue, FT wrote:</div>
-<blockquote>Please approve CR-2026-0001.</blockquote></div></body></html>"""
+<blockquote>Please approve CR_ID.</blockquote></div></body></html>""".replace("CR_ID", CR_ID)
 
 
 def _read(html: str, text: str | None = None) -> Decision | Unclear:
@@ -76,7 +78,7 @@ def _eml(html: str, text: str | None = None) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Dana <dana@acme.example>"
     msg["To"] = "cr@ft.example"
-    msg["Subject"] = "Re: CR-2026-0001"
+    msg["Subject"] = f"Re: {CR_ID}"
     msg["Message-ID"] = "<styles-1@acme.example>"
     if text is None:
         msg.set_content(html, subtype="html")
@@ -333,7 +335,7 @@ def test_an_outlook_approval_with_its_style_block_reads_approved():
     text = html_to_text(OUTLOOK)
     assert text.splitlines()[0] == "Approved" and UNCLEAR_OPEN not in text
     assert _verb(_read(OUTLOOK)) == "APPROVED"
-    message = parse(_eml(OUTLOOK, "Approved\n\n> Please approve CR-2026-0001."))
+    message = parse(_eml(OUTLOOK, f"Approved\n\n> Please approve {CR_ID}."))
     assert _verb(read_message(WORKFLOW, STAGE, message.text, message.html_text)) == "APPROVED"
 
 
