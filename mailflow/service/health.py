@@ -118,8 +118,7 @@ def _judge_watcher(
 ) -> bool:
     """One mailbox's lines; False when its watcher stopped or has not checked it for too long."""
     why_stopped = stopped_because(beat, lease, here)
-    stale = beat.last_check is None or (now - beat.last_check).total_seconds() > unhealthy_after
-    state = State.STOPPED if why_stopped else State.UNHEALTHY if stale else State.HEALTHY
+    state = _state(bool(why_stopped), beat.last_check, now, unhealthy_after)
     out.append(
         f"watcher {beat.source}: {state} — mailbox checked {_ago(beat.last_check, now)}, "
         f"last message handled {_ago(beat.last_message, now)}"
@@ -127,7 +126,7 @@ def _judge_watcher(
     )
     if why_stopped:
         out.append(f"  {why_stopped}: nothing reads the mailbox until `mailflow run` starts again")
-    elif stale:
+    elif state is State.UNHEALTHY:
         out.append(f"  the mailbox has not been checked for over {unhealthy_after:g} s")
     if beat.last_error:
         out.append(f"  last error {_ago(beat.last_error_at, now)}: {beat.last_error}")
@@ -139,19 +138,28 @@ def _judge_daemon(
 ) -> bool:
     """One daemon's line (its role, last check, last error); False when it stopped beating."""
     gone = bool(here.host) and daemon.host == here.host and here.pid_gone(daemon.pid)
-    stale = daemon.last_check is None or (now - daemon.last_check).total_seconds() > unhealthy_after
-    state = State.STOPPED if gone else State.UNHEALTHY if stale else State.HEALTHY
+    state = _state(gone, daemon.last_check, now, unhealthy_after)
     out.append(
         f"daemon {daemon.daemon}: {state} — {daemon.role}, "
         f"last check {_ago(daemon.last_check, now)}, pid {daemon.pid} on {daemon.host}"
     )
     if gone:
         out.append(f"  its process (pid {daemon.pid}) is gone, without a clean stop")
-    elif stale:
+    elif state is State.UNHEALTHY:
         out.append(f"  no beat for over {unhealthy_after:g} s and no clean stop: it died or hangs")
     if daemon.last_error:
         out.append(f"  last error {_ago(daemon.last_error_at, now)}: {daemon.last_error}")
     return state is State.HEALTHY
+
+
+def _state(
+    stopped: bool, last_check: datetime | None, now: datetime, unhealthy_after: float
+) -> State:
+    """Stopped wins; otherwise a check older than `unhealthy_after` seconds is unhealthy."""
+    if stopped:
+        return State.STOPPED
+    stale = last_check is None or (now - last_check).total_seconds() > unhealthy_after
+    return State.UNHEALTHY if stale else State.HEALTHY
 
 
 def write_places(settings: Any) -> list[Path]:
