@@ -31,6 +31,7 @@ UNUSED = {
     "the handling chain": ("mailflow.chain",),
     "the mail parser": ("mailparser",),
     "the security modules": ("mailflow.security", "authres"),
+    "the PostgreSQL dialect (on SQLite)": ("sqlalchemy.dialects.postgresql", "psycopg"),
 }
 # What they may load of the security package: the log formatter's token mask (every
 # command logs) and who a view is for (every view of a CR is shown to someone).

@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Table, create_engine, inspect, text
+from sqlalchemy.schema import CreateIndex
 from sqlmodel import SQLModel
 
 from mailflow.store import models, schema  # noqa: F401 - models: every table, to compare
+from mailflow.store.message_tables import HANDLED_ONCE, LedgerEntry
 from mailflow.store.session import Database
 from tests.pg import postgres_server, postgres_url  # noqa: F401
 
@@ -69,3 +71,24 @@ def test_a_database_at_the_newest_revision_is_not_topped_up(
         assert not inspect(conn).has_table("canary_round")
     engine.dispose()
     assert [d[0] for d in _differences(url) if isinstance(d, tuple)] == ["add_table", "add_index"]
+
+
+def test_the_ledger_index_is_partial_on_postgresql_in_the_database_and_the_models(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    """The models give the index its PostgreSQL WHERE only once a PostgreSQL engine is
+    made (so SQLite never loads that dialect). Mutation: without partial_on_postgresql()
+    in Database the models' index is a plain unique one there."""
+    Database(postgres_url).dispose()  # made by the migrations, whose env gives the WHERE
+    engine = create_engine(postgres_url)
+    try:
+        with engine.connect() as conn:
+            made = {i["name"]: i for i in inspect(conn).get_indexes("message_ledger")}
+    finally:
+        engine.dispose()
+    assert "released" in str(made[HANDLED_ONCE]["dialect_options"]["postgresql_where"])
+    table: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    index = next(i for i in table.indexes if i.name == HANDLED_ONCE)
+    index.dialect_options["postgresql"]["where"] = None  # as a new process has it
+    Database(postgres_url).dispose()  # at the newest revision: no migration runs
+    assert "WHERE outcome != 'released'" in str(CreateIndex(index).compile(dialect=engine.dialect))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, LargeBinary
+from sqlalchemy import JSON, Column, Index, LargeBinary, Table
 from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel
 
@@ -19,6 +19,8 @@ from mailflow.store.stamps import utcnow
 
 # The outcome of a ledger row that hands a quarantined message back (store/ledger.py).
 RELEASED = "released"
+HANDLED_ONCE = "ix_message_ledger_handled_once"
+_NOT_A_RELEASE = f"outcome != '{RELEASED}'"
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -33,13 +35,14 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         # One outcome per message and handling: a second daemon handling the same mail
         # at the same time loses here. Release rows stand beside the outcome they open.
+        # Its PostgreSQL form is given by partial_on_postgresql(): declared here, it would
+        # make every command load SQLAlchemy's PostgreSQL dialect, even on SQLite.
         Index(
-            "ix_message_ledger_handled_once",
+            HANDLED_ONCE,
             "content_hash",
             "handling",
             unique=True,
-            sqlite_where=sql_text(f"outcome != '{RELEASED}'"),
-            postgresql_where=sql_text(f"outcome != '{RELEASED}'"),
+            sqlite_where=sql_text(_NOT_A_RELEASE),
         ),
     )
 
@@ -95,3 +98,12 @@ class OutboxRow(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+def partial_on_postgresql() -> None:
+    """Give the ledger's one-outcome index its WHERE on PostgreSQL too, as the migrations
+    made it there: called where a PostgreSQL engine is made and in the migrations' env."""
+    table: Table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    index = next(i for i in table.indexes if i.name == HANDLED_ONCE)
+    if index.dialect_options["postgresql"]["where"] is None:
+        index.dialect_options["postgresql"]["where"] = sql_text(_NOT_A_RELEASE)

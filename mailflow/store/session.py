@@ -56,6 +56,10 @@ class Database:
         self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            from mailflow.store.message_tables import partial_on_postgresql
+
+            partial_on_postgresql()
         try:
             if not schema.at_head(self.engine):
                 with self.engine.begin() as conn:

@@ -10,8 +10,11 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from mailflow.store import models  # noqa: F401 - every table, to compare with the migrations
+from mailflow.store.message_tables import partial_on_postgresql
 
 connection = context.config.attributes["connection"]
+if connection.dialect.name == "postgresql":
+    partial_on_postgresql()
 context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
