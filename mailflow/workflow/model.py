@@ -161,12 +161,17 @@ class Workflow:
         the checks and the reader's near-miss hints all go through it.
         """
         wanted = key_words(key)
-        if not wanted:
-            return None
-        return next(
-            (name for name, f in self.fields.items() if wanted in map(key_words, f.all_names())),
-            None,
-        )
+        return self._field_by_words.get(wanted) if wanted else None
+
+    @functools.cached_property
+    def _field_by_words(self) -> dict[str, str]:
+        """Each field's names as words, to the field; built once, since every reply's
+        keys are looked up in it (the first field that lists a name keeps it)."""
+        table: dict[str, str] = {}
+        for name, f in self.fields.items():
+            for words in map(key_words, f.all_names()):
+                table.setdefault(words, name)
+        return table
 
     def command(self, verb: str) -> Command | None:
         return next((c for c in self.commands if c.verb == verb), None)
