@@ -10,6 +10,7 @@ Each result carries the header or rule that matched, for the operator.
 from __future__ import annotations
 
 import email
+import functools
 import re
 import unicodedata
 from collections.abc import Collection
@@ -201,13 +202,22 @@ def _ooo_subject(subject: str) -> str | None:
         if stripped == plain:
             break
         plain = stripped
-    for phrase in _OOO_PHRASES:
-        key = _plain(phrase)
-        if re.match(rf"{re.escape(key)}(?!\w)", plain):
-            return phrase
-        if re.search(rf"(?<!\w){re.escape(key.rstrip(':'))}\s*:", plain):
+    for phrase, opening, before_colon in _ooo_patterns():
+        if opening.match(plain) or before_colon.search(plain):
             return phrase
     return None
+
+
+@functools.cache
+def _ooo_patterns() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """Each out-of-office phrase with its two patterns, compiled once: every inbound
+    message's subject is tried against all of them."""
+    patterns = []
+    for phrase in _OOO_PHRASES:
+        key = re.escape(_plain(phrase))
+        bare = re.escape(_plain(phrase).rstrip(":"))
+        patterns.append((phrase, re.compile(rf"{key}(?!\w)"), re.compile(rf"(?<!\w){bare}\s*:")))
+    return tuple(patterns)
 
 
 def bounced_message_ids(msg: Inbound) -> tuple[str, ...]:
