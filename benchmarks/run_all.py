@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import email
 import json
+import os
 import shutil
 import signal
 import sqlite3
@@ -171,7 +172,7 @@ def _serve_until_done(
     with log.open("wb") as out:
         start = time.perf_counter()
         service = subprocess.Popen(
-            [sys.executable, "-m", "mailflow", "run", "--config", str(config)],
+            [sys.executable, *_profiled(), "-m", "mailflow", "run", "--config", str(config)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     client = imap.client()
@@ -194,6 +195,13 @@ def _serve_until_done(
         service.send_signal(signal.SIGTERM)
     service.wait()
     return took, peak
+
+
+def _profiled() -> list[str]:
+    """`-m cProfile -o FILE` when MAILFLOW_BENCH_PROFILE names a file: the service's own
+    profile, written when SIGTERM stops it, to find where its time goes."""
+    target = os.environ.get("MAILFLOW_BENCH_PROFILE")
+    return ["-m", "cProfile", "-o", target] if target else []
 
 
 def _peak_rss_mb(pid: int) -> float:
