@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,18 @@ def load_workflow(
             raise ConfigError(f"{path}: cannot read the workflow file: {exc.strerror}") from None
         source = str(path)
     try:
-        data = tomllib.loads(text)
+        data = _parsed(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from None
     return build_workflow(data, source, template_exists)
+
+
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> Mapping[str, Any]:
+    """The TOML of a workflow, parsed once per text: a command reads the workflow twice,
+    for the configuration's roles and with its templates, and parsing is the slow part.
+    Shared between callers, so build_workflow only reads it."""
+    return tomllib.loads(text)
 
 
 def build_workflow(
