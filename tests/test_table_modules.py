@@ -36,7 +36,7 @@ for table in SQLModel.metadata.tables.values():
 
 def test_the_table_modules_are_found() -> None:
     names = {name.rsplit(".", 1)[1] for name in TABLE_MODULES}
-    assert {"tables", "message_tables", "sender_tables", "guard_tables"} <= names
+    assert {"cr_tables", "message_tables", "sender_tables", "guard_tables"} <= names
 
 
 @pytest.mark.parametrize("module", TABLE_MODULES)

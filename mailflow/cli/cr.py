@@ -128,7 +128,7 @@ def cmd_cr_new(args: argparse.Namespace) -> int:
 def cmd_cr_list(args: argparse.Namespace) -> int:
     from sqlmodel import col, select
 
-    from mailflow.store.tables import ChangeRequest
+    from mailflow.store.cr_tables import ChangeRequest
     from mailflow.views import csm as csm_view
 
     app = _app(args)
@@ -153,7 +153,7 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_show(args: argparse.Namespace) -> int:
-    from mailflow.store.tables import ChangeRequest
+    from mailflow.store.cr_tables import ChangeRequest
     from mailflow.views import progress, report
 
     app = _app(args)
@@ -172,7 +172,7 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
 def cmd_cr_command(args: argparse.Namespace) -> int:
     from mailflow.chain.effects import carry_out
     from mailflow.store.cr_state import state_of
-    from mailflow.store.tables import ChangeRequest
+    from mailflow.store.cr_tables import ChangeRequest
     from mailflow.workflow import engine
 
     app = _app(args)
@@ -202,7 +202,7 @@ def cmd_cr_command(args: argparse.Namespace) -> int:
 
 def cmd_cr_set(args: argparse.Namespace) -> int:
     from mailflow.chain.corrections import correct
-    from mailflow.store.tables import ChangeRequest
+    from mailflow.store.cr_tables import ChangeRequest
 
     app = _app(args)
     by = _require_by(app, args)

@@ -34,7 +34,7 @@ def register(cr: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
 def cmd_cr_files(args: argparse.Namespace) -> int:
     from mailflow.app import build_app
     from mailflow.chain.documents import size_text, stored_files
-    from mailflow.store.tables import ChangeRequest
+    from mailflow.store.cr_tables import ChangeRequest
 
     app = build_app(args.config)
     with app.db.session() as session:

@@ -141,7 +141,8 @@ def print_status(app: App, now: datetime) -> int:
     from mailflow.cli.ops import service_verdict
     from mailflow.security.ratelimit import deferred_summary
     from mailflow.service.canary import judge_canary
-    from mailflow.store.tables import ChangeRequest, LedgerEntry, OutboxRow
+    from mailflow.store.cr_tables import ChangeRequest
+    from mailflow.store.message_tables import LedgerEntry, OutboxRow
 
     with app.db.session() as session:
         verdict = service_verdict(session, app.settings, now)

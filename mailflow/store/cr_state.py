@@ -6,7 +6,7 @@ chain can all ask the engine about a CR without importing one another.
 
 from __future__ import annotations
 
-from mailflow.store.tables import ChangeRequest
+from mailflow.store.cr_tables import ChangeRequest
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.engine_values import CRState
 

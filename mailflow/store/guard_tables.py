@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from mailflow.store.row import Row
 from mailflow.store.stamps import utcnow
 
 
-class SigningKey(SQLModel, table=True):
+class SigningKey(Row, table=True):
     """When a reply-token key was first used, so the key before it gets a bounded grace period."""
 
     __tablename__ = "signing_key"
@@ -25,7 +26,7 @@ class SigningKey(SQLModel, table=True):
     first_used_at: datetime = Field(default_factory=utcnow)
 
 
-class RateLimitNote(SQLModel, table=True):
+class RateLimitNote(Row, table=True):
     """One logged deferral window: which limit held mail back, since when, and how many times."""
 
     __tablename__ = "rate_limit_note"

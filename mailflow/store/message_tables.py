@@ -13,8 +13,9 @@ from datetime import datetime
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Table
 from sqlalchemy import text as sql_text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
+from mailflow.store.row import Row
 from mailflow.store.stamps import utcnow
 
 # The outcome of a ledger row that hands a quarantined message back (store/ledger.py).
@@ -23,7 +24,7 @@ HANDLED_ONCE = "ix_message_ledger_handled_once"
 _NOT_A_RELEASE = f"outcome != '{RELEASED}'"
 
 
-class LedgerEntry(SQLModel, table=True):
+class LedgerEntry(Row, table=True):
     """The one recorded outcome of one inbound message (applied, answered, ignored, quarantined).
 
     Written once and never edited. A quarantined message handed back by ops gets a second
@@ -67,7 +68,7 @@ class LedgerEntry(SQLModel, table=True):
     follows: int | None = Field(default=None, index=True)
 
 
-class Blob(SQLModel, table=True):
+class Blob(Row, table=True):
     """A file's bytes, stored once however many messages carried it."""
 
     __tablename__ = "blob"
@@ -77,7 +78,7 @@ class Blob(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
-class OutboxRow(SQLModel, table=True):
+class OutboxRow(Row, table=True):
     """A mail to send, complete with its final Message-ID; the sender only delivers it."""
 
     __tablename__ = "outbox"

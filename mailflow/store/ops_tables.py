@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from mailflow.store.row import Row
 
 
-class WebLogin(SQLModel, table=True):
+class WebLogin(Row, table=True):
     """A one-time sign-in link mailed to a configured person: short-lived, used once."""
 
     __tablename__ = "web_login"
@@ -24,7 +26,7 @@ class WebLogin(SQLModel, table=True):
     used_at: datetime | None = None
 
 
-class WebSession(SQLModel, table=True):
+class WebSession(Row, table=True):
     """A signed-in browser; the cookie holds the id, the table its hash and expiry."""
 
     __tablename__ = "web_session"
@@ -35,7 +37,7 @@ class WebSession(SQLModel, table=True):
     expires_at: datetime
 
 
-class CanaryRound(SQLModel, table=True):
+class CanaryRound(Row, table=True):
     """One canary mail: when it was sent, when (if ever) it came back, or why sending failed."""
 
     __tablename__ = "canary_round"

@@ -11,15 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
 # imported for its tables: a confirmed remark names the ledger row that carried it,
 # and a foreign key is resolved only against tables that are loaded
 from mailflow.store import message_tables  # noqa: F401
+from mailflow.store.row import Row
 from mailflow.store.stamps import utcnow
 
 
-class ConfirmedRemark(SQLModel, table=True):
+class ConfirmedRemark(Row, table=True):
     """A remark a person confirmed beside a decision; from them it is taken as written again.
 
     `key` is the remark as reading compares it (decide.remark_key); `remark` as written.
@@ -37,7 +38,7 @@ class ConfirmedRemark(SQLModel, table=True):
     confirmed_at: datetime = Field(default_factory=utcnow)
 
 
-class SenderTail(SQLModel, table=True):
+class SenderTail(Row, table=True):
     """The last lines of a reply a person sent (the last few per person): where a signature
     they end every mail with is found."""
 
@@ -49,7 +50,7 @@ class SenderTail(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class LearnedSignature(SQLModel, table=True):
+class LearnedSignature(Row, table=True):
     """A block that ended two replies of the same person: their signature, not their words."""
 
     __tablename__ = "learned_signature"

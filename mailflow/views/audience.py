@@ -16,7 +16,7 @@ from datetime import datetime
 
 from mailflow.app import App
 from mailflow.security.audience import Audience, audience_of
-from mailflow.store.tables import AuditEvent, ChangeRequest
+from mailflow.store.cr_tables import AuditEvent, ChangeRequest
 from mailflow.workflow.definition import Workflow
 
 _ARROW = " → "

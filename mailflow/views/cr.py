@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.mail.context import CrView, HistoryLine, Reader, people_words, template_context
 from mailflow.security.audience import Audience
-from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest
+from mailflow.store.cr_tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.views.audience import external_events, external_fields, stage_words
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show

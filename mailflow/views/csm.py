@@ -13,7 +13,7 @@ from datetime import datetime
 
 from mailflow.app import App
 from mailflow.errors import NotFound
-from mailflow.store.tables import ChangeRequest
+from mailflow.store.cr_tables import ChangeRequest
 from mailflow.views import progress
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from mailflow.app import App
 from mailflow.config.settings import Person
-from mailflow.store.tables import AuditEvent, ChangeRequest, Decision
+from mailflow.store.cr_tables import AuditEvent, ChangeRequest, Decision
 from mailflow.views import progress
 
 WEEK = timedelta(days=7)

@@ -15,7 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
-from mailflow.store.tables import ChangeRequest
+from mailflow.store.cr_tables import ChangeRequest
 from mailflow.views.progress import aware
 
 CR = ChangeRequest

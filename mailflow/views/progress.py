@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.security.audience import Audience, audience_of
 from mailflow.store.cr_state import state_of
-from mailflow.store.tables import ChangeRequest, Decision
+from mailflow.store.cr_tables import ChangeRequest, Decision
 from mailflow.workflow import reminding
 from mailflow.workflow.calendar import BusinessCalendar
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
+from mailflow.store.cr_tables import AttachmentLink, AuditEvent, ChangeRequest, Decision
 from mailflow.store.message_tables import LedgerEntry
-from mailflow.store.tables import AttachmentLink, AuditEvent, ChangeRequest, Decision
 from mailflow.views.cr import opening_fields
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show

@@ -21,7 +21,7 @@ from babel.dates import format_timedelta
 from babel.lists import format_list
 from sqlmodel import Session, col, select
 
-from mailflow.store.tables import AuditEvent, ChangeRequest
+from mailflow.store.cr_tables import AuditEvent, ChangeRequest
 from mailflow.views.progress import aware
 from mailflow.workflow.definition import Workflow
 
