@@ -61,8 +61,8 @@ def same_message(seen: LedgerEntry, msg: Inbound) -> bool:
 def routed(ctx: Context) -> Context:
     """(step) Tie the message to its CR: the [CR-…] subject token, then the thread headers."""
     found = route(ctx.session, ctx.msg)
-    cr = None
-    if found.cr_id and found.kind == RouteKind.CR:
+    cr = found.cr
+    if cr is None and found.cr_id and found.kind == RouteKind.CR:
         cr = ctx.session.get(ChangeRequest, found.cr_id)
     return dataclasses.replace(ctx, route=found, cr=cr)
 

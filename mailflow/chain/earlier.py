@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
+from typing import cast
 
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
@@ -43,6 +45,10 @@ from mailflow.workflow.reasons import Refusal
 
 # The engine's reminder mail: it asks again for the reply its stage's request asked for.
 REMINDER = "notice/reminder"
+
+
+# Our mails are looked up by their headers; their bytes are read only when quoted.
+_WITHOUT_BYTES = defer(cast(QueryableAttribute[bytes], OutboxRow.data))
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,10 @@ def earlier_request(ctx: Context) -> Ruling | None:
             evidence.keep(
                 session, cr, cr.stage, verb, msg, msg.from_addr, "", verdict, now, ledger_id
             )
-        context = where_now(app, session, cr, msg.from_addr, roles, earlier, now)
+        # held: the answer is noted on the timeline, not sent, so nothing explains it
+        context = (
+            {} if ctx.held else where_now(app, session, cr, msg.from_addr, roles, earlier, now)
+        )
         answers.refuse(app, session, msg, cr, ledger_id, code, detail, now, quoted, context=context,
                        held=ctx.held)  # fmt: skip
 
@@ -111,7 +120,9 @@ def answered_mail(
     if not parent and msg.references:
         parent, how = msg.references[-1], "References"
     if parent:
-        row = session.exec(select(OutboxRow).where(OutboxRow.message_id == parent)).first()
+        row = session.exec(
+            select(OutboxRow).options(_WITHOUT_BYTES).where(OutboxRow.message_id == parent)
+        ).first()
         return (row, how) if row is not None and row.cr_id == cr_id else None
     for token, where in tokens.found_in(msg, inbox):
         if not where.endswith("sub-address"):
@@ -263,6 +274,7 @@ def current_request(app: App, session: Session, cr: ChangeRequest, sender: str) 
         return None
     rows = session.exec(
         select(OutboxRow)
+        .options(_WITHOUT_BYTES)  # the chosen row's mail is read when its subject is
         .where(OutboxRow.cr_id == cr.id)
         .where(col(OutboxRow.template).in_([stage.template, REMINDER]))
         .order_by(col(OutboxRow.id).desc())

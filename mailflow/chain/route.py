@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlmodel import Session
@@ -30,6 +30,8 @@ class Route:
     kind: RouteKind
     cr_id: str | None = None
     how: str = ""
+    # The CR's row when finding it read it, so the rules after need not read it again.
+    cr: ChangeRequest | None = field(default=None, compare=False, repr=False)
 
 
 def token_in(subject: str) -> str | None:
@@ -40,8 +42,9 @@ def token_in(subject: str) -> str | None:
 def route(session: Session, msg: Inbound) -> Route:
     token = token_in(msg.subject)
     if token:
-        if session.get(ChangeRequest, token) is not None:
-            return Route(RouteKind.CR, token, "subject token")
+        cr = session.get(ChangeRequest, token)
+        if cr is not None:
+            return Route(RouteKind.CR, token, "subject token", cr)
         return Route(RouteKind.UNKNOWN_CR, token, "subject token")
     thread = [i for i in (msg.in_reply_to, *reversed(msg.references)) if i]
     cr_id = outbox.cr_of_message_ids(session, thread) or ledger.cr_of_message_ids(session, thread)

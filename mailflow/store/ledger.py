@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import cast
 
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -45,6 +47,7 @@ def latest(session: Session, content_hash: str) -> LedgerEntry | None:
     """The newest row of these bytes: their outcome, or the release that hands them back."""
     return session.exec(
         select(LedgerEntry)
+        .options(defer(cast(QueryableAttribute[bytes], LedgerEntry.raw)))  # read if asked for
         .where(col(LedgerEntry.content_hash) == content_hash)
         .order_by(col(LedgerEntry.id).desc())
         .limit(1)
