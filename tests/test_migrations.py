@@ -92,3 +92,21 @@ def test_the_ledger_index_is_partial_on_postgresql_in_the_database_and_the_model
     index.dialect_options["postgresql"]["where"] = None  # as a new process has it
     Database(postgres_url).dispose()  # at the newest revision: no migration runs
     assert "WHERE outcome != 'released'" in str(CreateIndex(index).compile(dialect=engine.dialect))
+
+
+def test_the_report_counts_each_stage_from_an_index_alone(tmp_path: Path) -> None:
+    """`cr report` counts CRs per stage with the oldest entry time; at 100,000 CRs reading
+    every row for it took about 80 ms. Mutation: without migration 0011 the plan scans
+    the table through the stage index and this fails."""
+    url = f"sqlite:///{tmp_path / 'report.db'}"
+    Database(url).dispose()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT stage, count(*), min(entered_at) "
+                "FROM change_request GROUP BY stage"
+            ).all()
+    finally:
+        engine.dispose()
+    assert "COVERING INDEX ix_change_request_stage_entered_at" in str(plan)

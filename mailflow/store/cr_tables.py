@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field
 
 # the ledger and blob tables the foreign keys below name
@@ -27,13 +27,15 @@ class ChangeRequest(Row, table=True):
     """One CR and where it stands; `fields` holds every typed value replies have given."""
 
     __tablename__ = "change_request"
+    # `cr report`: per stage, how many and the oldest, answered by the index alone
+    __table_args__ = (Index("ix_change_request_stage_entered_at", "stage", "entered_at"),)
 
     id: str = Field(primary_key=True)
     account: str = Field(index=True)
     title: str
     description: str = ""
     stage: str = Field(index=True)
-    held: bool = False
+    held: bool = Field(default=False, index=True)
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     votes: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     entered_at: datetime = Field(default_factory=utcnow)
