@@ -195,9 +195,21 @@ def check_reply(
 
 
 def note_key_use(session: Session, kid: str, now: datetime) -> datetime:
-    """When this key was first used (recorded now if it is new)."""
+    """When this key was first used (recorded now if it is new).
+
+    Every mail and every reply asks, so a row the session found is remembered for the
+    rest of it: it is written once and never changed. A row the session wrote itself is
+    not, since the savepoint around the message that wrote it may still undo it.
+    """
+    found: dict[str, datetime] = session.info.setdefault(_FIRST_USE, {})
+    written: set[str] = session.info.setdefault(_WRITTEN, set())
+    if kid in found:
+        return found[kid]
     row = session.get(SigningKey, kid)
+    if row is not None and kid not in written:
+        found[kid] = _aware(row.first_used_at)
     if row is None:
+        written.add(kid)
         try:
             with session.begin_nested():
                 session.add(SigningKey(kid=kid, first_used_at=now))
@@ -205,7 +217,15 @@ def note_key_use(session: Session, kid: str, now: datetime) -> datetime:
             pass  # another daemon recorded it first
         row = session.get(SigningKey, kid)
     assert row is not None
-    at = row.first_used_at
+    return _aware(row.first_used_at)
+
+
+# Where a session keeps the first use of each key it has read, and the keys it has
+# recorded itself (see note_key_use).
+_FIRST_USE, _WRITTEN = "mailflow.first_key_use", "mailflow.keys_recorded"
+
+
+def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
