@@ -15,8 +15,8 @@ runs. Command and floor run in turn (A/B, then B/A), so that a busy machine slow
 alike; the figures are medians over the rounds, the ratio the median of each round's own.
 Both run with their bytecode cached, as installed code has it (a first run of each, not
 timed, writes it), even when PYTHONDONTWRITEBYTECODE is set in the calling shell.
-Then the same for imports alone: SQLModel with the configuration's schema and the store's
-tables, which every command that reads the database loads before its own work.
+Then the same for imports alone: SQLModel with the configuration's schema and the CR
+tables, which every command that reads CRs loads before its own work.
 `--reuse` times the commands only, on the databases an earlier `--keep` left in FOLDER.
 Figures only; nothing here asserts a time.
 """
@@ -186,13 +186,13 @@ def paired(argv: list[str], floor: list[str], rounds: int) -> tuple[float, float
 
 
 # What every command that reads the database loads before its own work, beside the floor:
-# the configuration's schema (pydantic models, built at import) and the store's tables.
+# the configuration's schema (pydantic models, built at import) and the CR tables.
 NEEDS = (
     ("sqlmodel + the configuration's schema", "import sqlmodel, mailflow.config.settings"),
-    ("sqlmodel + the store's tables", "import sqlmodel, mailflow.store.tables"),
+    ("sqlmodel + the CR tables", "import sqlmodel, mailflow.store.cr_tables"),
     (
-        "sqlmodel + schema + tables",
-        "import sqlmodel, mailflow.config.settings, mailflow.store.tables",
+        "sqlmodel + schema + CR tables",
+        "import sqlmodel, mailflow.config.settings, mailflow.store.cr_tables",
     ),
 )
 

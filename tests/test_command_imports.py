@@ -32,6 +32,7 @@ UNUSED = {
     "the mail parser": ("mailparser",),
     "the security modules": ("mailflow.security", "authres"),
     "the PostgreSQL dialect (on SQLite)": ("sqlalchemy.dialects.postgresql", "psycopg"),
+    "the tables only replies write": ("mailflow.store.reply_tables", "mailflow.store.tables"),
 }
 # What they may load of the security package: the log formatter's token mask (every
 # command logs) and who a view is for (every view of a CR is shown to someone).
