@@ -35,7 +35,7 @@ class ChangeRequest(Row, table=True):
     title: str
     description: str = ""
     stage: str = Field(index=True)
-    held: bool = Field(default=False, index=True)
+    held: bool = False
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     votes: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     entered_at: datetime = Field(default_factory=utcnow)
