@@ -179,3 +179,17 @@ def test_a_decision_answering_no_request_of_ours_is_handled_as_before(tmp_path, 
             assert desk.stage(cr_id) == "jira_tracking"
     finally:
         desk.close()
+
+
+def test_a_reply_that_changes_nothing_leaves_the_cr_row_as_it_was(desk):
+    """A question asked back is on the timeline and in the outbox; the CR row, and when
+    it was last updated, stay as they were (a digest lists CRs by that time)."""
+    cr_id = desk.open_cr()
+    before = desk.cr(cr_id)
+    events = len(desk.events(cr_id))
+    desk.clock.advance(hours=3)
+    desk.say("integration@ft.example", cr_id, "Let me look at this next week.")
+    after = desk.cr(cr_id)
+    assert desk.ledger()[-1].outcome == "answered"
+    assert len(desk.events(cr_id)) > events
+    assert (after.stage, after.updated_at) == (before.stage, before.updated_at)

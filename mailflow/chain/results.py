@@ -17,6 +17,7 @@ from mailflow.app import App
 from mailflow.chain import post
 from mailflow.chain.timeline import audit
 from mailflow.mail.parse import Inbound
+from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest, Decision
 from mailflow.workflow.engine_values import Audit, CRState, Mail, Result, Said
 from mailflow.workflow.reminder_due import next_reminder
@@ -62,6 +63,10 @@ def entered_a_stage(result: Result) -> bool:
 def _write_state(
     app: App, session: Session, cr: ChangeRequest, state: CRState, now: datetime
 ) -> None:
+    """The CR row as the engine left it; a result that changed nothing (a refusal, a
+    question) leaves the row, and when it was last updated, as they were."""
+    if state == state_of(cr, state.currency, state.conventions):
+        return
     cr.stage, cr.held, cr.fields = state.stage, state.held, dict(state.fields)
     cr.votes = [list(v) for v in state.votes]
     cr.entered_at, cr.reminders, cr.reminded_at = (
