@@ -19,8 +19,9 @@ from sqlmodel import Session
 from mailflow.app import App
 from mailflow.chain.route import Route, RouteKind
 from mailflow.mail.parse import Inbound
-from mailflow.reading.decide import Decision, Unclear
+from mailflow.reading.decide import Decision, Known, Unclear
 from mailflow.security.policy import Verdict
+from mailflow.store.known import known_for
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.message_tables import LedgerEntry
 from mailflow.store.tables import ChangeRequest, Confirmation
@@ -48,6 +49,9 @@ class Context:
     roles: frozenset[str] = frozenset()
     text: str = ""
     reading: Decision | Unclear | None = None
+    # What is on record about the sender (confirmed remarks, learned signature), as the
+    # rules after the reading see it; None before it (store/known.py).
+    known: Known | None = None
     pending: Confirmation | None = None
     author: str = ""
     proof: Inbound | None = None
@@ -62,6 +66,12 @@ class Context:
         """The CR of a reply; the reply rules run only once one was found."""
         assert self.cr is not None, "a reply rule ran without a CR"
         return self.cr
+
+    def sender_known(self) -> Known:
+        """What is on record about the sender: as the reading left it, else read now."""
+        if self.known is not None:
+            return self.known
+        return known_for(self.session, self.msg.from_addr, self.app.settings.security)
 
     @property
     def decision(self) -> Decision:

@@ -25,7 +25,7 @@ from mailflow.chain.engine_rule import workflow_engine
 from mailflow.chain.timeline import audit
 from mailflow.reading.decide import Decision, Known, Unclear, UnclearKind, remark_key
 from mailflow.reading.reply import read_message
-from mailflow.store.known import known_for, remember_remark
+from mailflow.store.known import remember_remark
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.workflow.reasons import Question
 
@@ -36,7 +36,7 @@ def ask(ctx: Context, read: Unclear) -> Ruling | None:
     """Remarks beside a decision this sender may give here: asked to CONFIRM it as written."""
     if read.kind is not UnclearKind.REMARK or read.as_written is None:
         return None
-    known = known_for(ctx.session, ctx.msg.from_addr, ctx.app.settings.security)
+    known = ctx.sender_known()
     decision, remarks = _beside(ctx, known, lambda _key: True)
     if decision is None or decision.verb != read.as_written.verb or not _fits(ctx, decision.verb):
         return None
@@ -109,7 +109,7 @@ def _kept_remarks(ctx: Context) -> tuple[list[str], str]:
         return list(pending.remarks), "confirmed by CONFIRM"
     if not isinstance(read, Decision) or ctx.attested_by or ctx.author != msg.from_addr:
         return [], ""
-    known = known_for(ctx.session, msg.from_addr, ctx.app.settings.security)
+    known = ctx.sender_known()
     if not known.remarks:
         return [], ""
     plain = Known(frozenset(), known.signatures)

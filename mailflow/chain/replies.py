@@ -49,8 +49,9 @@ def reading(ctx: Context) -> Context:
     new = reply_text.new_text(msg.text[:READ_CAP])
     text = signature_blocks.strip_learned(new, known.signatures)
     read = read_message(app.workflow, ctx.the_cr.stage, msg.text, msg.html_text, known)
-    note_tail(ctx.session, msg.from_addr, new, app.workflow.vocabulary, ctx.now)
-    return dataclasses.replace(ctx, text=text, reading=read)
+    if note_tail(ctx.session, msg.from_addr, new, app.workflow.vocabulary, ctx.now):
+        known = known_for(ctx.session, msg.from_addr, app.settings.security)  # one learned
+    return dataclasses.replace(ctx, text=text, reading=read, known=known)
 
 
 def confirmation(ctx: Context) -> Context | None:
@@ -70,7 +71,7 @@ def confirmation(ctx: Context) -> Context | None:
         return None
     if not isinstance(read, Decision) or not said:
         reader = confirm.yes_reader(wf)
-        known = known_for(ctx.session, ctx.msg.from_addr, ctx.app.settings.security)
+        known = ctx.sender_known()
         read = read_message(reader, ctx.the_cr.stage, ctx.msg.text, ctx.msg.html_text, known)
         if not isinstance(read, Decision) or not confirm.plain_yes(reader, read):
             return None
