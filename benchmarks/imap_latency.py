@@ -6,13 +6,15 @@ makes mailflow send the next stage's request.
 
 First `--messages` CRs are opened through the daemon loop (each one's request goes to the
 triage actor). Then the daemon runs in IDLE against a throwaway Dovecot and an aiosmtpd
-server, and the triage actor's reply to each CR is APPENDed, one at a time, each while the
-daemon's connection is idling. Two hooks in this process give each message its own
-timestamps, on one monotonic clock:
+server in a process of its own (as a real server is: its work is not the service's), and
+the triage actor's reply to each CR is APPENDed, one at a time, each while the daemon's
+connection is idling; the benchmark then waits, without polling, until the daemon idles
+again. Two hooks give each message its own timestamps, on the machine's one monotonic
+clock:
 
 - the daemon's own IMAP connection records when the response announcing new mail arrived
   (in IDLE, or in the answer to DONE when the daemon's wait was ending just then);
-- the SMTP server records when it accepted each mail.
+- the SMTP server records when it accepted each mail, and tells the benchmark by a pipe.
 
 mailflow's own share for a message is the time from its announcement to the SMTP server
 accepting the mail it caused: the first request to the next stage's actors, and the last of
@@ -26,13 +28,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import email
+import multiprocessing
 import shutil
+import socket
 import sys
 import tempfile
 import threading
 import time
 from email.message import EmailMessage
 from email.policy import default
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -65,16 +70,63 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class TimedSmtp(RecordingHandler):
-    """Records, beside each accepted mail, when the server accepted it."""
+    """Sends, for each accepted mail, its recipients and when the server accepted it down a
+    pipe to the benchmark (before the client hears 250, so it is there once the send returns)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipe: Connection) -> None:
         super().__init__()
-        self.accepted_at: list[float] = []
+        self.pipe = pipe
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         reply = await super().handle_DATA(server, session, envelope)
-        self.accepted_at.append(time.monotonic())
+        self.pipe.send((tuple(envelope.rcpt_tos), time.monotonic()))
+        self.received.clear()  # nothing here reads them
         return reply
+
+
+def _serve_smtp(port: int, pipe: Connection, stop: Any) -> None:
+    """The SMTP server's own process: as a real server is, apart from the service."""
+    smtp = SmtpServer()
+    smtp.port, smtp.handler = port, TimedSmtp(pipe)
+    smtp.start()
+    stop.wait()
+    smtp.stop()
+
+
+class SmtpClock:
+    """The SMTP server, started in a process of its own, and what it accepted when: its
+    work is not counted in the service's share, as it would not be in production.
+    The clock is CLOCK_MONOTONIC, one for the whole machine."""
+
+    def __init__(self) -> None:
+        self.host, self.port = "127.0.0.1", free_port()
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe(duplex=False)
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_serve_smtp, args=(self.port, child, self._stop), daemon=True
+        )
+        self.accepted: list[tuple[tuple[str, ...], float]] = []
+
+    def start(self) -> None:
+        self._process.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex((self.host, self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("the SMTP server process did not start")
+
+    def read(self) -> list[tuple[tuple[str, ...], float]]:
+        """Every acceptance reported so far."""
+        while self._pipe.poll():
+            self.accepted.append(self._pipe.recv())
+        return self.accepted
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._process.join(timeout=10)
 
 
 class WatchedImapSource(ImapSource):
@@ -86,6 +138,8 @@ class WatchedImapSource(ImapSource):
         self.announced: list[tuple[float, str]] = []  # (when, "IDLE" or "DONE")
         self.idling = threading.Event()
         self.idle_started = 0.0
+        self.idles = 0  # IDLE commands begun, under `self.changed`
+        self.changed = threading.Condition()
 
     def _prepare(self, client: IMAPClient) -> None:
         super()._prepare(client)
@@ -93,8 +147,11 @@ class WatchedImapSource(ImapSource):
 
         def start() -> Any:
             result = idle()
-            self.idle_started = time.monotonic()
-            self.idling.set()
+            with self.changed:
+                self.idle_started = time.monotonic()
+                self.idles += 1
+                self.idling.set()
+                self.changed.notify_all()
             return result
 
         def check(timeout: float | None = None) -> Any:
@@ -151,32 +208,28 @@ def stages(app: App) -> dict[str, str]:
         return {cr.id: cr.stage for cr in s.exec(select(ChangeRequest)).all()}
 
 
-def answered(source: WatchedImapSource, smtp: TimedSmtp, before: int) -> bool:
-    """A request went out and the daemon idles again since: the pass, sending included, is
-    over."""
-    pairs = zip(smtp.received[before:], smtp.accepted_at[before:], strict=False)
-    sent = any(TRIAGE not in mail.rcpt_tos for mail, _ in pairs)
-    return sent and source.idle_started > smtp.accepted_at[-1]
-
-
 def measure_one(
-    app: App, source: WatchedImapSource, smtp: TimedSmtp, client: IMAPClient, parent: EmailMessage
+    app: App, source: WatchedImapSource, smtp: SmtpClock, client: IMAPClient, parent: EmailMessage
 ) -> Timing | None:
-    """APPEND one reply while the daemon idles; wait until it idles again (the pass, sending
-    included, is over); read that message's timestamps. None: no IDLE announced it (the
-    daemon's wait ended just then and its next check found the message)."""
+    """APPEND one reply while the daemon idles; wait, without polling, until it idles again
+    (the pass, sending included, is over); read that message's timestamps. None: no IDLE
+    announced it (the daemon's wait ended just then and its next check found the message)."""
     reply = cast_message(app, TRIAGE, MOVE_ON, "", "", parent).as_bytes()
     if not source.idling.wait(30):
         raise SystemExit("the daemon never went back to IDLE")
-    mails_before, notes_before = len(smtp.received), len(source.announced)
+    mails_before, notes_before = len(smtp.read()), len(source.announced)
+    with source.changed:
+        idles = source.idles
     appended = time.monotonic()
     client.append("INBOX", reply)
-    while not answered(source, smtp, mails_before):
-        if time.monotonic() > appended + 30:
-            raise SystemExit(f"no request followed the reply to {parent['Subject']}")
-        time.sleep(0.002)
-    mails = list(zip(smtp.received[mails_before:], smtp.accepted_at[mails_before:], strict=True))
-    requests = [at for mail, at in mails if TRIAGE not in mail.rcpt_tos]
+    mails: list[tuple[tuple[str, ...], float]] = []
+    while not any(TRIAGE not in rcpt for rcpt, _ in mails):
+        with source.changed:
+            if not source.changed.wait_for(lambda seen=idles: source.idles > seen, timeout=30):
+                raise SystemExit(f"no request followed the reply to {parent['Subject']}")
+            idles = source.idles
+        mails = smtp.read()[mails_before:]
+    requests = [at for rcpt, at in mails if TRIAGE not in rcpt]
     notes = [(at, how) for at, how in source.announced[notes_before:] if at < mails[0][1]]
     if not notes:
         return None
@@ -190,8 +243,7 @@ def run(folder: Path, messages: int, verbose: bool) -> list[Timing | None]:
     server.dir.mkdir()
     server.setup()
     server.start()
-    smtp = SmtpServer()
-    smtp.handler = handler = TimedSmtp()
+    smtp = SmtpClock()
     smtp.start()
     try:
         account = ImapAccount(server, "user1")
@@ -220,7 +272,7 @@ def run(folder: Path, messages: int, verbose: bool) -> list[Timing | None]:
         client = account.client()
         timings = []
         for n, parent in enumerate(parents):
-            timings.append(measure_one(app, source, handler, client, parent))
+            timings.append(measure_one(app, source, smtp, client, parent))
             if verbose and (t := timings[-1]) is not None:
                 print(f"{n}: announced {t.announced - t.appended:.3f}, own "
                       f"{t.first_request - t.announced:.3f} / {t.last_mail - t.announced:.3f}"
