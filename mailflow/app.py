@@ -73,9 +73,10 @@ class App:
             self._db.dispose()
 
 
-def build_app(config: str | Path | None) -> App:
-    """Load and cross-check configuration, workflow and templates, reporting every problem."""
-    settings = load_settings(config)
+def build_app(config: str | Path | None, as_used: bool = False) -> App:
+    """Load and cross-check configuration, workflow and templates, reporting every problem;
+    `as_used`, for a command that only reads: each table checked when first read."""
+    settings = load_settings(config, as_used)
     return app_from_settings(settings)
 
 

@@ -90,10 +90,11 @@ def by_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _app(args: argparse.Namespace) -> App:
+def _app(args: argparse.Namespace, reading: bool = False) -> App:
+    """The app; for a command that only reads, its configuration checked as it is read."""
     from mailflow.app import build_app
 
-    return build_app(args.config)
+    return build_app(args.config, as_used=reading)
 
 
 def cmd_cr_evidence(args: argparse.Namespace) -> int:
@@ -131,7 +132,7 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
     from mailflow.store.cr_tables import ChangeRequest
     from mailflow.views import csm as csm_view
 
-    app = _app(args)
+    app = _app(args, reading=True)
     query = select(ChangeRequest).order_by(col(ChangeRequest.id))
     if not args.all:
         query = query.where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
@@ -156,7 +157,7 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
     from mailflow.store.cr_tables import ChangeRequest
     from mailflow.views import progress, report
 
-    app = _app(args)
+    app = _app(args, reading=True)
     with app.db.session() as session:
         cr = session.get(ChangeRequest, args.cr_id.upper())
         if cr is None:
@@ -230,7 +231,7 @@ def cmd_cr_set(args: argparse.Namespace) -> int:
 def cmd_cr_report(args: argparse.Namespace) -> int:
     from mailflow.views.overview import overview
 
-    app = _app(args)
+    app = _app(args, reading=True)
     with app.db.session() as session:
         print(overview(app, session, _now(), args.account))
     return 0

@@ -14,10 +14,11 @@ if TYPE_CHECKING:
     from mailflow.config.settings import Settings
 
 
-def _app(args: argparse.Namespace) -> App:
+def _app(args: argparse.Namespace, reading: bool = False) -> App:
+    """The app; for a command that only reads, its configuration checked as it is read."""
     from mailflow.app import build_app
 
-    return build_app(args.config)
+    return build_app(args.config, as_used=reading)
 
 
 def _now() -> datetime:
@@ -104,7 +105,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     It only reads: with no database yet it says so and makes none (nor its folder).
     """
-    app = _app(args)
+    app = _app(args, reading=True)
     try:
         missing_db = _no_database_yet(app)
         if missing_db is not None:

@@ -1,7 +1,8 @@
 """Where things are: the folders, files and database a configuration names.
 
 Every relative path is relative to the configuration file's folder; what is not written
-lives under the data folder.
+lives under the data folder. Each place is worked out from the tables that name it
+alone, so that a command reading only the database's address checks no other table.
 """
 
 from __future__ import annotations
@@ -11,6 +12,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailflow.config.schema import DatabaseTable, MainTable, SourceTable
+
+
+def data_dir_of(main: MainTable, base: Path) -> Path:
+    return (base / main.data_dir).resolve()
+
+
+def database_url_of(main: MainTable, database: DatabaseTable, base: Path) -> str:
+    url = os.environ[database.url_env] if database.url_env else database.url
+    url = url or f"sqlite:///{data_dir_of(main, base) / 'mailflow.db'}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def maildir_root_of(main: MainTable, source: SourceTable, base: Path) -> Path:
+    return base / (source.maildir.path or data_dir_of(main, base) / "mail")
+
+
+def file_of(named: str | None, base: Path) -> Path | None:
+    return base / named if named else None
 
 
 @dataclass(frozen=True)
@@ -25,15 +46,10 @@ class Places:
     def of(
         cls, main: MainTable, database: DatabaseTable, source: SourceTable, base: Path
     ) -> Places:
-        data_dir = (base / main.data_dir).resolve()
-        url = os.environ[database.url_env] if database.url_env else database.url
-        url = url or f"sqlite:///{data_dir / 'mailflow.db'}"
-        if url.startswith("postgresql://"):
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return cls(
-            data_dir=data_dir,
-            database_url=url,
-            maildir_root=base / (source.maildir.path or data_dir / "mail"),
-            workflow=base / main.workflow if main.workflow else None,
-            templates=base / main.templates if main.templates else None,
+            data_dir=data_dir_of(main, base),
+            database_url=database_url_of(main, database, base),
+            maildir_root=maildir_root_of(main, source, base),
+            workflow=file_of(main.workflow, base),
+            templates=file_of(main.templates, base),
         )

@@ -7,11 +7,12 @@ every problem. An unknown table or key is named with the nearest known one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, get_args
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic.dataclasses import is_pydantic_dataclass
+from pydantic.dataclasses import is_pydantic_dataclass, rebuild_dataclass
 
 from mailflow.config.known import Known, did_you_mean
 from mailflow.config.schema import ConfigFile
@@ -23,12 +24,16 @@ _NOT_A_TABLE = {"model_type", "dict_type", "dataclass_type", "model_attributes_t
 _UNKNOWN = {"extra_forbidden", "unexpected_keyword_argument"}
 
 
-def check_tables(data: dict[str, Any], known: Known) -> tuple[dict[str, Any], list[Problem]]:
-    """The tables that are right, by name, and the problems of the others."""
+def check_tables(
+    data: dict[str, Any], known: Known, names: Iterable[str] | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The tables that are right, by name, and the problems of the others: of every table
+    and of the file's unknown ones, or of the tables named alone."""
     fields = ConfigFile.model_fields
-    problems = [_unknown(data, (name,)) for name in data if name not in fields]
+    problems = unknown_tables(data) if names is None else []
     tables: dict[str, Any] = {}
-    for name, field in fields.items():
+    for name in fields if names is None else names:
+        field = fields[name]
         if name not in data and not field.is_required():
             tables[name] = field.get_default(call_default_factory=True)
             continue
@@ -41,9 +46,21 @@ def check_tables(data: dict[str, Any], known: Known) -> tuple[dict[str, Any], li
     return tables, problems
 
 
+def unknown_tables(data: dict[str, Any]) -> list[Problem]:
+    """The tables of the file the schema does not know, each with the nearest known one."""
+    return [_unknown(data, (name,)) for name in data if name not in ConfigFile.model_fields]
+
+
 @cache
 def _adapter(name: str) -> TypeAdapter[Any]:
+    """The table's validator. Its model is built here, on the table's first use (the models
+    defer it): the tables a command never reads cost it nothing."""
     annotation: Any = ConfigFile.model_fields[name].annotation
+    model = _model_in(annotation)
+    if is_pydantic_dataclass(model):
+        rebuild_dataclass(model)
+    elif model is not None:
+        model.model_rebuild()
     return TypeAdapter(annotation)
 
 

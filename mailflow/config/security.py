@@ -14,7 +14,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, Strict
 from pydantic.dataclasses import dataclass as table_dataclass
 
 from mailflow.config.known import RoleName
-from mailflow.config.table import EnvName, Table
+from mailflow.config.table import EnvName, Table, default_of
 
 SENDER, TOKEN, AUTHENTICATED = "sender", "token", "authenticated"
 POLICIES = (SENDER, TOKEN, AUTHENTICATED)
@@ -102,24 +102,21 @@ class SecurityTable(Table):
         )
 
 
-_DEFAULT = SecurityTable()
-
-
 @dataclass(frozen=True)
 class SecuritySettings:
     """[security] as the code reads it; the defaults are SecurityTable's."""
 
-    policy: str = _DEFAULT.policy
+    policy: str = default_of(SecurityTable, "policy")
     role_policies: Mapping[str, str] = field(default_factory=dict)
     secret: str = ""
     previous_secrets: tuple[str, ...] = ()
-    token_days: int = _DEFAULT.token_days
-    token_grace_days: int = _DEFAULT.token_grace_days
-    reply_subaddress: bool = _DEFAULT.reply_subaddress
+    token_days: int = default_of(SecurityTable, "token_days")
+    token_grace_days: int = default_of(SecurityTable, "token_grace_days")
+    reply_subaddress: bool = default_of(SecurityTable, "reply_subaddress")
     trusted_authserv_ids: tuple[str, ...] = ()
-    accept_forwarded: bool = _DEFAULT.accept_forwarded
-    max_answers_per_cr_per_day: int = _DEFAULT.max_answers_per_cr_per_day
-    remember_confirmed_remarks: bool = _DEFAULT.remember_confirmed_remarks
+    accept_forwarded: bool = default_of(SecurityTable, "accept_forwarded")
+    max_answers_per_cr_per_day: int = default_of(SecurityTable, "max_answers_per_cr_per_day")
+    remember_confirmed_remarks: bool = default_of(SecurityTable, "remember_confirmed_remarks")
 
     def policy_for(self, role: str) -> str:
         return self.role_policies.get(role, self.policy)
@@ -128,7 +125,7 @@ class SecuritySettings:
 Count = Annotated[int, Strict()]
 
 
-@table_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+@table_dataclass(frozen=True, config=ConfigDict(extra="forbid", defer_build=True))
 class LimitSettings:
     """[limits]: size limits on what comes in and rate limits on what goes out."""
 

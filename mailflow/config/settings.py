@@ -12,16 +12,15 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailflow.config.known import Known
 from mailflow.config.meaning import meaning
 from mailflow.config.ops import CanarySettings, MetricsSettings, WebSettings
+from mailflow.config.parts import PART_OF, PARTS, made
 from mailflow.config.people import Account, Person
-from mailflow.config.places import Places
-from mailflow.config.problems import check_tables
+from mailflow.config.problems import Problem, check_tables, unknown_tables
 from mailflow.config.schedule import ScheduleSettings
-from mailflow.config.schema import ConfigFile
 from mailflow.config.security import LimitSettings, SecuritySettings
 from mailflow.errors import ConfigError
 from mailflow.workflow.definition import Workflow, load_workflow
@@ -84,6 +83,18 @@ class Settings:
     def own_addresses(self) -> tuple[str, ...]:
         return (self.shared_inbox,)
 
+    if not TYPE_CHECKING:  # mypy still sees only the fields
+
+        def __getattr__(self, name: str) -> Any:
+            """A setting not made yet, of settings read as used: made, with its part's
+            others, from its tables, checked now."""
+            unread = self.__dict__.get("_unread")
+            if unread is None or name not in PART_OF:
+                raise AttributeError(name)
+            for key, value in unread.part(name).items():
+                object.__setattr__(self, key, value)
+            return self.__dict__[name]
+
 
 def find_config(explicit: str | Path | None) -> Path | None:
     """The file to read: the one named, $MAILFLOW_CONFIG, or mailflow.toml / config.toml here."""
@@ -100,8 +111,9 @@ def find_config(explicit: str | Path | None) -> Path | None:
     return None
 
 
-def load_settings(path: str | Path | None) -> Settings:
-    """Read and check a configuration file (or the example next to the code when none is found)."""
+def load_settings(path: str | Path | None, as_used: bool = False) -> Settings:
+    """Read and check a configuration file (or the example next to the code when none is
+    found); `as_used` as settings_from has it."""
     found = find_config(path)
     if found is None:
         raise ConfigError(
@@ -114,22 +126,56 @@ def load_settings(path: str | Path | None) -> Settings:
         raise ConfigError(f"{found}: no such file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{found}: not valid TOML: {exc}") from None
-    return settings_from(data, found)
+    return settings_from(data, found, as_used)
 
 
-def settings_from(data: dict[str, Any], path: Path | None) -> Settings:
+def settings_from(data: dict[str, Any], path: Path | None, as_used: bool = False) -> Settings:
     """Parsed TOML checked in one pass, or ConfigError listing every problem of the file and
-    of the workflow it names. Relative paths are relative to `path`'s folder."""
+    of the workflow it names. Relative paths are relative to `path`'s folder.
+
+    `as_used`: for a command that only reads, the file's tables are checked as the command
+    first reads a setting made from them (a problem of a table it never reads is left to
+    `mailflow check`), and what the file means beyond each table is not checked.
+    """
     where = str(path) if path else "<config>"
     base = path.parent.resolve() if path else Path.cwd()
     workflow, workflow_problems = _workflow(data, base)
     known = Known.of(data, base, workflow)
+    if as_used:
+        _refuse(where, unknown_tables(data), workflow_problems)
+        return _Unread(data, known, where, base).settings(path)
     tables, problems = check_tables(data, known)
-    problems += meaning(tables, known)
+    _refuse(where, problems + meaning(tables, known), workflow_problems)
+    return Settings(path=path, **made(PARTS, tables, base))
+
+
+def _refuse(where: str, problems: list[Problem], workflow_problems: list[str]) -> None:
     lines = [f"{where}: {key} {message}" for key, message in problems] + workflow_problems
     if lines:
         raise ConfigError(lines)
-    return _settings(ConfigFile.model_construct(**tables), path, base)
+
+
+@dataclass(frozen=True)
+class _Unread:
+    """The file's tables not checked yet, for settings read as used."""
+
+    data: dict[str, Any]
+    known: Known
+    where: str
+    base: Path
+
+    def settings(self, path: Path | None) -> Settings:
+        settings = Settings.__new__(Settings)
+        object.__setattr__(settings, "path", path)
+        object.__setattr__(settings, "_unread", self)
+        return settings
+
+    def part(self, name: str) -> dict[str, Any]:
+        """The settings of the part that makes `name`, its tables checked now."""
+        part = PART_OF[name]
+        tables, problems = check_tables(self.data, self.known, part.tables)
+        _refuse(self.where, problems, [])
+        return part.make(tables, self.base)
 
 
 def _workflow(data: dict[str, Any], base: Path) -> tuple[Workflow | None, list[str]]:
@@ -154,43 +200,3 @@ def _workflow(data: dict[str, Any], base: Path) -> tuple[Workflow | None, list[s
 def _read_workflow(path: Path | None, stamp: tuple[int, int] | None) -> Workflow:
     """Read once per version of the file: every command and each reload checks the roles."""
     return load_workflow(path)
-
-
-def _settings(config: ConfigFile, path: Path | None, base: Path) -> Settings:
-    main, daemon, source, sink = config.mailflow, config.daemon, config.source, config.sink
-    places = Places.of(main, config.database, source, base)
-    return Settings(
-        path=path,
-        data_dir=places.data_dir,
-        database_url=places.database_url,
-        shared_inbox=main.shared_inbox,
-        from_name=main.from_name,
-        message_id_domain=main.message_id_domain or main.shared_inbox.partition("@")[2],
-        workflow_path=places.workflow,
-        templates_dir=places.templates,
-        source_kind=source.kind,
-        maildir_root=places.maildir_root,
-        imap=source.imap.settings() if source.kind == "imap" and source.imap else None,
-        sink_kind=sink.kind,
-        smtp=sink.smtp.settings() if sink.kind == "smtp" and sink.smtp else None,
-        poll_seconds=daemon.poll_seconds,
-        reminder_check_minutes=daemon.reminder_check_minutes,
-        escalate_after=daemon.escalate_after,
-        unhealthy_after_seconds=daemon.unhealthy_after_seconds,
-        people=tuple(p.settings() for p in config.people),
-        accounts=tuple(a.settings() for a in config.accounts),
-        security=config.security.settings(),
-        limits=config.limits,
-        jira_senders=tuple(config.intake.jira_senders),
-        jira_decisions=config.intake.jira_decisions,
-        max_attach_bytes=config.documents.max_attach_bytes,
-        schedule=config.schedule.settings(),
-        quarantine_after_attempts=daemon.quarantine_after_attempts,
-        lease_seconds=daemon.lease_seconds,
-        daemon_name=daemon.name,
-        internal_domains=tuple(main.internal_domains),
-        upgrade_on_start=config.database.upgrade_on_start,
-        web=config.web,
-        metrics=config.metrics,
-        canary=config.canary,
-    )
