@@ -15,18 +15,19 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
-from email.parser import BytesHeaderParser
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
-from mailflow.app import App
-from mailflow.config.ops import CanarySettings
-from mailflow.service.health import Verdict
 from mailflow.store.ops_tables import CanaryRound
-from mailflow.transport.base import Sink
+
+if TYPE_CHECKING:  # `mailflow status` judges the rounds; only the service sends them
+    from email.message import EmailMessage
+
+    from mailflow.app import App
+    from mailflow.config.ops import CanarySettings
+    from mailflow.service.health import Verdict
+    from mailflow.transport.base import Sink
 
 log = logging.getLogger(__name__)
 HEADER = "X-Mailflow-Canary"
@@ -38,6 +39,10 @@ def utcnow() -> datetime:
 
 
 def canary_mail(app: App, nonce: str, now: datetime) -> EmailMessage:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+    from email.utils import format_datetime, make_msgid
+
     inbox = app.settings.shared_inbox
     msg = EmailMessage(policy=SMTP)
     msg["From"] = f"{app.settings.from_name} <{inbox}>"
@@ -83,6 +88,8 @@ class Canary:
         head = data if end < 0 else data[: end + 2]
         if _MARK not in head.lower():
             return False
+        from email.parser import BytesHeaderParser
+
         nonce = str(BytesHeaderParser().parsebytes(head).get(HEADER, "")).strip()
         with self.app.db.transaction() as session:
             row = session.get(CanaryRound, nonce) if nonce else None
