@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mailflow.errors import MailflowError, NotFound
 
@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 # command does, must not pay for it.
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add the `cr` command and its actions to the main parser."""
-    cr = sub.add_parser("cr", help="inspect and act on change requests").add_subparsers(
-        metavar="ACTION"
-    )
+def build(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add the actions of `cr` to its parser."""
+    cr = parser.add_subparsers(metavar="ACTION")
     new = cr.add_parser("new", parents=[common], help="open a CR (as a CSM)")
     new.add_argument("--account", required=True, help="account key from the configuration")
     new.add_argument("--title", required=True)

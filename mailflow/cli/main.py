@@ -1,8 +1,8 @@
 """Every command a person types. Domain errors become one line on stderr and an exit code.
 
-The parser is built from tables: each command names its options and the function that
-runs it as "module:function", imported only when that command runs, so `mailflow --help`
-and a mistyped command answer at once (no database layer, templates or transports).
+The parser is built from the table of commands (mailflow.cli.commands), and only the
+command that is run gets its options: `mailflow --help` and a mistyped command answer at
+once (no database layer, templates or transports), and a command pays for no other's.
 """
 
 from __future__ import annotations
@@ -11,126 +11,15 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from mailflow import __version__
+from mailflow.cli.commands import FIRST_LEVEL, WORKFLOW, Command
 from mailflow.errors import ConfigError, MailflowError
-
-Option = tuple[tuple[str, ...], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Command:
-    """One command of the table: its name, help line, handler and options."""
-
-    name: str
-    help: str
-    handler: str  # "module:function", imported when the command runs
-    options: tuple[Option, ...] = ()
-
-
-def flag(name: str, text: str) -> Option:
-    return ((name,), {"action": "store_true", "help": text})
-
-
-COMMANDS = (
-    Command(
-        "run",
-        "run the mail processor (the daemon)",
-        "mailflow.cli.service:cmd_run",
-        (flag("--once", "process what is waiting, then exit"),),
-    ),
-    Command(
-        "check",
-        "validate the configuration and its workflow; list every problem",
-        "mailflow.cli.service:cmd_check",
-        (
-            (
-                ("--for-unit",),
-                {
-                    "metavar": "UNIT",
-                    "help": "also check that this systemd unit's sandbox lets the service "
-                    "write its data folder, mailboxes and database",
-                },
-            ),
-        ),
-    ),
-    Command(
-        "explain",
-        "show how mailflow reads saved messages (nothing sent; the database is only read)",
-        "mailflow.cli.main:cmd_explain",
-        (
-            (("messages",), {"nargs": "+", "metavar": "MESSAGE.eml", "help": "raw mail files"}),
-            flag("--json", "one JSON object per line"),
-            flag(
-                "--rules",
-                "print the handling rules and which one each message would hit "
-                "(reads the database, records nothing)",
-            ),
-        ),
-    ),
-    Command(
-        "status",
-        "message counts and outbox state (creates nothing)",
-        "mailflow.cli.service:cmd_status",
-    ),
-)
-
-WORKFLOW = (
-    Command(
-        "show",
-        "print stages and transitions",
-        "mailflow.cli.main:cmd_workflow_show",
-        (flag("--mermaid", "print a Mermaid state diagram"),),
-    ),
-    Command(
-        "words",
-        "the words replies are read with: phrases and lists",
-        "mailflow.cli.main:cmd_workflow_words",
-    ),
-)
-
-TRYING = (
-    Command(
-        "reply",
-        "write into the inbox the reply a person's mail client would send to their latest "
-        "mail on a CR (for trying mailflow by hand)",
-        "mailflow.cli.reply:cmd_reply",
-        (
-            (("cr_id",), {"metavar": "CR-ID"}),
-            (
-                ("text",),
-                {
-                    "nargs": "+",
-                    "metavar": "LINE",
-                    "help": 'what they write, one argument a line: "DONE" "Cost: USD 9,600"',
-                },
-            ),
-            (("--as",), {"dest": "sender", "required": True, "metavar": "ADDRESS"}),
-            flag("--i-know", "also write into a real mailbox (not only the embedded Maildir)"),
-        ),
-    ),
-    Command(
-        "demo",
-        "play a whole CR lifecycle by mail through the real daemon loop",
-        "mailflow.cli.demo:cmd_demo",
-        (
-            (
-                ("--data-dir",),
-                {
-                    "help": "where the demo keeps its database and Maildirs "
-                    "(default: a new temporary folder)"
-                },
-            ),
-            flag("--quiet", "print only the final timeline"),
-        ),
-    ),
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(_chosen(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -221,30 +110,50 @@ def _handler(target: str) -> Callable[[argparse.Namespace], int]:
 
 def _add(sub: Any, common: argparse.ArgumentParser, commands: Sequence[Command]) -> None:
     for command in commands:
-        parser = sub.add_parser(command.name, parents=[common], help=command.help)
-        for names, options in command.options:
-            parser.add_argument(*names, **options)
-        parser.set_defaults(func=_handler(command.handler))
+        _fill(sub.add_parser(command.name, parents=[common], help=command.help), command)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _fill(parser: argparse.ArgumentParser, command: Command) -> None:
+    for names, options in command.options:
+        parser.add_argument(*names, **options)
+    parser.set_defaults(func=_handler(command.handler))
+
+
+ALL = "*"
+
+
+def _parser(chosen: str | None = ALL) -> argparse.ArgumentParser:
+    """The command line's parser. Only the chosen command's options are added (all of them
+    for ALL): the others are there by name and help line, as `mailflow --help` and a
+    mistyped command show them."""
     p = argparse.ArgumentParser(prog="mailflow", description="Change-request approvals over email.")
     p.add_argument("--version", action="version", version=f"mailflow {__version__}")
     _global_options(p, after_command=False)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, after_command=True)
-    sub = p.add_subparsers(title="commands", metavar="COMMAND")
-    from mailflow.cli import cr, ops, remind, web
-
-    _add(sub, common, COMMANDS[:1])
-    web.register(sub, common)
-    _add(sub, common, COMMANDS[1:])
-    workflow = sub.add_parser("workflow", help="the workflow definition")
-    _add(workflow.add_subparsers(metavar="ACTION"), common, WORKFLOW)
-    for register in (cr.register, ops.register, ops.register_db, remind.register):
-        register(sub, common)
-    _add(sub, common, TRYING)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND", dest="first_word")
+    for command in FIRST_LEVEL:
+        if chosen not in (ALL, command.name):
+            sub.add_parser(command.name, help=command.help, add_help=False)
+        elif isinstance(command, Command):
+            _add(sub, common, (command,))
+        else:
+            parents = [] if command.actions else [common]
+            parser = sub.add_parser(command.name, parents=parents, help=command.help)
+            module, _, name = command.build.partition(":")
+            getattr(importlib.import_module(module), name)(parser, common)
     return p
+
+
+def _chosen(argv: Sequence[str] | None) -> str | None:
+    """The command the arguments name, read by a parser that knows no command's options
+    (--help and a mistyped command answer here, as the whole parser would)."""
+    known, _ = _parser(None).parse_known_args(argv)
+    return getattr(known, "first_word", None)
+
+
+def build_workflow(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    _add(parser.add_subparsers(metavar="ACTION"), common, WORKFLOW)
 
 
 def cmd_workflow_show(args: argparse.Namespace) -> int:

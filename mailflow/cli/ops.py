@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import socket
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -45,11 +45,9 @@ def service_verdict(session: Session, settings: Settings, now: datetime) -> Verd
     return verdict
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `quarantine list|show|release` and `db upgrade|status` to the command line."""
-    q = sub.add_parser("quarantine", help="messages that could not be handled").add_subparsers(
-        metavar="ACTION"
-    )
+def build_quarantine(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add `quarantine list|show|release` to its parser."""
+    q = parser.add_subparsers(metavar="ACTION")
     q.add_parser("list", parents=[common], help="quarantined messages").set_defaults(
         func=cmd_quarantine_list
     )
@@ -63,9 +61,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     release.set_defaults(func=cmd_quarantine_release)
 
 
-def register_db(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `db upgrade` and `db revision`."""
-    db = sub.add_parser("db", help="the database schema").add_subparsers(metavar="ACTION")
+def build_db(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add `db upgrade` and `db revision` to its parser."""
+    db = parser.add_subparsers(metavar="ACTION")
     db.add_parser(
         "upgrade",
         parents=[common],

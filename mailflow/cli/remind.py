@@ -6,27 +6,22 @@ Kept apart from the views they print so that building the parser imports no data
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Add `mailflow remind` to the main parser."""
-    remind = sub.add_parser(
-        "remind", parents=[common], help="send the reminders and escalations that are due"
-    )
-    remind.add_argument(
+def build_remind(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add the options of `mailflow remind` to its parser."""
+    parser.add_argument(
         "--dry-run", action="store_true", help="only list what would be sent, to whom and why"
     )
-    remind.set_defaults(func=cmd_remind)
-    digest = sub.add_parser(
-        "digest",
-        parents=[common],
-        help="send the weekly digests now (each person gets one a week at most)",
-    )
-    digest.add_argument(
+    parser.set_defaults(func=cmd_remind)
+
+
+def build_digest(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add the options of `mailflow digest` to its parser."""
+    parser.add_argument(
         "--dry-run", action="store_true", help="only list who would get which digest"
     )
-    digest.set_defaults(func=cmd_digest)
+    parser.set_defaults(func=cmd_digest)
 
 
 def cmd_remind(args: argparse.Namespace) -> int:

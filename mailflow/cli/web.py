@@ -8,15 +8,11 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    web = sub.add_parser(
-        "web",
-        parents=[common],
-        help="serve the read-only CR status page (sign-in by mailed link)",
-    )
-    web.add_argument("--host", help="address to listen on (default: [web] host)")
-    web.add_argument("--port", type=int, help="port to listen on (default: [web] port)")
-    web.set_defaults(func=cmd_web)
+def build(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Add the options of `mailflow web` to its parser."""
+    parser.add_argument("--host", help="address to listen on (default: [web] host)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: [web] port)")
+    parser.set_defaults(func=cmd_web)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
