@@ -15,6 +15,9 @@ class Directory:
     def __init__(self, settings: Settings, roles: Mapping[str, Role]) -> None:
         self.settings = settings
         self.roles = roles
+        # who holds a role where, asked once per CR of a list of thousands; the settings
+        # are frozen, and a reload makes a new directory
+        self._holders: dict[tuple[str, str, str | None], tuple[Person, ...]] = {}
 
     def holds(self, person: Person, role: str, account: str, assignee: str | None) -> bool:
         if role not in person.roles or role not in self.roles:
@@ -34,7 +37,13 @@ class Directory:
         return frozenset(r for r in person.roles if self.holds(person, r, account, assignee))
 
     def holders(self, role: str, account: str, assignee: str | None = None) -> list[Person]:
-        return [p for p in self.settings.people if self.holds(p, role, account, assignee)]
+        key = (role, account, assignee)
+        found = self._holders.get(key)
+        if found is None:
+            people = self.settings.people
+            found = tuple(p for p in people if self.holds(p, role, account, assignee))
+            self._holders[key] = found
+        return list(found)
 
     def everyone(self, account: str, assignee: str | None = None) -> list[Person]:
         """Everyone with a role on the CR, in configuration order."""
