@@ -193,3 +193,23 @@ def test_a_reply_that_changes_nothing_leaves_the_cr_row_as_it_was(desk):
     assert desk.ledger()[-1].outcome == "answered"
     assert len(desk.events(cr_id)) > events
     assert (after.stage, after.updated_at) == (before.stage, before.updated_at)
+
+
+def test_the_mails_of_one_result_read_the_cr_once_for_each_side(desk):
+    """A reply that moves a CR causes several mails (the receipt, the next requests, the
+    CSM's copy); each side's view of the CR is read once for all of them."""
+    from sqlalchemy import event
+
+    cr_id = desk.open_cr()
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.startswith("SELECT") and "FROM audit_event" in statement:
+            reads.append(statement)
+
+    event.listen(desk.app.db.engine, "before_cursor_execute", count)
+    desk.say("integration@ft.example", cr_id, "IS CR")
+    event.remove(desk.app.db.engine, "before_cursor_execute", count)
+    sent = [t for t, _ in desk.templates_sent()]
+    assert desk.stage(cr_id) != "triage" and len(sent) >= 4
+    assert len(reads) == 2  # FT's side and the customer's

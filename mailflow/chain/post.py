@@ -8,7 +8,7 @@ the answer cap in answer_cap.py), only noted on the timeline.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,7 @@ from mailflow.app import App
 from mailflow.chain import documents
 from mailflow.chain.documents import StoredFile
 from mailflow.chain.timeline import audit
-from mailflow.mail.context import Reader
+from mailflow.mail.context import CrView, Reader
 from mailflow.mail.parse import Inbound
 from mailflow.security import outgoing
 from mailflow.security.audience import Audience, audience_of
@@ -42,10 +42,11 @@ def queue_mail(
     context: Mapping[str, Any] | None = None,
     placeholder: Mapping[str, Any] | None = None,
     held: str = "",
+    views: MutableMapping[Audience, CrView] | None = None,
 ) -> str | None:
     """Render one Mail effect into outbox rows, one per recipient (each with its own reply
     token); returns the logical mail's group id (None: nobody to tell, or an answer to the
-    sender held back: `held` says why)."""
+    sender held back: `held` says why). `views`: see views.cr.cr_context."""
     addressed = _addressees(app, session, cr, mail, reply_to, now, held)
     if addressed is None:
         return None
@@ -56,7 +57,7 @@ def queue_mail(
         listed, files = documents.for_request(app, session, cr, mail.attach)
     message_id, copies = outgoing.copies(app, session, cr, [*to, *cc], now)
     extra = {**(context or {}), **({"documents": listed} if listed else {})}
-    letters = _letters(app, session, cr, mail, (to, cc), copies, extra, placeholder)
+    letters = _letters(app, session, cr, mail, (to, cc), copies, extra, placeholder, views)
     thread = _thread(cr, mail, reply_to)
     for copy in copies:
         shown_to, shown_cc, ctx, rendered = letters[copy.address]
@@ -116,6 +117,7 @@ def _letters(
     copies: Sequence[outgoing.Copy],
     context: Mapping[str, Any],
     placeholder: Mapping[str, Any] | None,
+    views: MutableMapping[Audience, CrView] | None = None,
 ) -> dict[str, _Rendering]:
     """Each copy's To and Cc as shown, context and rendering. One rendering per kind of
     reader, shared by its copies: the audience (what the copy may show) and whether the
@@ -137,7 +139,7 @@ def _letters(
             continue
         if audience not in contexts:  # the CR as this side sees it, read once
             contexts[audience] = cr_context(app, session, cr, mail.to_roles or (), placeholder,
-                                            audience)  # fmt: skip
+                                            audience, views)  # fmt: skip
         shown_to, shown_cc = shown[audience]
         alone = sharing[kind] == 1  # a rendering for one copy may name its reader
         reader = Reader(

@@ -16,7 +16,9 @@ from sqlmodel import Session
 from mailflow.app import App
 from mailflow.chain import post
 from mailflow.chain.timeline import audit
+from mailflow.mail.context import CrView
 from mailflow.mail.parse import Inbound
+from mailflow.security.audience import Audience
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import ChangeRequest, Decision
 from mailflow.workflow.engine_values import Audit, CRState, Mail, Result, Said
@@ -48,11 +50,12 @@ def write_result(
         if isinstance(effect, Audit):
             audit(session, cr, effect.kind, effect.detail, now, actor=actor,
                   ledger_id=ledger_id, stage=stage_before)  # fmt: skip
+    views: dict[Audience, CrView] = {}  # the CR does not change between its mails
     for effect in result.effects:
         if isinstance(effect, Mail):
             extra = {**(context or {}), **effect.context}
             post.queue_mail(app, session, cr, effect, now=now, reply_to=reply_to, context=extra,
-                            held=held)  # fmt: skip
+                            held=held, views=views)  # fmt: skip
 
 
 def entered_a_stage(result: Result) -> bool:

@@ -8,7 +8,7 @@ receives only words.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -33,12 +33,19 @@ def cr_context(
     roles: Sequence[str] = (),
     placeholder: Mapping[str, Any] | None = None,
     audience: Audience = Audience.INTERNAL,
+    views: MutableMapping[Audience, CrView] | None = None,
 ) -> dict[str, Any]:
     """The template context for a CR (or for a mail about no CR, with placeholder values),
-    as a reader of this audience may see it."""
+    as a reader of this audience may see it. `views` keeps each audience's view of the CR
+    for the caller's next mails, when it knows the CR does not change between them."""
     wf = app.workflow
     titles = [wf.roles[r].title for r in roles if r in wf.roles]
-    view = view_of(app, session, cr, audience) if cr is not None else None
+    view = None
+    if cr is not None:
+        view = views.get(audience) if views is not None else None
+        view = view or view_of(app, session, cr, audience)
+        if views is not None:
+            views[audience] = view
     context = template_context(view, titles, app.settings.shared_inbox, placeholder)
     context["audience"] = audience.value
     # a read-back line starts with a field's label ("Effort: 12 person-days"); the longest
