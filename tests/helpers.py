@@ -38,6 +38,20 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
+def example_changed(folder: Path, *changes: tuple[str, str]) -> Path:
+    """The example configuration with its data folder in `folder` and each (old, new)
+    change made once (each must apply), written to `folder`/mailflow.toml."""
+    text = EXAMPLE_CONFIG.read_text().replace(
+        'data_dir = "mailflow-data"', f'data_dir = "{folder / "d"}"'
+    )
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = folder / "mailflow.toml"
+    path.write_text(text)
+    return path
+
+
 def make_app(
     folder: Path,
     database_url: str | None = None,

@@ -12,21 +12,14 @@ from mailflow.cli.main import main
 from mailflow.config.parts import PART_OF, PARTS
 from mailflow.config.settings import Settings, load_settings
 from mailflow.errors import ConfigError
-from tests.helpers import EXAMPLE_CONFIG
+from tests.helpers import example_changed
 
-EXAMPLE = EXAMPLE_CONFIG.read_text()
 A_MISTAKE_IN_SECURITY = ("accept_forwarded = false", 'accept_forwarded = "false"')
 A_MISTAKE_IN_DAEMON = ("unhealthy_after_seconds = 300", 'unhealthy_after_seconds = "300"')
 
 
 def _write(tmp_path: Path, *changes: tuple[str, str]) -> Path:
-    text = EXAMPLE.replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "d"}"')
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "mailflow.toml"
-    path.write_text(text)
-    return path
+    return example_changed(tmp_path, *changes)
 
 
 def test_every_setting_is_made_by_exactly_one_part() -> None:

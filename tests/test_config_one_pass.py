@@ -13,7 +13,7 @@ from mailflow.cli.main import main
 from mailflow.config.schema import ConfigFile
 from mailflow.config.settings import load_settings
 from mailflow.errors import ConfigError
-from tests.helpers import EXAMPLE_CONFIG
+from tests.helpers import EXAMPLE_CONFIG, example_changed
 
 EXAMPLE = EXAMPLE_CONFIG.read_text()
 
@@ -21,13 +21,7 @@ EXAMPLE = EXAMPLE_CONFIG.read_text()
 def _check(tmp_path: Path, *changes: tuple[str, str]) -> list[str]:
     """The lines `mailflow check` prints for the example with these changes, each change
     made once and required to apply."""
-    text = EXAMPLE.replace('data_dir = "mailflow-data"', f'data_dir = "{tmp_path / "d"}"')
-    for old, new in changes:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "mailflow.toml"
-    path.write_text(text)
-    return _run_check(path)
+    return _run_check(example_changed(tmp_path, *changes))
 
 
 def _run_check(path: Path) -> list[str]:
