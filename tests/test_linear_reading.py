@@ -21,6 +21,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import FrameType
 
 import pytest
@@ -80,7 +81,7 @@ def _mail(body: str, *, html: bool = False, to: str = "approvals@ft.example") ->
     head = (
         "From: Tom <tom@acme.example>\r\n"
         f"To: {to}\r\n"
-        "Subject: Re: [CR-2026-0001] Export column\r\n"
+        f"Subject: Re: [CR-{datetime.now(UTC).year}-0001] Export column\r\n"
         "Message-ID: <reply-1@acme.example>\r\n"
         "MIME-Version: 1.0\r\n"
         f"Content-Type: {kind}; charset=utf-8\r\n"

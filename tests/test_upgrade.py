@@ -13,6 +13,7 @@ import io
 import subprocess
 import sys
 import tarfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,14 @@ from mailflow.store.session import Database
 from mailflow.store.tables import ChangeRequest, Confirmation, EarlyAnswer
 from tests.helpers import EXAMPLE_CONFIG, ROOT, Desk
 from tests.pg import postgres_server, postgres_url  # noqa: F401
+
+_YEAR = datetime.now(UTC).year  # any year the suite runs in
+# A question asked at an older schema, as its row was written then.
+_A_CONFIRMATION = {
+    "cr": f"CR-{_YEAR}-0001",
+    "entered": f"{_YEAR}-01-02 09:00:00",
+    "asked": f"{_YEAR}-01-02 09:05:00",
+}
 
 PREVIOUS_RELEASE = "58c18bd"  # the last commit whose database had no schema revision
 
@@ -185,10 +194,10 @@ def test_a_database_at_0006_keeps_its_questions_and_gains_remarks_and_signatures
         conn.execute(
             text(
                 "INSERT INTO confirmation (cr_id, stage, stage_entered_at, actor, verb, line, "
-                "asked_at, question_id) VALUES ('CR-2026-0001', 'customer_approval', "
-                "'2026-11-02 09:00:00', 'dana@acme.example', 'APPROVED', 'Go ahead', "
-                "'2026-11-02 09:05:00', 'q1')"
-            )
+                "asked_at, question_id) VALUES (:cr, 'customer_approval', :entered, "
+                "'dana@acme.example', 'APPROVED', 'Go ahead', :asked, 'q1')"
+            ),
+            _A_CONFIRMATION,
         )
     with pytest.raises(SchemaOutdated):
         Database(url)
@@ -233,10 +242,11 @@ def test_a_database_at_0007_gains_the_table_of_early_answers(tmp_path: Path) -> 
         conn.execute(
             text(
                 "INSERT INTO confirmation (cr_id, stage, stage_entered_at, actor, verb, line, "
-                "asked_at, question_id, text, fields, remarks) VALUES ('CR-2026-0001', "
-                "'in_principle', '2026-11-02 09:00:00', 'dana@acme.example', 'APPROVED', "
-                "'Approved.', '2026-11-02 09:05:00', 'q1', '', '{}', '[]')"
-            )
+                "asked_at, question_id, text, fields, remarks) VALUES (:cr, 'in_principle', "
+                ":entered, 'dana@acme.example', 'APPROVED', 'Approved.', :asked, 'q1', '', "
+                "'{}', '[]')"
+            ),
+            _A_CONFIRMATION,
         )
     with pytest.raises(SchemaOutdated):
         Database(url)
