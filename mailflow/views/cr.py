@@ -40,12 +40,10 @@ def cr_context(
     for the caller's next mails, when it knows the CR does not change between them."""
     wf = app.workflow
     titles = [wf.roles[r].title for r in roles if r in wf.roles]
-    view = None
-    if cr is not None:
-        view = views.get(audience) if views is not None else None
-        view = view or view_of(app, session, cr, audience)
-        if views is not None:
-            views[audience] = view
+    views = {} if views is None else views
+    if cr is not None and audience not in views:
+        views[audience] = view_of(app, session, cr, audience)
+    view = views[audience] if cr is not None else None
     context = template_context(view, titles, app.settings.shared_inbox, placeholder)
     context["audience"] = audience.value
     # a read-back line starts with a field's label ("Effort: 12 person-days"); the longest
