@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mailflow.collector import settled
 from mailflow.config.directory import Directory
 from mailflow.config.settings import Settings, load_settings
 from mailflow.mail.template_files import template_folders, template_found
@@ -43,6 +44,7 @@ class App:
 
                 on_old = "upgrade" if self.settings.upgrade_on_start else "refuse"
                 self._db = Database(self.settings.database_url, on_old)
+                settled()
             return self._db
 
     def open_for_reading(self) -> Database:
@@ -53,6 +55,7 @@ class App:
                 from mailflow.store.session import Database
 
                 self._db = Database(self.settings.database_url, "read")
+                settled()
             return self._db
 
     @property

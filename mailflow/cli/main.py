@@ -15,10 +15,16 @@ from typing import Any
 
 from mailflow import __version__
 from mailflow.cli.commands import FIRST_LEVEL, WORKFLOW, Command
+from mailflow.collector import quiet_start
 from mailflow.errors import ConfigError, MailflowError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with quiet_start():
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = _parser(_chosen(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
