@@ -38,8 +38,9 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
         raise NotFound(f"no change request {cr_id}")
     if out.exists() and any(out.iterdir()):
         raise MailflowError(f"{out} exists and is not empty; choose a new folder")
+    stored = _stored_messages(session, cr)
     (out / "messages").mkdir(parents=True, exist_ok=True)
-    entries = _write_messages(session, cr, out)
+    entries = _write_messages(stored, out)
     manifest = {
         "change_request": {"id": cr.id, "title": cr.title, "account": cr.account},
         "stage_now": cr.stage,
@@ -53,18 +54,31 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
     return _zipped(out) if as_zip else out
 
 
-def _write_messages(session: Session, cr: ChangeRequest, out: Path) -> list[dict[str, Any]]:
-    """Each evidence message as an .eml under messages/, and its manifest entry."""
+def _stored_messages(session: Session, cr: ChangeRequest) -> list[tuple[Evidence, Blob | None]]:
+    """Each evidence row with its stored mail, every mail checked against the SHA-256 taken
+    when it arrived before anything is written: an export is what an auditor trusts, so a
+    copy changed since (a disk fault, a hand edit) stops it rather than travel with it."""
     rows = session.exec(
         select(Evidence).where(Evidence.cr_id == cr.id).order_by(col(Evidence.id))
     ).all()
+    stored = [(row, session.get(Blob, row.sha256)) for row in rows]
+    for number, (row, blob) in enumerate(stored, 1):
+        if blob is not None and hashlib.sha256(blob.data).hexdigest() != row.sha256:
+            raise MailflowError(
+                f"{cr.id}: the stored copy of evidence message {number} (received "
+                f"{row.at:%Y-%m-%d %H:%M} UTC) no longer matches the SHA-256 recorded when "
+                f"it arrived ({row.sha256}); nothing was exported"
+            )
+    return stored
+
+
+def _write_messages(stored: list[tuple[Evidence, Blob | None]], out: Path) -> list[dict[str, Any]]:
+    """Each evidence message as an .eml under messages/, and its manifest entry."""
     entries: list[dict[str, Any]] = []
-    for number, row in enumerate(rows, 1):
-        blob = session.get(Blob, row.sha256)
+    for number, (row, blob) in enumerate(stored, 1):
         name = f"messages/{number:03d}-{row.outcome}-{row.sha256[:12]}.eml"
         if blob is not None:
             write_file(out / name, blob.data)
-            assert hashlib.sha256(blob.data).hexdigest() == row.sha256
         entries.append(
             {
                 "file": name if blob is not None else None,

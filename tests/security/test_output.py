@@ -14,8 +14,8 @@ from sqlmodel import select
 from mailflow.chain.intake import open_cr
 from mailflow.cli.main import main
 from mailflow.security import ratelimit
-from mailflow.store.message_tables import OutboxRow
-from mailflow.store.tables import AttachmentLink
+from mailflow.store.message_tables import Blob, OutboxRow
+from mailflow.store.tables import AttachmentLink, Evidence
 from tests.helpers import EXAMPLE_CONFIG, Desk
 from tests.security.kit import adjust, attack, fill, html_of, text_of, told, walk_to
 
@@ -164,3 +164,25 @@ def test_evidence_export_can_be_checked_without_mailflow(desk, tmp_path, capsys)
     assert "To check: compute the SHA-256" in (out / "index.txt").read_text()
     with zipfile.ZipFile(f"{out}.zip") as archive:
         assert "evidence/manifest.json" in archive.namelist()
+
+
+def test_an_evidence_copy_changed_since_it_arrived_stops_the_export(desk, tmp_path, capsys):
+    """A stored mail that no longer matches the SHA-256 taken on arrival is never handed
+    to an auditor as evidence, and the check holds under `python -O` too (no assert)."""
+    cr = walk_to(desk, "cr_document")
+    with desk.app.db.transaction() as s:
+        second = s.exec(select(Evidence).where(Evidence.cr_id == cr).order_by(Evidence.id)).all()[1]
+        blob = s.get(Blob, second.sha256)
+        blob.data = blob.data.replace(b"APPROVED", b"REJECTED")
+    config = tmp_path / "mailflow.toml"
+    config.write_text(
+        EXAMPLE_CONFIG.read_text().replace(
+            'data_dir = "mailflow-data"', f'data_dir = "{desk.app.settings.data_dir}"'
+        )
+    )
+    out = tmp_path / "evidence"
+    assert main(["cr", "evidence", cr, "--config", str(config), "--out", str(out)]) == 1
+    error = capsys.readouterr().err
+    assert f"{cr}: the stored copy of evidence message 2" in error
+    assert second.sha256 in error and "nothing was exported" in error
+    assert not out.exists()
