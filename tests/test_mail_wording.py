@@ -12,6 +12,7 @@ from __future__ import annotations
 import email
 import html
 import re
+from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
 
@@ -19,7 +20,7 @@ import pytest
 
 from mailflow.mail.compose import Composer, html_of
 from mailflow.mail.context import CrView, template_context
-from mailflow.service.reminders import duration_words
+from mailflow.views.durations import duration_words
 from tests.helpers import Desk
 from tests.security.kit import walk_to
 from tests.test_templates import _context, _env, _mail_templates, _workflow
@@ -108,11 +109,11 @@ def test_a_copy_of_a_reminder_asks_nothing_of_the_person_copied() -> None:
 
 
 def test_waits_are_said_in_days_and_hours() -> None:
-    assert duration_words(120) == "5 days"
-    assert duration_words(30) == "1 day and 6 hours"
-    assert duration_words(3) == "3 hours"
+    assert duration_words(timedelta(hours=120)) == "5 days"
+    assert duration_words(timedelta(hours=30)) == "1 day and 6 hours"
+    assert duration_words(timedelta(hours=3)) == "3 hours"
     for name in ("notice/reminder.txt", "notice/escalation.txt"):
-        _, body = _render(name, _realistic() | {"waited": duration_words(120)})
+        _, body = _render(name, _realistic() | {"waited": duration_words(timedelta(hours=120))})
         assert "5 days" in body and not HOURS.search(body), name
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from mailflow.store.tables import AuditEvent, ChangeRequest
 from mailflow.views.cr import view_of
-from mailflow.views.stage_times import duration_words, stage_times
+from mailflow.views.durations import duration_words
+from mailflow.views.stage_times import stage_times
 from mailflow.web.proof import proof_words
 from tests.helpers import Desk, make_app
 from tests.security.kit import adjust, attack, walk_to

@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from babel.dates import format_timedelta
-from babel.lists import format_list
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,6 +20,7 @@ from mailflow.chain import jira_progress
 from mailflow.chain.effects import carry_out
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import AuditEvent, ChangeRequest, SettingMark
+from mailflow.views.durations import duration_words
 from mailflow.workflow import engine
 from mailflow.workflow.engine import Mail, Result
 from mailflow.workflow.reminder_due import next_reminder, timing_digest
@@ -29,21 +28,6 @@ from mailflow.workflow.reminder_due import next_reminder, timing_digest
 log = logging.getLogger(__name__)
 TIMING_MARK = "reminder_times"
 RETIME_CHUNK = 2000
-_EXACT = 10**9  # babel's threshold: never round up into a larger unit ("1 month")
-
-
-def duration_words(hours: float) -> str:
-    """A wait as people say it, in days and hours: "5 days", "1 day and 6 hours", "3 hours"
-    (babel's words; "120 hours" makes every reader do the sum)."""
-    days, rest = divmod(max(0, round(hours)), 24)
-    parts = []
-    if days:
-        parts.append(format_timedelta(timedelta(days=days), granularity="day",
-                                      threshold=_EXACT, locale="en"))  # fmt: skip
-    if rest or not days:
-        parts.append(format_timedelta(timedelta(hours=rest), granularity="hour",
-                                      threshold=_EXACT, locale="en"))  # fmt: skip
-    return str(format_list(parts, locale="en"))
 
 
 def open_ids(app: App, session: Session) -> list[str]:
@@ -175,7 +159,9 @@ def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
     context: dict[str, object] = {"autoreplies": list(notes)}
     for mail in (e for e in result.effects if isinstance(e, Mail)):
         if "waiting_hours" in mail.context:
-            context["waited"] = duration_words(float(mail.context["waiting_hours"]))
+            context["waited"] = duration_words(
+                timedelta(hours=float(mail.context["waiting_hours"]))
+            )
     carry_out(app, session, cr, result, now=now, actor="mailflow", context=context)
     return True
 
@@ -191,7 +177,7 @@ def preview(app: App, session: Session, now: datetime) -> list[str]:
         for mail in (e for e in result.effects if isinstance(e, Mail)):
             to = _people(app, cr, mail.to_roles)
             cc = _people(app, cr, mail.cc_roles)
-            waited = duration_words(float(mail.context.get("waiting_hours") or 0))
+            waited = duration_words(timedelta(hours=float(mail.context.get("waiting_hours") or 0)))
             why = (
                 f"waiting {waited} at "
                 f"{app.workflow.title_of(cr.stage)} for the {mail.context.get('late')}"

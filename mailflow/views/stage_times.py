@@ -15,18 +15,16 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-from babel.dates import format_timedelta
-from babel.lists import format_list
 from sqlmodel import Session, col, select
 
 from mailflow.store.cr_tables import AuditEvent, ChangeRequest
+from mailflow.views.durations import duration_words
 from mailflow.views.progress import aware
 from mailflow.workflow.definition import Workflow
 
 WINDOW = timedelta(days=90)
-_EXACT = 10**9  # babel's threshold: never round "36 hours" up into "2 days"
 
 
 @dataclass(frozen=True)
@@ -46,28 +44,6 @@ class StageTime:
     @property
     def p90_words(self) -> str:
         return duration_words(self.p90)
-
-
-def duration_words(span: timedelta) -> str:
-    """A duration as people say it, as exact as matters: "12 days", "1 day and 4 hours",
-    "5 hours", "20 minutes" (past three days the hours are noise)."""
-    minutes = max(0, round(span.total_seconds() / 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days >= 3:
-        return _words(timedelta(days=days + (hours >= 12)), "day")
-    parts = []
-    if days:
-        parts.append(_words(timedelta(days=days), "day"))
-    if hours:
-        parts.append(_words(timedelta(hours=hours), "hour"))
-    if not parts:
-        parts.append(_words(timedelta(minutes=minutes), "minute"))
-    return str(format_list(parts, locale="en"))
-
-
-def _words(span: timedelta, unit: Literal["day", "hour", "minute"]) -> str:
-    return str(format_timedelta(span, granularity=unit, threshold=_EXACT, locale="en"))
 
 
 def stage_times(

@@ -19,8 +19,8 @@ from mailflow.security.audience import Audience
 from mailflow.store.cr_state import state_of
 from mailflow.store.tables import AuditEvent, ChangeRequest
 from mailflow.views.audience import external_fields
+from mailflow.views.durations import duration_words
 from mailflow.views.progress import aware, calendar_of, is_overdue
-from mailflow.views.stage_times import duration_words
 from mailflow.web import pipeline
 from mailflow.web.views import outside, people_to_filter, reader, stage_title, stages_named, visible
 from mailflow.workflow import reminding
