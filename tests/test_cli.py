@@ -143,6 +143,8 @@ def test_cr_commands_for_a_csm(config, capsys):
         "request/triage → integration@ft.example",
     ):
         assert text in shown
+    stage = next(line for line in shown.splitlines() if line.lstrip().startswith("stage:"))
+    assert stage.split(":", 1)[1].strip() == "Cancelled", "the stage by its title alone"
     assert main(["cr", "show", cr_id(404), *c]) == 3
     assert capsys.readouterr().err.strip() == f"mailflow: no change request {cr_id(404)}"
 

@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import json
 import shutil
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def export(app: App, session: Session, cr_id: str, out: Path, as_zip: bool = Fal
         "decisions": _decisions(session, cr),
     }
     write_file(out / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    write_file(out / "index.txt", _index(cr, entries, app.workflow.title_of(cr.stage)))
+    write_file(out / "index.txt", _index(cr, entries, app.workflow.title_of))
     return _zipped(out) if as_zip else out
 
 
@@ -124,17 +125,19 @@ def _zipped(out: Path) -> Path:
     return Path(archive)
 
 
-def _index(cr: ChangeRequest, entries: list[dict[str, Any]], stage: str) -> str:
+def _index(cr: ChangeRequest, entries: list[dict[str, Any]], title_of: Callable[[str], str]) -> str:
+    """What an auditor reads first: the stages by their titles (the manifest keeps keys)."""
     lines = [
         f"Evidence for {cr.id}: {cr.title}",
-        f"Stage now: {stage}",
+        f"Stage now: {title_of(cr.stage)}",
         "",
         CHECK_HINT,
         "",
     ]
     for number, e in enumerate(entries, 1):
         lines += [
-            f"{number:03d}  {e['at']}  {e['outcome'].upper()}  {e['verb']} at {e['stage']}",
+            f"{number:03d}  {e['at']}  {e['outcome'].upper()}  {e['verb']}"
+            f" at {title_of(e['stage'])}",
             f"     from:      {e['actor']}"
             + (f" (forwarded by {e['attested_by']})" if e["attested_by"] else ""),
             f"     policy:    {e['policy']}: {e['rule']}",

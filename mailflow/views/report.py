@@ -37,7 +37,7 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
     out = [
         f"{cr.id}  {cr.title}",
         f"  account:     {account.name if account else cr.account}",
-        f"  stage:       {wf.title_of(cr.stage)} [{cr.stage}]" + ("  ON HOLD" if cr.held else ""),
+        f"  stage:       {wf.title_of(cr.stage)}" + (" (on hold)" if cr.held else ""),
         f"  opened:      {cr.created_at:%Y-%m-%d %H:%M} UTC by {cr.opened_by}",
         f"  assigned to: {cr.assignee or '-'}",
     ]

@@ -161,7 +161,13 @@ def test_evidence_export_can_be_checked_without_mailflow(desk, tmp_path, capsys)
     for e in entries:
         assert sha256((out / e["file"]).read_bytes()).hexdigest() == e["sha256"]
         assert e["policy"] and e["token_check"]
-    assert "To check: compute the SHA-256" in (out / "index.txt").read_text()
+    index = (out / "index.txt").read_text()
+    assert "To check: compute the SHA-256" in index
+    title_of = desk.app.workflow.title_of
+    assert f"Stage now: {title_of('cr_document')}\n" in index
+    assert f"CANCEL at {title_of('cr_document')}\n" in index
+    for key in ("triage", "in_principle", "cr_document"):
+        assert f" at {key}" not in index, "an auditor reads stages by their titles"
     with zipfile.ZipFile(f"{out}.zip") as archive:
         assert "evidence/manifest.json" in archive.namelist()
 
