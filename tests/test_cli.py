@@ -140,9 +140,11 @@ def test_cr_commands_for_a_csm(config, capsys):
         "HOLD",
         "RESUME",
         "customer withdrew",
-        "request/triage → integration@ft.example",
+        "request for Triage: is this a change request? → integration@ft.example",
+        "priya@ft.example (Customer Success Manager): OPEN",
     ):
         assert text in shown
+    assert "request/" not in shown and "(csm)" not in shown, "no template names or role keys"
     stage = next(line for line in shown.splitlines() if line.lstrip().startswith("stage:"))
     assert stage.split(":", 1)[1].strip() == "Cancelled", "the stage by its title alone"
     assert main(["cr", "show", cr_id(404), *c]) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
@@ -9,7 +10,7 @@ from sqlmodel import Session, col, select
 from mailflow.app import App
 from mailflow.store.cr_tables import AttachmentLink, AuditEvent, ChangeRequest, Decision
 from mailflow.store.message_tables import LedgerEntry
-from mailflow.views.cr import opening_fields
+from mailflow.views.cr import opening_fields, roles_titled
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
 
@@ -55,8 +56,9 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
         select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
     ).all()
     if decisions:
+        width = max(len(wf.title_of(d.stage)) for d in decisions)
         out += ["", "Decisions:"] + [
-            f"  {d.at:%Y-%m-%d %H:%M}  {wf.title_of(d.stage):<28} {d.verb:<12} {d.actor}"
+            f"  {d.at:%Y-%m-%d %H:%M}  {wf.title_of(d.stage):<{width}}  {d.verb:<12} {d.actor}"
             + (f" — {d.text}" if d.text else "")
             for d in decisions
         ]
@@ -66,11 +68,12 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
             f"  {f.filename} ({wf.title_of(f.stage)}, sha256 {f.sha256[:12]})" for f in files
         ]
     out += ["", "Timeline:"]
-    out += timeline_lines(session, cr.id)
+    out += timeline_lines(session, cr.id, wf)
     return "\n".join(out)
 
 
-def timeline_lines(session: Session, cr_id: str) -> list[str]:
+def timeline_lines(session: Session, cr_id: str, wf: Workflow) -> list[str]:
+    """The record of a CR in words: roles by their titles, mails by what they were."""
     events = session.exec(
         select(AuditEvent).where(AuditEvent.cr_id == cr_id).order_by(col(AuditEvent.id))
     ).all()
@@ -85,13 +88,31 @@ def timeline_lines(session: Session, cr_id: str) -> list[str]:
     )
     lines, shown = [], set()
     for e in events:
-        line = f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<12} {e.detail}"
+        detail = _mail_named(wf, e.detail) if e.kind == "mail" else e.detail
+        line = f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<12} {roles_titled(wf, detail)}"
         msg = messages.get(e.ledger_id) if e.ledger_id else None
         if msg is not None and msg.id not in shown:
             shown.add(msg.id)
             line += f"\n  {'':16}  {'':<12} ↳ message {msg.message_id or msg.content_hash[:16]}"
         lines.append(line)
     return lines
+
+
+_TEMPLATE = re.compile(r"^(request|notice|explain)/(\w+)")
+_MAIL_KINDS = {"request": "request", "notice": "notice", "explain": "explanation"}
+
+
+def _mail_named(wf: Workflow, detail: str) -> str:
+    """A mail the record names by its template ("request/in_principle") said as what it
+    was: "request for In-principle approval", "notice: vote recorded"."""
+
+    def said(m: re.Match[str]) -> str:
+        kind, name = m[1], m[2]
+        if kind == "request" and wf.stage(name) is not None:
+            return f"request for {wf.title_of(name)}"
+        return f"{_MAIL_KINDS[kind]}: {name.replace('_', ' ')}"
+
+    return _TEMPLATE.sub(said, detail, count=1)
 
 
 def workflow_text(wf: Workflow) -> str:
