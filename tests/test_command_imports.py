@@ -34,14 +34,16 @@ UNUSED = {
     "the security modules": ("mailflow.security", "authres"),
     "the PostgreSQL dialect (on SQLite)": ("sqlalchemy.dialects.postgresql", "psycopg"),
     "the tables only replies write": ("mailflow.store.reply_tables", "mailflow.store.tables"),
+    "the tables of mail in and out": ("mailflow.store.message_tables",),
 }
 # What they may load of the security package: the log formatter's token mask (every
 # command logs) and who a view is for (every view of a CR is shown to someone).
 EVERY_COMMAND_USES = {"mailflow.security.token_shape", "mailflow.security.audience"}
-# `status` reports the mail held back by the sending limits.
+# `status` reports the mail held back by the sending limits and the outbox; `cr show`
+# names the message behind each line of the timeline.
 COMMANDS = {
-    "status": ({"mailflow.security.ratelimit"}, ("status",)),
-    "cr show": (set(), ("cr", "show", "{cr}")),
+    "status": ({"mailflow.security.ratelimit", "mailflow.store.message_tables"}, ("status",)),
+    "cr show": ({"mailflow.store.message_tables"}, ("cr", "show", "{cr}")),
     "cr list --stage": (set(), ("cr", "list", "--stage", "{stage}")),
     "cr report": (set(), ("cr", "report")),
 }

@@ -3,9 +3,10 @@ the mark of the settings its reminder times were computed under.
 
 The commands that read CRs import this module; tables.py names these together with
 the ones only the handling of replies queries (reply_tables.py). The tables of mail
-in and out are in message_tables.py (the CR tables' foreign keys point there); what is
-learned about each person in sender_tables.py; the guards on
-outgoing mail in guard_tables.py. Every timestamp is timezone-aware UTC (sqlmodel
+in and out are in message_tables.py: the CR tables' foreign keys point there, and a
+write maps them first (Database.transaction), so a command that only lists CRs never
+builds their classes. What is learned about each person is in sender_tables.py; the
+guards on outgoing mail in guard_tables.py. Every timestamp is timezone-aware UTC (sqlmodel
 stores it as TIMESTAMPTZ on PostgreSQL and reads it back aware on SQLite).
 """
 
@@ -17,8 +18,6 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field
 
-# the ledger and blob tables the foreign keys below name
-from mailflow.store import message_tables as message_tables
 from mailflow.store.row import Row
 from mailflow.store.stamps import utcnow
 

@@ -123,6 +123,10 @@ class Database:
         lease's own bookkeeping, which must work whether or not it does). `bind` runs it
         on that connection rather than one from the pool.
         """
+        # A write's flush orders the tables by their foreign keys, so every table the CR
+        # tables name must be mapped first; a command that only reads never needs them.
+        from mailflow.store import message_tables  # noqa: F401
+
         active = _fence.get() if fenced else None
         fence = active[1] if active is not None and active[0] is self else None
         bind = fence.bind() if fence is not None else bind
