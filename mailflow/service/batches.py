@@ -58,6 +58,11 @@ class MailboxPass:
     go_on: Callable[[], bool]  # False once the daemon stops or another one reads
     on_error: Callable[[str], None]  # the heartbeat's note of a fault
     on_message: Callable[[pipeline.Handled], None] | None = None
+    # What to do once the messages are committed but before the last of them are filed:
+    # the daemon sends the answers they caused, so that a reply's answer does not wait
+    # on filing at the mailbox (a filed message is never read again; an unfiled one is,
+    # and the ledger makes it a no-op, so the order is free).
+    then: Callable[[], object] | None = None
 
     def run(self) -> int:
         if self.pauses.blocked():
@@ -65,6 +70,8 @@ class MailboxPass:
         filing = Filing(self.source)
         try:
             done = self._handle_waiting(filing)
+            if done and self.then is not None:
+                self.then()
         except BaseException:
             _file_quietly(filing)  # what committed before the fault is still filed
             raise

@@ -71,8 +71,9 @@ class Daemon:
         """Whether this daemon reads the mailbox now (it holds the lease, or there is none)."""
         return self.right.reading
 
-    def process_inbox(self) -> int:
-        """Handle every waiting message; the heartbeat records the check when the pass ends."""
+    def process_inbox(self, then: Callable[[], object] | None = None) -> int:
+        """Handle every waiting message, and run `then` once they are committed, before the
+        last of them are filed; the heartbeat records the check when the pass ends."""
         if not self.right.keep():
             return 0
         one_pass = MailboxPass(
@@ -80,6 +81,7 @@ class Daemon:
             go_on=lambda: not self.stopping and self.right.keep(),
             on_error=lambda error: self._beat(error=error),
             on_message=self.on_message,
+            then=then,
         )  # fmt: skip
         try:
             done = one_pass.run()
@@ -213,11 +215,9 @@ class Daemon:
             jobs.run_pending()
 
     def inbox_then_outbox(self) -> int:
-        """Handle waiting mail and send what it caused at once, not at the next outbox tick."""
-        done = self.process_inbox()
-        if done:
-            self.deliver_outbox()
-        return done
+        """Handle waiting mail and send what it caused at once: before the messages are
+        filed and the heartbeat written, not at the next outbox tick."""
+        return self.process_inbox(then=self.deliver_outbox)
 
     def _beat(self, **facts: Any) -> None:
         self.watch.beat(self.source, self.source_name, **facts)
