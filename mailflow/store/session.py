@@ -123,10 +123,7 @@ class Database:
         lease's own bookkeeping, which must work whether or not it does). `bind` runs it
         on that connection rather than one from the pool.
         """
-        # A write's flush orders the tables by their foreign keys, so every table the CR
-        # tables name must be mapped first; a command that only reads never needs them.
-        from mailflow.store import message_tables  # noqa: F401
-
+        map_for_writes()
         active = _fence.get() if fenced else None
         fence = active[1] if active is not None and active[0] is self else None
         bind = fence.bind() if fence is not None else bind
@@ -175,6 +172,16 @@ def _connect_args(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"check_same_thread": False, "timeout": 30}
     return {"connect_timeout": 15}
+
+
+def map_for_writes() -> None:
+    """Map the tables the CR tables' foreign keys name (the ledger, blobs and outbox).
+
+    A write's flush orders its inserts by the foreign keys, and one it cannot resolve fails
+    (NoReferencedTableError); a command that only reads CRs never needs those classes, so
+    they are built here, before the first write, rather than with the CR tables.
+    """
+    from mailflow.store import message_tables  # noqa: F401
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

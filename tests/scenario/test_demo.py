@@ -20,12 +20,12 @@ def test_the_demo_closes_its_cr_after_every_stage(tmp_path, capsys):
     timeline = out.rsplit("\nTimeline:\n", 1)[1]
     assert "refusal      qa@ft.example: wrong_sender" in timeline
     assert "refusal      dana@acme.example: unclear" in timeline
-    assert "explain/unclear → dana@acme.example" in timeline
+    assert "explanation: unclear → dana@acme.example" in timeline
     assert "auto-reply   amardeep@ft.example" in timeline
     assert "Executive approval → Costing" in timeline, "rejection loops back to costing"
     assert "Integration testing and UAT → Development" in timeline, "UAT failure loops back"
     assert "question     dana@acme.example: likely: read as APPROVED" in timeline
-    assert "explain/confirm → dana@acme.example" in timeline
+    assert "explanation: confirm → dana@acme.example" in timeline
     stages_seen = {
         line.split("→")[1].strip() for line in timeline.splitlines() if " transition " in line
     }
