@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -13,6 +13,7 @@ from mailflow.store.message_tables import LedgerEntry
 from mailflow.views.cr import opening_fields, roles_titled
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
+from mailflow.workflow.reasons import Refusal
 
 
 def cr_table(app: App, crs: Sequence[ChangeRequest]) -> str:
@@ -88,7 +89,8 @@ def timeline_lines(session: Session, cr_id: str, wf: Workflow) -> list[str]:
     )
     lines, shown = [], set()
     for e in events:
-        detail = _mail_named(wf, e.detail) if e.kind == "mail" else e.detail
+        said = _SAID.get(e.kind)
+        detail = said(wf, e.detail) if said else e.detail
         line = f"  {e.at:%Y-%m-%d %H:%M}  {e.kind:<12} {roles_titled(wf, detail)}"
         msg = messages.get(e.ledger_id) if e.ledger_id else None
         if msg is not None and msg.id not in shown:
@@ -113,6 +115,20 @@ def _mail_named(wf: Workflow, detail: str) -> str:
         return f"{_MAIL_KINDS[kind]}: {name.replace('_', ' ')}"
 
     return _TEMPLATE.sub(said, detail, count=1)
+
+
+def _reason_named(wf: Workflow, detail: str) -> str:
+    """A refusal the record keeps as "who: reason_key: detail" said with the reason in
+    words: "qa@ft.example: wrong sender: …"."""
+    who, sep, rest = detail.partition(": ")
+    reason, sep2, more = rest.partition(": ")
+    if not sep or reason not in _REASONS:
+        return detail
+    return f"{who}: {reason.replace('_', ' ')}{sep2}{more}"
+
+
+_REASONS = frozenset(Refusal)
+_SAID: dict[str, Callable[[Workflow, str], str]] = {"mail": _mail_named, "refusal": _reason_named}
 
 
 def workflow_text(wf: Workflow) -> str:

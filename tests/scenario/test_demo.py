@@ -18,7 +18,7 @@ def test_the_demo_closes_its_cr_after_every_stage(tmp_path, capsys):
     assert code == 0, out
     assert "ended as: Closed" in out
     timeline = out.rsplit("\nTimeline:\n", 1)[1]
-    assert "refusal      qa@ft.example: wrong_sender" in timeline
+    assert "refusal      qa@ft.example: wrong sender" in timeline, "the reason in words"
     assert "refusal      dana@acme.example: unclear" in timeline
     assert "explanation: unclear → dana@acme.example" in timeline
     assert "auto-reply   amardeep@ft.example" in timeline
