@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ OWN = ("cr@ft.example",)
 OWN_DOMAIN = "mailflow.ft.example"
 
 
-def mail(
-    headers: str, body: str = "Hello\n", subject: str = "Re: [CR-2026-0042] Approval"
-) -> Inbound:
+CR = f"CR-{datetime.now(UTC).year}-0042"  # a CR of the year the tests run in
+SUBJECT = f"Re: [{CR}] Approval"
+
+
+def mail(headers: str, body: str = "Hello\n", subject: str = SUBJECT) -> Inbound:
     raw = (
         "From: Priya Okafor <priya.okafor@acme.example>\n"
         "To: cr@ft.example\n"
@@ -64,7 +67,7 @@ def test_a_person_replying_is_not_automated() -> None:
         ("List-Id: <cr-team.acme.example>", "list", "List-Id"),
         ("List-Unsubscribe: <mailto:leave@lists.acme.example>", "list", "List-Unsubscribe"),
         ("Precedence: list", "list", "Precedence: list"),
-        ("X-Mailflow-Id: CR-2026-0042", "own", "X-Mailflow-Id"),
+        (f"X-Mailflow-Id: {CR}", "own", "X-Mailflow-Id"),
     ],
 )
 def test_headers(headers: str, expected: str | None, in_reason: str) -> None:
@@ -77,18 +80,18 @@ def test_headers(headers: str, expected: str | None, in_reason: str) -> None:
 @pytest.mark.parametrize(
     "subject",
     [
-        "Automatic reply: [CR-2026-0042] Approval",
-        "Auto: [CR-2026-0042] Approval",
-        "Out of Office: [CR-2026-0042] Approval",
-        "[External] Automatic reply: [CR-2026-0042] Approval",
+        f"Automatic reply: [{CR}] Approval",
+        f"Auto: [{CR}] Approval",
+        f"Out of Office: [{CR}] Approval",
+        f"[External] Automatic reply: [{CR}] Approval",
         "[EXT] Out of office",
-        "Abwesenheitsnotiz: [CR-2026-0042] Freigabe",
-        "Réponse automatique : [CR-2026-0042] Approbation",
-        "Respuesta automática: [CR-2026-0042]",
-        "Risposta automatica: [CR-2026-0042]",
-        "Automatisch antwoord: [CR-2026-0042]",
-        "Autosvar: [CR-2026-0042]",
-        "Automatyczna odpowiedź: [CR-2026-0042]",
+        f"Abwesenheitsnotiz: [{CR}] Freigabe",
+        f"Réponse automatique : [{CR}] Approbation",
+        f"Respuesta automática: [{CR}]",
+        f"Risposta automatica: [{CR}]",
+        f"Automatisch antwoord: [{CR}]",
+        f"Autosvar: [{CR}]",
+        f"Automatyczna odpowiedź: [{CR}]",
     ],
 )
 def test_out_of_office_subjects(subject: str) -> None:
@@ -98,7 +101,7 @@ def test_out_of_office_subjects(subject: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "subject", ["Re: out of office plans for December", "Re: [CR-2026-0042] Automation approval"]
+    "subject", ["Re: out of office plans for December", f"Re: [{CR}] Automation approval"]
 )
 def test_people_may_talk_about_absence(subject: str) -> None:
     assert classify(mail("", subject=subject), OWN, OWN_DOMAIN) is None
@@ -128,6 +131,7 @@ def test_postfix_dsn_is_a_bounce_and_names_the_original() -> None:
     result = classify(msg, OWN, OWN_DOMAIN)
     assert result is not None and result.kind == "bounce"  # beats its Auto-Submitted header
     assert "delivery-status" in result.reason
+    # the id the stored bounce names, as written in that file
     assert bounced_message_ids(msg) == ("<cr-2026-0042.11.Zt4r@mailflow.ft.example>",)
 
 
@@ -140,25 +144,25 @@ def test_rfc822_headers_dsn_and_inline_original() -> None:
         "--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\n"
         "Final-Recipient: rfc822; x@acme.example\nAction: failed\nStatus: 5.1.1\n"
         "--b\nContent-Type: text/rfc822-headers\n\n"
-        "From: cr@ft.example\nMessage-ID: <cr-2026-0042.5.aa@mailflow.ft.example>\n--b--\n"
+        f"From: cr@ft.example\nMessage-ID: <{CR.lower()}.5.aa@mailflow.ft.example>\n--b--\n"
     )
-    assert bounced_message_ids(parse(dsn.encode())) == ("<cr-2026-0042.5.aa@mailflow.ft.example>",)
+    assert bounced_message_ids(parse(dsn.encode())) == (f"<{CR.lower()}.5.aa@mailflow.ft.example>",)
     inline = (
         "From: MAILER-DAEMON@mx.acme.example\nSubject: failure notice\n"
         "Message-ID: <q1@mx.acme.example>\n\nSorry, 550 5.1.1 no such user.\n"
         "--- Below this line is a copy of the message.\n\n"
-        "Message-ID: <cr-2026-0042.6.bb@mailflow.ft.example>\nSubject: CR\n"
+        f"Message-ID: <{CR.lower()}.6.bb@mailflow.ft.example>\nSubject: CR\n"
     )
     msg = parse(inline.encode())
     assert kind(msg) == "bounce"
-    assert bounced_message_ids(msg) == ("<cr-2026-0042.6.bb@mailflow.ft.example>",)
+    assert bounced_message_ids(msg) == (f"<{CR.lower()}.6.bb@mailflow.ft.example>",)
 
 
 def test_bounce_beats_auto_reply_headers() -> None:
     msg = mail(
         "Auto-Submitted: auto-replied\nReturn-Path: <>",
         body="550 5.1.1 user unknown",
-        subject="Undeliverable: [CR-2026-0042] Approval",
+        subject=f"Undeliverable: [{CR}] Approval",
     )
     assert kind(msg) == "bounce"
 
