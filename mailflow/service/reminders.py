@@ -30,6 +30,11 @@ TIMING_MARK = "reminder_times"
 RETIME_CHUNK = 2000
 
 
+def _waited(mail: Mail) -> str:
+    """How long the reminded people have waited, in words (the engine counts hours)."""
+    return duration_words(timedelta(hours=float(mail.context.get("waiting_hours") or 0)))
+
+
 def open_ids(app: App, session: Session) -> list[str]:
     """Every CR not ended and not on hold (a held CR is never chased)."""
     return list(
@@ -159,9 +164,7 @@ def send(app: App, session: Session, cr: ChangeRequest, now: datetime) -> bool:
     context: dict[str, object] = {"autoreplies": list(notes)}
     for mail in (e for e in result.effects if isinstance(e, Mail)):
         if "waiting_hours" in mail.context:
-            context["waited"] = duration_words(
-                timedelta(hours=float(mail.context["waiting_hours"]))
-            )
+            context["waited"] = _waited(mail)
     carry_out(app, session, cr, result, now=now, actor="mailflow", context=context)
     return True
 
@@ -177,7 +180,7 @@ def preview(app: App, session: Session, now: datetime) -> list[str]:
         for mail in (e for e in result.effects if isinstance(e, Mail)):
             to = _people(app, cr, mail.to_roles)
             cc = _people(app, cr, mail.cc_roles)
-            waited = duration_words(timedelta(hours=float(mail.context.get("waiting_hours") or 0)))
+            waited = _waited(mail)
             why = (
                 f"waiting {waited} at "
                 f"{app.workflow.title_of(cr.stage)} for the {mail.context.get('late')}"
