@@ -71,6 +71,70 @@ def test_batches_and_limit(imap_account: ImapAccount) -> None:
     source.close()
 
 
+def searches_seen(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many UIDs each SEARCH the source sends answers with, in order."""
+    from imapclient import IMAPClient
+
+    sizes: list[int] = []
+    real = IMAPClient.search
+
+    def counted(self: IMAPClient, *args: object, **kwargs: object) -> list[int]:
+        found = real(self, *args, **kwargs)  # type: ignore[arg-type]
+        sizes.append(len(found))
+        return found
+
+    monkeypatch.setattr(IMAPClient, "search", counted)
+    return sizes
+
+
+def file_away(account: ImapAccount, uids: range) -> None:
+    """Someone else files a stretch of the inbox, leaving a gap in its UIDs."""
+    with account.client() as other:
+        if not other.folder_exists("Elsewhere"):
+            other.create_folder("Elsewhere")
+        other.select_folder("INBOX")
+        other.move(list(uids), "Elsewhere")
+
+
+def test_a_backlog_is_searched_a_window_at_a_time(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large backlog is read in full and in order, but no SEARCH answers with all of it:
+    its UIDs would all be held in memory at once. A stretch of filed mail longer than the
+    window is crossed too."""
+    monkeypatch.setattr("mailflow.transport.imap.WINDOW", 10)
+    monkeypatch.setattr("mailflow.transport.imap.WIDEN_UP_TO", 2)
+    imap_account.append(message(n) for n in range(200))
+    file_away(imap_account, range(31, 151))  # 120 UIDs: past a window widened twice
+    sizes = searches_seen(monkeypatch)
+    source = ImapSource(imap_account.settings(batch_size=7))
+    fetched = list(source.fetch())
+    kept = [n for n in range(200) if not 30 <= n < 150]
+    assert [m.data for m in fetched] == [message(n) for n in kept]
+    assert sizes and max(sizes) <= 10 << 2, sizes
+    # windows of 10 UIDs with mail, 10, 20, 40 and 40 across the gap (widening while
+    # empty), 40 holding UIDs 151 to 180, then 10 and 10: not one SEARCH for each 10 UIDs
+    assert sizes == [10, 10, 10, 0, 0, 0, 0, 30, 10, 10]
+    for m in fetched:
+        source.ack(m.key, "processed")
+    assert source.state()["INBOX"]["last_uid"] == 200
+    source.close()
+
+
+def test_new_mail_past_a_long_filed_stretch_wakes_the_watcher(
+    imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mailflow.transport.imap.WINDOW", 10)
+    monkeypatch.setattr("mailflow.transport.imap.WIDEN_UP_TO", 2)
+    source = ImapSource(imap_account.settings(idle=False, poll_seconds=0.1))
+    assert source.wait(0.2) is False
+    imap_account.append(message(n) for n in range(100))
+    file_away(imap_account, range(1, 100))
+    assert source.wait(5) is True, "UID 100, past 99 filed ones, is new mail"
+    assert [m.data for m in source.fetch()] == [message(99)]
+    source.close()
+
+
 def test_missing_folders_are_created(imap_account: ImapAccount) -> None:
     settings = imap_account.settings(
         inbox="Requests/New", processed="Requests/Done", quarantine="Bad"

@@ -31,6 +31,9 @@ from mailflow.transport.imap_wait import wait_for_mail
 __all__ = ["ImapHealth", "ImapSettings", "ImapSource"]
 
 logger = logging.getLogger(__name__)
+# UIDs one SEARCH covers at first, and how many times it may double over filed mail
+WINDOW = 1000
+WIDEN_UP_TO = 4
 
 
 class ImapSource:
@@ -48,6 +51,7 @@ class ImapSource:
         saved = (state or {}).get(settings.inbox, {})
         self._uidvalidity: int | None = saved.get("uidvalidity")
         self._last_uid = int(saved.get("last_uid", 0))
+        self._uidnext = 1
         self._open: set[int] = set()
         self._epoch = 0
         self._connections = 0
@@ -82,27 +86,29 @@ class ImapSource:
         """Yield the inbox's unfiled messages in UID order, in batches, without setting \\Seen.
 
         A message yielded but not acked is yielded again by the next fetch, as the Maildir
-        source does: it is still in the inbox, so it is not handled yet.
+        source does: it is still in the inbox, so it is not handled yet. The inbox is
+        searched a window of UIDs at a time (see `_window`), so a backlog of any size costs
+        the same memory; mail that arrives during a fetch is read by the next one.
         """
         yielded = 0
         cursor: int | None = None
+        searched = bound = 0
         pending: list[int] = []
         seen_at = (self._epoch, self._connections)
 
         def next_batch(client: IMAPClient) -> list[tuple[int, bytes]]:
-            nonlocal cursor, pending, seen_at
+            nonlocal cursor, searched, bound, pending, seen_at
             if (self._epoch, self._connections) != seen_at or cursor is None:
                 if seen_at[0] != self._epoch:
                     cursor = None
-                if cursor is None and self._sync(client):
-                    seen_at = (self._epoch, self._connections)
-                start = self._mark() if cursor is None else cursor
-                found = client.search(["UID", f"{start + 1}:*"])
-                pending = sorted(uid for uid in found if uid > start)
                 if cursor is None:
-                    self._open &= set(pending)
-                cursor = start
+                    self._sync(client)
+                    bound = self._uidnext - 1
+                    cursor = self._mark()
+                searched, pending = cursor, []
                 seen_at = (self._epoch, self._connections)
+            while not pending and searched < bound:
+                pending, searched = self._window(client, searched, bound)
             room = self.settings.batch_size if limit is None else limit - yielded
             take = pending[: min(room, self.settings.batch_size)]
             if not take:
@@ -123,6 +129,28 @@ class ImapSource:
                 yield RawMessage(key=f"{self._uidvalidity}:{uid}", data=data)
                 if limit is not None and yielded >= limit:
                     return
+
+    def _window(self, client: IMAPClient, after: int, bound: int) -> tuple[list[int], int]:
+        """The inbox's UIDs above `after`, from the first window of UIDs up to `bound` that
+        holds any; returns them sorted, with the last UID searched.
+
+        `SEARCH UID n:*` would answer with every UID of the backlog at once (50,000 of them
+        took 11 MB of the reader's memory); a window holds at most WINDOW << WIDEN_UP_TO
+        UIDs. It widens while it finds none, so a long stretch of filed mail costs few
+        searches. An unacked message that is in a searched window no more was filed by
+        someone else, and stops holding back the position `state()` reports.
+        """
+        width = WINDOW
+        while after < bound:
+            top = min(bound, after + width)
+            found = set(client.search(["UID", f"{after + 1}:{top}"]))
+            self._open -= {uid for uid in self._open if after < uid <= top and uid not in found}
+            fresh = sorted(uid for uid in found if after < uid <= top)
+            after = top
+            if fresh:
+                return fresh, top
+            width = min(width * 2, WINDOW << WIDEN_UP_TO)
+        return [], after
 
     def ack(self, key: str, outcome: Outcome) -> None:
         """File one message by MOVE (or COPY + \\Deleted + UID EXPUNGE); gone already is fine."""
@@ -201,7 +229,8 @@ class ImapSource:
         so STATUS asks for the real one.
         """
         client.noop()
-        status = client.folder_status(self.settings.inbox, [b"UIDVALIDITY"])
+        status = client.folder_status(self.settings.inbox, [b"UIDVALIDITY", b"UIDNEXT"])
+        self._uidnext = int(status[b"UIDNEXT"])
         if int(status[b"UIDVALIDITY"]) == self._uidvalidity:
             return False
         self._prepare(client)
@@ -210,9 +239,9 @@ class ImapSource:
     def _has_new_mail(self, client: IMAPClient) -> bool:
         if self._sync(client):
             return True
-        found = client.search(["UID", f"{self._last_uid + 1}:*"])
+        found, _ = self._window(client, self._last_uid, self._uidnext - 1)
         self._session.checked()
-        return any(uid > self._last_uid for uid in found)
+        return bool(found)
 
     def _wait_on(self, client: IMAPClient, deadline: float) -> bool:
         return wait_for_mail(
