@@ -22,6 +22,7 @@ from mailflow.workflow.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from mailflow.mail.compose import Composer
+    from mailflow.store.read_store import ReadStore
     from mailflow.store.session import Database
 
 
@@ -32,6 +33,7 @@ class App:
     directory: Directory
     _composer: Composer | None = None
     _db: Database | None = None
+    _read: ReadStore | None = None
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -47,16 +49,30 @@ class App:
                 settled()
             return self._db
 
-    def open_for_reading(self) -> Database:
-        """Open the store for a command that only reads: a database mailflow never set up
-        is left as it is (NoSchemaYet), where `db` would create the tables."""
-        with self._lock:
-            if self._db is None:
-                from mailflow.store.session import Database
+    def for_reading(self) -> ReadStore:
+        """The store for a command that only reads, without the ORM (store/read_store.py).
 
-                self._db = Database(self.settings.database_url, "read")
-                settled()
-            return self._db
+        A database mailflow never set up raises NoSchemaYet, and nothing is created. An
+        older schema is refused as `db` refuses it, or upgraded first where the settings
+        say so ([database] upgrade_on_start), as `db` would.
+        """
+        from mailflow.errors import SchemaOutdated
+        from mailflow.store.read_store import ReadStore
+
+        with self._lock:
+            if self._read is not None:
+                return self._read
+        try:
+            store = ReadStore(self.settings.database_url)
+        except SchemaOutdated:
+            if not self.settings.upgrade_on_start:
+                raise
+            _ = self.db  # upgrades it, after a copy of a SQLite file is saved
+            store = ReadStore(self.settings.database_url)
+        settled()
+        with self._lock:
+            self._read = store
+        return store
 
     @property
     def composer(self) -> Composer:
@@ -74,6 +90,8 @@ class App:
     def close(self) -> None:
         if self._db is not None:
             self._db.dispose()
+        if self._read is not None:
+            self._read.dispose()
 
 
 def build_app(config: str | Path | None, as_used: bool = False) -> App:

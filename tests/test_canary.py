@@ -14,7 +14,8 @@ from sqlmodel import func, select
 
 from mailflow.app import app_from_settings
 from mailflow.config.settings import load_settings
-from mailflow.service.canary import Canary, judge_canary, problem
+from mailflow.service.canary import Canary
+from mailflow.service.canary_health import judge_canary, problem
 from mailflow.service.daemon import Daemon
 from mailflow.service.health import Verdict
 from mailflow.service.metrics import Metrics
@@ -91,7 +92,7 @@ def test_the_canary_comes_back_and_is_filed_as_our_own_mail(tmp_path, imap_accou
         assert s.exec(select(func.count()).select_from(ChangeRequest)).one() == 0
         assert s.exec(select(func.count()).select_from(OutboxRow)).one() == 0
         verdict = Verdict(True)
-        judge_canary(s, back[0].returned_at, app.settings.canary, verdict)
+        judge_canary(s.connection(), back[0].returned_at, app.settings.canary, verdict)
     assert outcomes and all(o == "ignored" and "own" in r for o, r in outcomes), outcomes
     assert verdict.healthy and "canary: healthy" in verdict.lines[0]
     app.close()
@@ -108,7 +109,7 @@ def test_a_broken_smtp_route_makes_the_canary_unhealthy_and_raises_the_metric(
     assert row.error
     with app.db.session() as s:
         verdict = Verdict(True)
-        judge_canary(s, row.sent_at, app.settings.canary, verdict)
+        judge_canary(s.connection(), row.sent_at, app.settings.canary, verdict)
     assert not verdict.healthy and "could not be sent" in verdict.lines[-1]
     scraped = generate_latest(Metrics(app).registry).decode()
     assert "mailflow_canary_missed 1.0" in scraped
@@ -122,9 +123,12 @@ def test_a_mailbox_that_never_receives_the_canary_is_noticed(tmp_path, imap_acco
     sink.close()
     assert not row.error and smtp_server.received
     with app.db.session() as s:
-        assert problem(s, row.sent_at + timedelta(seconds=30), app.settings.canary) is None
+        assert (
+            problem(s.connection(), row.sent_at + timedelta(seconds=30), app.settings.canary)
+            is None
+        )
         late = row.sent_at + timedelta(minutes=2)
         verdict = Verdict(True)
-        judge_canary(s, late, app.settings.canary, verdict)
+        judge_canary(s.connection(), late, app.settings.canary, verdict)
     assert not verdict.healthy and "did not come back within 1 min" in verdict.lines[-1]
     app.close()

@@ -79,7 +79,13 @@ def test_secrets_come_from_the_environment(config, monkeypatch, capsys):
     assert "database.url_env names $MF_TEST_DB, which is not set" in capsys.readouterr().err
     monkeypatch.setenv("MF_TEST_DB", f"sqlite:///{config.parent / 'env.db'}")
     assert main(["cr", "list", "--config", str(config)]) == 0
+    assert not (config.parent / "env.db").exists(), "a command that only reads makes nothing"
+    opened = ["--account", "acme", "--title", "T", "--by", "priya@ft.example"]
+    assert main(["cr", "new", "--config", str(config), *opened]) == 0
     assert (config.parent / "env.db").exists()
+    capsys.readouterr()
+    assert main(["cr", "list", "--config", str(config)]) == 0
+    assert f"{cr_id(1)}  acme" in capsys.readouterr().out
 
 
 def test_cr_commands_for_a_csm(config, capsys):

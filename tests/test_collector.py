@@ -43,7 +43,7 @@ def test_a_command_that_only_reads_turns_it_back_on_too(tmp_path: Path, collecti
     app.db.dispose()  # the tables exist; a reading command opens them afresh
     app = make_app(tmp_path)
     with quiet_start():
-        app.open_for_reading()
+        app.for_reading()
         assert gc.isenabled()
     app.close()
 

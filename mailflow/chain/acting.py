@@ -13,7 +13,7 @@ from mailflow.chain.engine_rule import readable, workflow_engine
 from mailflow.chain.replies import refusal
 from mailflow.security import evidence, policy
 from mailflow.security.tokens import Mismatch
-from mailflow.views import progress
+from mailflow.views import decided_before
 from mailflow.workflow.reasons import Refusal
 
 # The engine is the rule after these; the table finds it here with them.
@@ -55,7 +55,7 @@ def unproven(ctx: Context) -> Ruling | Context:
             now,
             ledger_id,
         )
-        context = progress.where_now(ctx.session, ctx.app, cr, now)
+        context = decided_before.where_now(ctx.session, ctx.app, cr, now)
         answers.refuse(ctx.app, ctx.session, msg, cr, ledger_id, code, verdict.detail, now,
                        context=context, held=ctx.held)  # fmt: skip
 

@@ -15,7 +15,7 @@ from mailflow.mail.parse import Attachment
 from mailflow.security import evidence
 from mailflow.store.attachments import is_tnef, store_attachments
 from mailflow.store.cr_state import state_of
-from mailflow.views import progress
+from mailflow.views import decided_before, progress
 from mailflow.workflow import engine
 from mailflow.workflow.reasons import Refusal
 
@@ -46,7 +46,7 @@ def workflow_engine(ctx: Context) -> Ruling:
             wait = progress.waiting(app, cr, now)
             context["waits_on"], context["waits_on_outside"] = wait.who, wait.outside(app)
         if result.refusal in (Refusal.ALREADY_DECIDED, Refusal.NOT_EXPECTED):
-            context |= progress.same_before(session, app, cr, author, read.verb)
+            context |= decided_before.same_before(session, app, cr, author, read.verb)
         if result.applied:
             # Stored first: the next stage's request may carry the document just received.
             store_attachments(session, cr, stage_before, msg, ledger_id, now)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from mailflow.errors import MailflowError, NotFound
+from mailflow.errors import MailflowError, NoSchemaYet, NotFound
 
 if TYPE_CHECKING:
     from mailflow.app import App
+    from mailflow.store.cr_state import StoredCR
 
 # The database layer is imported inside each command: building the parser, which every
 # command does, must not pay for it.
@@ -125,19 +126,20 @@ def cmd_cr_new(args: argparse.Namespace) -> int:
 
 
 def cmd_cr_list(args: argparse.Namespace) -> int:
-    from sqlmodel import col, select
+    from sqlalchemy import select
 
-    from mailflow.store.cr_tables import ChangeRequest
+    from mailflow.store.read_tables import change_request
     from mailflow.views import csm as csm_view
 
     app = _app(args, reading=True)
-    query = select(ChangeRequest).order_by(col(ChangeRequest.id))
+    cr = change_request.c
+    query = select(change_request).order_by(cr.id)
     if not args.all:
-        query = query.where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
+        query = query.where(cr.stage.not_in(list(app.workflow.ends)))
     if args.account:
-        query = query.where(ChangeRequest.account == csm_view.account_key(app, args.account))
+        query = query.where(cr.account == csm_view.account_key(app, args.account))
     if args.stage:
-        query = query.where(ChangeRequest.stage == csm_view.stage_key(app, args.stage))
+        query = query.where(cr.stage == csm_view.stage_key(app, args.stage))
     if args.csm:
         csm = csm_view.person(app, args.csm)
         accounts = {
@@ -145,26 +147,41 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
             for role in app.workflow.thread_owners
             for a in app.directory.accounts_where(csm, role)
         }
-        query = query.where(col(ChangeRequest.account).in_(sorted(accounts)))
-    with app.db.session() as session:
-        print(csm_view.waiting_table(app, session.exec(query).all(), _now()))
+        query = query.where(cr.account.in_(sorted(accounts)))
+    try:
+        store = app.for_reading()
+    except NoSchemaYet:
+        print(csm_view.waiting_table(app, [], _now()))
+        return 0
+    with store.connect() as conn:
+        rows = cast("list[StoredCR]", conn.execute(query).all())
+    print(csm_view.waiting_table(app, rows, _now()))
     return 0
 
 
 def cmd_cr_show(args: argparse.Namespace) -> int:
-    from mailflow.store.cr_tables import ChangeRequest
+    from sqlalchemy import select
+
+    from mailflow.store.read_tables import change_request
     from mailflow.views import progress, report
 
     app = _app(args, reading=True)
-    with app.db.session() as session:
-        cr = session.get(ChangeRequest, args.cr_id.upper())
-        if cr is None:
+    try:
+        store = app.for_reading()
+    except NoSchemaYet:
+        raise NotFound(f"no change request {args.cr_id}") from None
+    with store.connect() as conn:
+        found = conn.execute(
+            select(change_request).where(change_request.c.id == args.cr_id.upper())
+        ).first()
+        if found is None:
             raise NotFound(f"no change request {args.cr_id}")
-        print(report.cr_detail(app, session, cr))
-        wait = progress.waiting(app, cr, _now())
-        if wait.roles:
-            late = "  OVERDUE" if wait.overdue else ""
-            print(f"\nWaiting on: {wait.who} since {wait.since:%Y-%m-%d %H:%M} UTC{late}")
+        cr = cast("StoredCR", found)
+        print(report.cr_detail(app, conn, cr))
+    wait = progress.waiting(app, cr, _now())
+    if wait.roles:
+        late = "  OVERDUE" if wait.overdue else ""
+        print(f"\nWaiting on: {wait.who} since {wait.since:%Y-%m-%d %H:%M} UTC{late}")
     return 0
 
 
@@ -230,8 +247,13 @@ def cmd_cr_report(args: argparse.Namespace) -> int:
     from mailflow.views.overview import overview
 
     app = _app(args, reading=True)
-    with app.db.session() as session:
-        print(overview(app, session, _now(), args.account))
+    try:
+        store = app.for_reading()
+    except NoSchemaYet:
+        print("no change requests")
+        return 0
+    with store.connect() as conn:
+        print(overview(app, conn, _now(), args.account))
     return 0
 
 

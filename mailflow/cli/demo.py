@@ -203,7 +203,7 @@ def _finish(app: App, cr_id: str, mail: Path) -> int:
         if cr is None:
             raise MailflowError("the demo did not open a CR")
         print()
-        print(report.cr_detail(app, session, cr))
+        print(report.cr_detail(app, session.connection(), cr))
         print(f"\n{cr.id} ended as: {app.workflow.title_of(cr.stage)}")
         closed = cr.stage == completed_end(app)
     print(

@@ -6,35 +6,38 @@ from __future__ import annotations
 import argparse
 import socket
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
+    from sqlalchemy.engine import Connection
 
     from mailflow.config.settings import Settings
     from mailflow.service.health import Verdict
+    from mailflow.store.heartbeat import DaemonBeat, Heartbeat
+    from mailflow.store.lease import SourceLease
 
 
-def service_verdict(session: Session, settings: Settings, now: datetime) -> Verdict:
+def service_verdict(conn: Connection, settings: Settings, now: datetime) -> Verdict:
     """The watchers and daemons, judged from where `status` runs (a process gone on this
     machine is stopped at once), and every place the service writes to that is full or
     read-only."""
-    from sqlmodel import select
+    from sqlalchemy import select
 
     from mailflow.service.health import Here, judge, write_faults, write_places
-    from mailflow.service.lease import NODE
-    from mailflow.service.lease import _pid_gone as pid_gone
-    from mailflow.store.heartbeat import all_beats, all_daemons
-    from mailflow.store.lease import SourceLease
+    from mailflow.service.node import NODE, pid_gone
+    from mailflow.store.read_tables import daemon_beat, heartbeat, source_lease
 
-    leases = {row.source: row for row in session.exec(select(SourceLease)).all()}
+    leases = {row.source: row for row in conn.execute(select(source_lease))}
     here = Here(socket.gethostname(), NODE, pid_gone)
     verdict = judge(
-        all_beats(session),
+        cast("list[Heartbeat]", conn.execute(select(heartbeat).order_by(heartbeat.c.source)).all()),
         now,
         settings.unhealthy_after_seconds,
-        all_daemons(session),
-        leases,
+        cast(
+            "list[DaemonBeat]",
+            conn.execute(select(daemon_beat).order_by(daemon_beat.c.daemon)).all(),
+        ),
+        cast("dict[str, SourceLease]", leases),
         here,
     )
     for fault in write_faults(write_places(settings)):

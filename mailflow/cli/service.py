@@ -111,7 +111,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if missing_db is not None:
             return print_empty_status(app, f"none yet at {missing_db}", _now())
         try:
-            app.open_for_reading()
+            app.for_reading()
         except NoSchemaYet:
             return print_empty_status(app, f"{_redacted(app)} is still empty", _now())
         return print_status(app, _now())
@@ -137,27 +137,35 @@ def print_empty_status(app: App, database: str, now: datetime) -> int:
 
 
 def print_status(app: App, now: datetime) -> int:
-    from sqlmodel import col, func, select
+    from sqlalchemy import func, select
 
     from mailflow.cli.ops import service_verdict
-    from mailflow.security.ratelimit import deferred_summary
-    from mailflow.service.canary import judge_canary
-    from mailflow.store.cr_tables import ChangeRequest
-    from mailflow.store.message_tables import LedgerEntry, OutboxRow
+    from mailflow.security.held_back import deferred_summary
+    from mailflow.service.canary_health import judge_canary
+    from mailflow.store.read_tables import change_request, message_ledger, outbox
 
-    with app.db.session() as session:
-        verdict = service_verdict(session, app.settings, now)
-        ledger = session.exec(
-            select(LedgerEntry.outcome, func.count()).group_by(LedgerEntry.outcome)
+    ledger_t, cr = message_ledger.c, change_request.c
+    with app.for_reading().connect() as conn:
+        verdict = service_verdict(conn, app.settings, now)
+        ledger = conn.execute(
+            select(ledger_t.outcome, func.count()).group_by(ledger_t.outcome)
         ).all()
-        mail = session.exec(select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()
-        open_crs = session.exec(
+        mail = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
+        open_crs = conn.execute(
             select(func.count())
-            .select_from(ChangeRequest)
-            .where(col(ChangeRequest.stage).not_in(list(app.workflow.ends)))
-        ).one()
-        last = session.exec(select(func.max(LedgerEntry.received_at))).one()
-        deferred = deferred_summary(session, now)
+            .select_from(change_request)
+            .where(cr.stage.not_in(list(app.workflow.ends)))
+        ).scalar_one()
+        last = conn.execute(select(func.max(ledger_t.received_at))).scalar_one()
+        deferred = deferred_summary(conn, now)
+        failed = {status: n for status, n in mail}.get("failed", 0)
+        if failed:
+            verdict.healthy = False
+            verdict.lines.append(
+                f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
+                "timeline (mailflow cr show) as delivery_failed"
+            )
+        judge_canary(conn, now, app.settings.canary, verdict)
     print(f"database: {_redacted(app)}")
     print(f"open CRs: {open_crs}")
     print("messages: " + (", ".join(f"{k} {v}" for k, v in ledger) or "none yet"))
@@ -168,15 +176,6 @@ def print_status(app: App, now: datetime) -> int:
     )
     print("outbox: " + (", ".join(f"{k} {v}" for k, v in mail) or "empty"))
     print(deferred)
-    failed = dict(mail).get("failed", 0)
-    if failed:
-        verdict.healthy = False
-        verdict.lines.append(
-            f"outbox: UNHEALTHY — {failed} mail(s) failed for good; each is on its CR's "
-            "timeline (mailflow cr show) as delivery_failed"
-        )
-    with app.db.session() as session:
-        judge_canary(session, now, app.settings.canary, verdict)
     for line in verdict.lines:
         print(line)
     return 0 if verdict.healthy else 1

@@ -3,25 +3,24 @@
 A flood of inbound mail or a loop with another robot must not turn the desk into a spam
 source. Rows over a limit are not dropped: they stay pending and go out when the hour
 has room. Each limit that holds mail back is logged once per hour and counted, and
-`deferred_summary` reports it for `mailflow status`.
+held_back.py reports it for `mailflow status`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from mailflow.config.security import LimitSettings
+from mailflow.security.held_back import TOTAL, WINDOW
 from mailflow.store import outbox
 from mailflow.store.guard_tables import RateLimitNote
 from mailflow.store.message_tables import OutboxRow
 
 log = logging.getLogger(__name__)
-WINDOW = timedelta(hours=1)
-TOTAL = "*"
 
 
 def due(
@@ -89,25 +88,3 @@ def _note(
             note.deferred += len(new)
             session.add(note)
     session.commit()
-
-
-def deferred_summary(session: Session, now: datetime) -> str:
-    """One line for `mailflow status`: what the rate limits held back, lately and in all."""
-    notes = session.exec(select(RateLimitNote).order_by(col(RateLimitNote.id))).all()
-    if not notes:
-        return "rate limits: nothing held back"
-    recent: Counter[str] = Counter()
-    for note in notes:
-        since = note.since if note.since.tzinfo else note.since.replace(tzinfo=now.tzinfo)
-        if since >= now - WINDOW:
-            recent[note.scope] += note.deferred
-    total = sum(n.deferred for n in notes)
-    if not recent:
-        return f"rate limits: nothing held back in the last hour ({total} in all)"
-    parts = ", ".join(
-        f"{'total limit' if scope == TOTAL else scope} {count}" for scope, count in recent.items()
-    )
-    return (
-        f"rate limits: {sum(recent.values())} mail(s) held back in the last hour ({parts}); "
-        f"{total} in all"
-    )

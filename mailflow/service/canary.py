@@ -14,10 +14,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-
-from sqlmodel import Session, col, select
 
 from mailflow.store.ops_tables import CanaryRound
 
@@ -25,8 +23,6 @@ if TYPE_CHECKING:  # `mailflow status` judges the rounds; only the service sends
     from email.message import EmailMessage
 
     from mailflow.app import App
-    from mailflow.config.ops import CanarySettings
-    from mailflow.service.health import Verdict
     from mailflow.transport.base import Sink
 
 log = logging.getLogger(__name__)
@@ -101,54 +97,3 @@ class Canary:
                 seconds = (row.returned_at - row.sent_at).total_seconds()
                 log.info("canary: round trip in %.1f s", seconds)
         return True
-
-
-def last_success(session: Session) -> CanaryRound | None:
-    return session.exec(
-        select(CanaryRound)
-        .where(col(CanaryRound.returned_at).is_not(None))
-        .order_by(col(CanaryRound.sent_at).desc())
-    ).first()
-
-
-def problem(session: Session, now: datetime, settings: CanarySettings) -> str | None:
-    """Why the canary says the mail route is broken, or None while it is fine (or off)."""
-    latest = session.exec(select(CanaryRound).order_by(col(CanaryRound.sent_at).desc())).first()
-    if latest is None:
-        return None
-    if latest.error:
-        return f"the last canary could not be sent: {latest.error}"
-    grace = timedelta(minutes=settings.missed_after_minutes)
-    due = session.exec(
-        select(CanaryRound)
-        .where(CanaryRound.sent_at <= now - grace)
-        .order_by(col(CanaryRound.sent_at).desc())
-    ).first()
-    if due is not None and due.returned_at is None:
-        return (
-            f"the canary sent {due.sent_at:%Y-%m-%d %H:%M:%S} UTC did not come back within "
-            f"{settings.missed_after_minutes:g} min"
-        )
-    if settings.every_minutes and latest.sent_at < now - grace - timedelta(
-        minutes=settings.every_minutes
-    ):
-        return f"no canary sent since {latest.sent_at:%Y-%m-%d %H:%M:%S} UTC"
-    return None
-
-
-def judge_canary(
-    session: Session, now: datetime, settings: CanarySettings, verdict: Verdict
-) -> None:
-    """Add the canary's line to `mailflow status`; a missed round makes it unhealthy."""
-    found = problem(session, now, settings)
-    if found is not None:
-        verdict.healthy = False
-        verdict.lines.append(f"canary: UNHEALTHY — {found}")
-        return
-    back = last_success(session)
-    if back is not None and back.returned_at is not None:
-        took = (back.returned_at - back.sent_at).total_seconds()
-        verdict.lines.append(
-            f"canary: healthy — last round trip {back.sent_at:%Y-%m-%d %H:%M:%S} UTC "
-            f"in {took:.1f} s"
-        )

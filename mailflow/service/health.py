@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from mailflow.store.faults import Fault, diagnose, probe
-from mailflow.store.heartbeat import DaemonBeat, Heartbeat
-from mailflow.store.lease import SourceLease
+
+if TYPE_CHECKING:  # rows of these tables, as the ORM or `status` (read_tables.py) reads them
+    from mailflow.store.heartbeat import DaemonBeat, Heartbeat
+    from mailflow.store.lease import SourceLease
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def _ago(then: datetime | None, now: datetime) -> str:
 
 
 # Each rule: (the watcher's mailbox row, its lease row, here) -> why it is stopped, or "".
-StopRule = Callable[[Heartbeat, SourceLease | None, Here], str]
+StopRule: TypeAlias = "Callable[[Heartbeat, SourceLease | None, Here], str]"
 STOP_RULES: tuple[StopRule, ...] = (
     lambda _b, lease, _h: "it stopped cleanly" if lease is not None and not lease.holder else "",
     lambda _b, lease, here: (

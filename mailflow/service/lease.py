@@ -25,11 +25,11 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from mailflow.service.node import NODE, pid_gone
 from mailflow.store import heartbeat
 from mailflow.store.advisory import SessionLock
 from mailflow.store.faults import describe, is_transient
@@ -54,41 +54,9 @@ def daemon_id(name: str = "") -> str:
     return started if number == 1 else f"{started}#{number}"
 
 
-def node() -> str:
-    """This machine and pid namespace: where a pid names one process ("" when unknown).
-
-    A host name alone is not enough: containers may share one while each has its own pids.
-    """
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-        namespace = os.stat("/proc/self/ns/pid").st_ino
-    except OSError:
-        return ""
-    return f"{socket.gethostname()}/{boot}/{namespace}"
-
-
-NODE = node()
-
-
-def _pid_gone(pid: int) -> bool:
-    """Whether no process has this pid on this node (a zombie counts as gone too)."""
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # it runs, as another user
-        return False
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def _gone(row: heartbeat.DaemonBeat) -> bool:
     """Whether the process of a daemon row from this host no longer runs."""
-    return _pid_gone(row.pid)
+    return pid_gone(row.pid)
 
 
 class MailboxLease:
@@ -169,7 +137,7 @@ class MailboxLease:
             if not self._started:
                 self._forget_dead(session)
             if lock is None:
-                tenure = take(session, self.source, self.id, now, until, node=NODE, dead=_pid_gone)
+                tenure = take(session, self.source, self.id, now, until, node=NODE, dead=pid_gone)
             elif held:
                 record(session, self.source, self.id, now, until, NODE)
                 tenure = Tenure(True, self.id, until)

@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 from sqlmodel import Session, col, func, select
 
 from mailflow.app import App
-from mailflow.service import canary
+from mailflow.service import canary_health
 from mailflow.service.health import FaultWatch
 from mailflow.store.faults import Cause, is_transient
 from mailflow.store.heartbeat import all_beats
@@ -163,9 +163,10 @@ class StoreCollector(Collector):
         missed = GaugeMetricFamily(
             "mailflow_canary_missed", "1 when the last canary round trip failed or is overdue"
         )
-        missed.add_metric([], 1 if canary.problem(session, now, settings) else 0)
+        conn = session.connection()
+        missed.add_metric([], 1 if canary_health.problem(conn, now, settings) else 0)
         yield missed
-        back = canary.last_success(session)
+        back = canary_health.last_success(conn)
         if back is not None and back.returned_at is not None:
             last = GaugeMetricFamily(
                 "mailflow_canary_last_success_timestamp_seconds",

@@ -6,12 +6,35 @@ chain can all ask the engine about a CR without importing one another.
 
 from __future__ import annotations
 
-from mailflow.store.cr_tables import ChangeRequest
+from datetime import datetime
+from typing import Any, Protocol
+
 from mailflow.workflow.conventions import Conventions
 from mailflow.workflow.engine_values import CRState
 
 
-def state_of(cr: ChangeRequest, currency: str, conventions: Conventions | None = None) -> CRState:
+class StoredCR(Protocol):
+    """A CR as stored, whether read as a table class (cr_tables.ChangeRequest) or as a row
+    of read_tables.change_request: the views read either, and only read."""
+
+    id: str
+    account: str
+    title: str
+    description: str
+    stage: str
+    held: bool
+    fields: dict[str, Any]
+    votes: list[list[str]]
+    entered_at: datetime
+    reminders: int
+    reminded_at: datetime | None
+    assignee: str | None
+    opened_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def state_of(cr: StoredCR, currency: str, conventions: Conventions | None = None) -> CRState:
     """The engine's view of a CR; `conventions` say how its account's figures are read."""
     return CRState(
         stage=cr.stage,

@@ -8,15 +8,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, create_engine
+from sqlmodel import Session
 
-from mailflow.errors import MailflowError, NoSchemaYet, SchemaOutdated
+from mailflow.errors import NoSchemaYet
 from mailflow.store import schema
+from mailflow.store.engine import make_engine, outdated, redact, unreachable
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
@@ -53,10 +53,8 @@ class Database:
         if url.startswith("sqlite:///"):
             path = Path(url.removeprefix("sqlite:///"))
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, connect_args=_connect_args(url))
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        else:
+        self.engine: Engine = make_engine(url)
+        if self.engine.dialect.name != "sqlite":
             from mailflow.store.message_tables import partial_on_postgresql
 
             partial_on_postgresql()
@@ -69,9 +67,7 @@ class Database:
                         conn.execute(lock, {"key": SCHEMA_LOCK})
                     self.upgraded = self._prepare(conn, on_old_schema)
         except OperationalError as exc:
-            # one line: the driver's first (a hint on how to start a server follows it)
-            why = (str(exc.orig).strip().splitlines() or ["unknown error"])[0]
-            raise MailflowError(f"cannot open the database {_redact(url)}: {why}") from None
+            raise unreachable(url, exc) from None
 
     def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
         """Create a new database by the migrations; check an existing one's schema revision.
@@ -84,7 +80,7 @@ class Database:
         """
         current = schema.revision(conn)
         if current is None and on_old_schema == "read":
-            raise NoSchemaYet(f"the database {_redact(self.url)} has no mailflow tables yet")
+            raise NoSchemaYet(f"the database {redact(self.url)} has no mailflow tables yet")
         if current is None:
             schema.create(conn)
             return None
@@ -98,11 +94,7 @@ class Database:
             if saved is not None:
                 log.info("database copied to %s before the upgrade", saved)
             return schema.upgrade(conn)
-        raise SchemaOutdated(
-            f"the database {_redact(self.url)} has schema revision {current} and this mailflow "
-            f"needs {needed}: back it up, then run `mailflow db upgrade` (or set [database] "
-            "upgrade_on_start = true)"
-        )
+        raise outdated(self.url, current, needed)
 
     @contextmanager
     def fenced(self, fence: Fence) -> Iterator[None]:
@@ -168,12 +160,6 @@ class Database:
         self.engine.dispose()
 
 
-def _connect_args(url: str) -> dict[str, Any]:
-    if url.startswith("sqlite"):
-        return {"check_same_thread": False, "timeout": 30}
-    return {"connect_timeout": 15}
-
-
 def map_for_writes() -> None:
     """Map the tables the CR tables' foreign keys name (the ledger, blobs and outbox).
 
@@ -182,19 +168,3 @@ def map_for_writes() -> None:
     they are built here, before the first write, rather than with the CR tables.
     """
     from mailflow.store import message_tables  # noqa: F401
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
-    return url

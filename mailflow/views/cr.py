@@ -7,7 +7,6 @@ receives only words.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from typing import Any
 
@@ -18,12 +17,10 @@ from mailflow.mail.context import CrView, HistoryLine, Reader, people_words, tem
 from mailflow.security.audience import Audience
 from mailflow.store.cr_tables import AttachmentLink, AuditEvent, ChangeRequest
 from mailflow.views.audience import external_events, external_fields, stage_words
-from mailflow.workflow.definition import Workflow
+from mailflow.views.wording import opening_fields, roles_titled
 from mailflow.workflow.fields import show
 from mailflow.workflow.outcomes import expected_replies
 from mailflow.workflow.plausible import proposal
-
-_ROLE_NAMED = re.compile(r"\(([a-z][a-z0-9_]*)\)")
 
 
 def cr_context(
@@ -150,17 +147,3 @@ def view_of(
         expected=expected_replies(wf, cr.stage) if answers_here else [],
         proposed_cost=f"{offer.shown} ({offer.basis})" if offer else "",
     )
-
-
-def roles_titled(wf: Workflow, detail: str) -> str:
-    """A timeline line with each "(role)" the record names written as the role's title:
-    the record keeps the workflow's key, a reader sees "(Integration team)"."""
-    return _ROLE_NAMED.sub(
-        lambda m: f"({wf.roles[m[1]].title})" if m[1] in wf.roles else m[0], detail
-    )
-
-
-def opening_fields(wf: Workflow) -> set[str]:
-    """Fields given when a CR is opened (title, customer…), shown apart from later facts."""
-    stage = wf.stage(wf.start)
-    return {f for r in (stage.replies if stage else ()) for f in (*r.fields, *r.optional)}

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from mailflow.app import App
 from mailflow.errors import NotFound
-from mailflow.store.cr_tables import ChangeRequest
+from mailflow.store.cr_state import StoredCR
 from mailflow.views import progress
 
 
@@ -47,7 +47,7 @@ def person(app: App, given: str) -> str:
     raise NotFound(f"no person {given!r}; the people are: {names}")
 
 
-def waiting_table(app: App, crs: Sequence[ChangeRequest], now: datetime) -> str:
+def waiting_table(app: App, crs: Sequence[StoredCR], now: datetime) -> str:
     """One line per CR: id, stage, whom it waits on and since when, overdue marked."""
     if not crs:
         return "no change requests"

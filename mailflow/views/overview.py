@@ -10,30 +10,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
 
 from mailflow.app import App
-from mailflow.store.cr_tables import ChangeRequest
+from mailflow.store.read_tables import change_request
 from mailflow.views.progress import aware
 
-CR = ChangeRequest
+CR = change_request.c
 
 
-def overview(app: App, session: Session, now: datetime, account: str | None = None) -> str:
+def overview(app: App, conn: Connection, now: datetime, account: str | None = None) -> str:
     """Per stage how many wait and for how long, the ended and held, then the overdue ones."""
     wf = app.workflow
     scope: list[Any] = [CR.account == account] if account else []
     counts = {
         stage: (n, aware(oldest))
-        for stage, n, oldest in session.exec(
+        for stage, n, oldest in conn.execute(
             select(CR.stage, func.count(), func.min(CR.entered_at)).where(*scope).group_by(CR.stage)
         ).all()
     }
     if not counts:
         return "no change requests"
-    late = _overdue(app, session, now, scope)
+    late = _overdue(app, conn, now, scope)
     out = [
         "Open change requests by stage:",
         f"  {'STAGE':<36}{'OPEN':>5}{'OVERDUE':>9}{'OLDEST (days)':>15}",
@@ -47,7 +46,9 @@ def overview(app: App, session: Session, now: datetime, account: str | None = No
         out.append(f"  {stage.title[:35]:<36}{n:>5}{here:>9}{days:>15.1f}")
     ended = ", ".join(f"{end.title} {counts.get(end.name, (0,))[0]}" for end in wf.ends.values())
     out += ["", "Ended: " + ended]
-    held = session.exec(select(CR.id).where(col(CR.held).is_(True), *scope).order_by(CR.id)).all()
+    held = list(
+        conn.execute(select(CR.id).where(CR.held.is_(True), *scope).order_by(CR.id)).scalars()
+    )
     if held:
         out.append("On hold: " + ", ".join(held))
     if late:
@@ -62,25 +63,22 @@ def overview(app: App, session: Session, now: datetime, account: str | None = No
 
 
 def _overdue(
-    app: App, session: Session, now: datetime, scope: list[Any]
+    app: App, conn: Connection, now: datetime, scope: list[Any]
 ) -> list[tuple[str, str, datetime, int, str]]:
     """The CRs not on hold that have waited past their stage's interval, longest first."""
     late = [
         and_(
-            col(CR.stage) == stage.name,
-            col(CR.entered_at) < now - timedelta(hours=stage.remind_hours),
+            CR.stage == stage.name,
+            CR.entered_at < now - timedelta(hours=stage.remind_hours),
         )
         for stage in app.workflow.stages
         if stage.remind_hours > 0
     ]
     if not late:
         return []
-    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns
     query = (
-        sa_select(col(CR.id), col(CR.stage), col(CR.entered_at), col(CR.reminders), col(CR.title))
-        .where(col(CR.held).is_(False), or_(*late), *scope)
-        .order_by(col(CR.entered_at), col(CR.id))
+        select(CR.id, CR.stage, CR.entered_at, CR.reminders, CR.title)
+        .where(CR.held.is_(False), or_(*late), *scope)
+        .order_by(CR.entered_at, CR.id)
     )
-    return [
-        (i, stage, at, n, title) for i, stage, at, n, title in session.connection().execute(query)
-    ]
+    return [(i, stage, at, n, title) for i, stage, at, n, title in conn.execute(query)]

@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
-
 from mailflow.app import App
 from mailflow.security.audience import Audience, audience_of
-from mailflow.store.cr_state import state_of
-from mailflow.store.cr_tables import ChangeRequest, Decision
+from mailflow.store.cr_state import StoredCR, state_of
 from mailflow.workflow import reminding
 from mailflow.workflow.calendar import BusinessCalendar
 
@@ -55,7 +52,7 @@ def aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def waiting(app: App, cr: ChangeRequest, now: datetime) -> Waiting:
+def waiting(app: App, cr: StoredCR, now: datetime) -> Waiting:
     """Whom the CR waits on now; on hold or ended, nobody."""
     wf = app.workflow
     since = aware(cr.entered_at)
@@ -73,7 +70,7 @@ def waiting(app: App, cr: ChangeRequest, now: datetime) -> Waiting:
     return Waiting(roles, titles, tuple(people), since, is_overdue(app, cr, now))
 
 
-def is_overdue(app: App, cr: ChangeRequest, now: datetime) -> bool:
+def is_overdue(app: App, cr: StoredCR, now: datetime) -> bool:
     """Waiting longer than its stage's reminder interval (counted in business time)."""
     stage = app.workflow.stage(cr.stage)
     if stage is None or cr.held or stage.remind_hours <= 0:
@@ -86,47 +83,10 @@ def calendar_of(app: App) -> BusinessCalendar:
     return app.settings.schedule.calendar
 
 
-def waited(app: App, cr: ChangeRequest, now: datetime) -> str:
+def waited(app: App, cr: StoredCR, now: datetime) -> str:
     """How long the CR has waited at its stage, in words: "3 days", "5 hours"."""
     span = now - aware(cr.entered_at)
     if span >= timedelta(days=2):
         return f"{span.days} days"
     hours = int(span.total_seconds() // 3600)
     return f"{hours} hour{'s' if hours != 1 else ''}"
-
-
-def recorded(session: Session, app: App, cr: ChangeRequest) -> list[str]:
-    """The decisions recorded on the CR, oldest first, as people read them."""
-    rows = session.exec(
-        select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
-    ).all()
-    wf = app.workflow
-    return [
-        f"{aware(d.at):%Y-%m-%d}: {d.verb}{' — ' + d.text if d.text else ''}, by {d.actor}, "
-        f"at the stage {wf.title_of(d.stage)}"
-        for d in rows
-    ]
-
-
-def same_before(
-    session: Session, app: App, cr: ChangeRequest, actor: str, verb: str
-) -> dict[str, str]:
-    """When and at which stage this person's same decision was recorded ({} if never)."""
-    row = session.exec(
-        select(Decision)
-        .where(Decision.cr_id == cr.id)
-        .where(Decision.actor == actor)
-        .where(Decision.verb == verb)
-        .order_by(col(Decision.id).desc())
-    ).first()
-    if row is None:
-        return {}
-    return {
-        "recorded_on": f"{aware(row.at):%Y-%m-%d}",
-        "recorded_at": app.workflow.title_of(row.stage),
-    }
-
-
-def where_now(session: Session, app: App, cr: ChangeRequest, now: datetime) -> dict[str, object]:
-    """What a reply to an old request is told: where the CR is now and what was recorded."""
-    return {"earlier": recorded(session, app, cr), "waits_on": waiting(app, cr, now).who}

@@ -3,37 +3,25 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from mailflow.app import App
-from mailflow.store.cr_tables import AttachmentLink, AuditEvent, ChangeRequest, Decision
-from mailflow.store.message_tables import LedgerEntry
-from mailflow.views.cr import opening_fields, roles_titled
+from mailflow.store.cr_state import StoredCR
+from mailflow.store.read_tables import attachment, audit_event, decision, message_ledger
+from mailflow.views.wording import opening_fields, roles_titled
 from mailflow.workflow.definition import Workflow
 from mailflow.workflow.fields import show
 from mailflow.workflow.reasons import Refusal
 
 
-def cr_table(app: App, crs: Sequence[ChangeRequest]) -> str:
-    if not crs:
-        return "no change requests"
-    rows = [("ID", "ACCOUNT", "STAGE", "UPDATED", "TITLE")]
-    for cr in crs:
-        stage = app.workflow.title_of(cr.stage) + (" (on hold)" if cr.held else "")
-        rows.append(
-            (cr.id, cr.account, stage, cr.updated_at.strftime("%Y-%m-%d %H:%M"), cr.title[:50])
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4]
-        for r in rows
-    )
+def cr_detail(app: App, conn: Connection, cr: StoredCR) -> str:
+    """Stage, fields, decisions, files and the whole timeline with the message behind each entry.
 
-
-def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
-    """Stage, fields, decisions, files and the whole timeline with the message behind each entry."""
+    Read with SQLAlchemy Core (store/read_tables.py): `cr show` needs no table classes.
+    """
     wf = app.workflow
     account = app.settings.account(cr.account)
     out = [
@@ -53,8 +41,8 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
     ]
     if facts:
         out += ["", "Fields:"] + [f"  {k}: {v}" for k, v in facts]
-    decisions = session.exec(
-        select(Decision).where(Decision.cr_id == cr.id).order_by(col(Decision.id))
+    decisions = conn.execute(
+        select(decision).where(decision.c.cr_id == cr.id).order_by(decision.c.id)
     ).all()
     if decisions:
         width = max(len(wf.title_of(d.stage)) for d in decisions)
@@ -63,26 +51,28 @@ def cr_detail(app: App, session: Session, cr: ChangeRequest) -> str:
             + (f" — {d.text}" if d.text else "")
             for d in decisions
         ]
-    files = session.exec(select(AttachmentLink).where(AttachmentLink.cr_id == cr.id)).all()
+    files = conn.execute(
+        select(attachment).where(attachment.c.cr_id == cr.id).order_by(attachment.c.id)
+    ).all()
     if files:
         out += ["", "Files:"] + [
             f"  {f.filename} ({wf.title_of(f.stage)}, sha256 {f.sha256[:12]})" for f in files
         ]
     out += ["", "Timeline:"]
-    out += timeline_lines(session, cr.id, wf)
+    out += timeline_lines(conn, cr.id, wf)
     return "\n".join(out)
 
 
-def timeline_lines(session: Session, cr_id: str, wf: Workflow) -> list[str]:
+def timeline_lines(conn: Connection, cr_id: str, wf: Workflow) -> list[str]:
     """The record of a CR in words: roles by their titles, mails by what they were."""
-    events = session.exec(
-        select(AuditEvent).where(AuditEvent.cr_id == cr_id).order_by(col(AuditEvent.id))
+    events = conn.execute(
+        select(audit_event).where(audit_event.c.cr_id == cr_id).order_by(audit_event.c.id)
     ).all()
     ledger_ids = {e.ledger_id for e in events if e.ledger_id}
     messages = (
         {
             m.id: m
-            for m in session.exec(select(LedgerEntry).where(col(LedgerEntry.id).in_(ledger_ids)))
+            for m in conn.execute(select(message_ledger).where(message_ledger.c.id.in_(ledger_ids)))
         }
         if ledger_ids
         else {}

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from mailflow.chain.intake import open_cr
 from mailflow.cli.main import main
-from mailflow.security import ratelimit
+from mailflow.security import held_back
 from mailflow.store.message_tables import Blob, OutboxRow
 from mailflow.store.tables import AttachmentLink, Evidence
 from tests.helpers import EXAMPLE_CONFIG, Desk
@@ -125,7 +125,7 @@ def test_mail_over_the_hourly_limits_waits_and_is_reported(tmp_path):
         with desk.app.db.session() as s:
             rows = s.exec(select(OutboxRow)).all()
             pending = [r for r in rows if r.status == "pending"]
-            summary = ratelimit.deferred_summary(s, desk.clock())
+            summary = held_back.deferred_summary(s.connection(), desk.clock())
         sent = [r for r in rows if r.status == "sent"]
         assert len(sent) == 5 and pending, "held back, not dropped"
         assert "held back in the last hour" in summary
