@@ -25,14 +25,14 @@ log = logging.getLogger(__name__)
 
 def due(
     session: Session, now: datetime, limits: LimitSettings, limit: int = 200
-) -> list[OutboxRow]:
+) -> list[outbox.Due]:
     """The due rows that fit this hour's limits, oldest first; the rest wait (and are noted).
 
     Commits the session when it records a deferral, so call it on a session of its own.
     """
-    candidates = outbox.due(session, now, limit * 10)
     if not (limits.per_address_per_hour or limits.total_per_hour):
-        return candidates[:limit]
+        return outbox.due(session, now, limit)
+    candidates = outbox.due(session, now, limit * 10)  # room to pass over held ones
     sent = session.exec(
         select(OutboxRow.recipients)
         .where(OutboxRow.status == outbox.SENT)
@@ -40,7 +40,7 @@ def due(
     ).all()
     per_address: Counter[str] = Counter(a for recipients in sent for a in recipients)
     total = len(sent)
-    chosen: list[OutboxRow] = []
+    chosen: list[outbox.Due] = []
     held: dict[str, list[int]] = {}
     for row in candidates:
         if len(chosen) >= limit:
@@ -53,7 +53,7 @@ def due(
         if limits.total_per_hour and total >= limits.total_per_hour:
             over = [TOTAL]
         if over:
-            held.setdefault(over[0], []).append(row.id or 0)
+            held.setdefault(over[0], []).append(row.id)
             continue
         chosen.append(row)
         total += 1
