@@ -38,9 +38,10 @@ def test_each_read_column_is_a_stored_column_of_the_same_kind(table: Any) -> Non
 def stored_rows(at: datetime) -> list[Any]:
     """One row of each table the reading commands read, with every kind of value."""
     later = at + timedelta(minutes=5)
+    cr_id = f"CR-{at.year}-0001"
     return [
         tables.ChangeRequest(
-            id="CR-2000-0001", account="acme", title="Export", description="two\nlines",
+            id=cr_id, account="acme", title="Export", description="two\nlines",
             stage="in_principle", held=True, fields={"cost": {"amount": "9000"}},
             votes=[["dana@acme.example", "approved"]], entered_at=at, reminders=2,
             reminded_at=later, assignee="priya@ft.example", opened_by="priya@ft.example",
@@ -50,11 +51,11 @@ def stored_rows(at: datetime) -> list[Any]:
             id=7, content_hash="ab" * 32, message_id="<m@x>", outcome="applied", received_at=at
         ),
         tables.Decision(
-            id=3, cr_id="CR-2000-0001", stage="triage", verb="IS CR", actor="a@ft.example",
+            id=3, cr_id=cr_id, stage="triage", verb="IS CR", actor="a@ft.example",
             text="needs a column", at=at, ledger_id=7,
         ),
         tables.AuditEvent(
-            id=4, cr_id="CR-2000-0001", at=later, stage="triage", kind="mail",
+            id=4, cr_id=cr_id, at=later, stage="triage", kind="mail",
             detail="request/triage → a@ft.example", ledger_id=7,
         ),
         tables.OutboxRow(

@@ -16,6 +16,7 @@ from mailflow.errors import MailflowError, NoSchemaYet, NotFound
 if TYPE_CHECKING:
     from mailflow.app import App
     from mailflow.store.cr_state import StoredCR
+    from mailflow.store.read_store import ReadStore
 
 # The database layer is imported inside each command: building the parser, which every
 # command does, must not pay for it.
@@ -89,6 +90,15 @@ def by_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _stored(app: App) -> ReadStore | None:
+    """The database for a command that only reads; None when it is not set up yet, which
+    such a command answers as an empty one (and makes nothing)."""
+    try:
+        return app.for_reading()
+    except NoSchemaYet:
+        return None
+
+
 def _app(args: argparse.Namespace, reading: bool = False) -> App:
     """The app; for a command that only reads, its configuration checked as it is read."""
     from mailflow.app import build_app
@@ -148,13 +158,11 @@ def cmd_cr_list(args: argparse.Namespace) -> int:
             for a in app.directory.accounts_where(csm, role)
         }
         query = query.where(cr.account.in_(sorted(accounts)))
-    try:
-        store = app.for_reading()
-    except NoSchemaYet:
-        print(csm_view.waiting_table(app, [], _now()))
-        return 0
-    with store.connect() as conn:
-        rows = cast("list[StoredCR]", conn.execute(query).all())
+    rows: list[StoredCR] = []
+    store = _stored(app)
+    if store is not None:
+        with store.connect() as conn:
+            rows = cast("list[StoredCR]", conn.execute(query).all())
     print(csm_view.waiting_table(app, rows, _now()))
     return 0
 
@@ -166,10 +174,9 @@ def cmd_cr_show(args: argparse.Namespace) -> int:
     from mailflow.views import progress, report
 
     app = _app(args, reading=True)
-    try:
-        store = app.for_reading()
-    except NoSchemaYet:
-        raise NotFound(f"no change request {args.cr_id}") from None
+    store = _stored(app)
+    if store is None:
+        raise NotFound(f"no change request {args.cr_id}")
     with store.connect() as conn:
         found = conn.execute(
             select(change_request).where(change_request.c.id == args.cr_id.upper())
@@ -247,9 +254,8 @@ def cmd_cr_report(args: argparse.Namespace) -> int:
     from mailflow.views.overview import overview
 
     app = _app(args, reading=True)
-    try:
-        store = app.for_reading()
-    except NoSchemaYet:
+    store = _stored(app)
+    if store is None:
         print("no change requests")
         return 0
     with store.connect() as conn:

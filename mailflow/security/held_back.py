@@ -23,9 +23,8 @@ def deferred_summary(conn: Connection, now: datetime) -> str:
     if not notes:
         return "rate limits: nothing held back"
     recent: Counter[str] = Counter()
-    for note in notes:
-        since = note.since if note.since.tzinfo else note.since.replace(tzinfo=now.tzinfo)
-        if since >= now - WINDOW:
+    for note in notes:  # `since` is read back aware (read_tables.UtcTime)
+        if note.since >= now - WINDOW:
             recent[note.scope] += note.deferred
     total = sum(n.deferred for n in notes)
     if not recent:

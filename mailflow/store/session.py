@@ -14,9 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from mailflow.errors import NoSchemaYet
 from mailflow.store import schema
-from mailflow.store.engine import make_engine, outdated, redact, unreachable
+from mailflow.store.engine import make_engine, outdated, unreachable
 
 log = logging.getLogger(__name__)
 SCHEMA_LOCK = 0x6D61696C666C6F77  # "mailflow"
@@ -72,15 +71,12 @@ class Database:
     def _prepare(self, conn: Connection, on_old_schema: str) -> tuple[str, str] | None:
         """Create a new database by the migrations; check an existing one's schema revision.
 
-        A command that only reads ("read") creates nothing: a database with no tables
-        raises NoSchemaYet, an older schema is refused. An older schema is otherwise
-        refused ("refuse", naming the command that upgrades it),
+        An older schema is refused ("refuse", naming the command that upgrades it),
         upgraded after a SQLite file is copied ("upgrade"), or left for the caller
-        ("leave", for `mailflow db upgrade` itself).
+        ("leave", for `mailflow db upgrade` itself). A command that only reads opens the
+        database through read_store.py instead, which creates nothing.
         """
         current = schema.revision(conn)
-        if current is None and on_old_schema == "read":
-            raise NoSchemaYet(f"the database {redact(self.url)} has no mailflow tables yet")
         if current is None:
             schema.create(conn)
             return None

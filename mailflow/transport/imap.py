@@ -145,7 +145,7 @@ class ImapSource:
             top = min(bound, after + width)
             found = set(client.search(["UID", f"{after + 1}:{top}"]))
             self._open -= {uid for uid in self._open if after < uid <= top and uid not in found}
-            fresh = sorted(uid for uid in found if after < uid <= top)
+            fresh = sorted(found)
             after = top
             if fresh:
                 return fresh, top
