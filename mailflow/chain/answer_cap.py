@@ -27,6 +27,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, time
 
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
 from mailflow.chain.context import Context, Ruling
@@ -76,14 +77,19 @@ def answered_today(
     """The answered messages from this sender on this CR since the UTC day began: ledger
     id, the digest of the new text, and when each was answered."""
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
-    rows = session.exec(
-        select(LedgerEntry.id, LedgerEntry.text_digest, LedgerEntry.received_at)
-        .where(LedgerEntry.cr_id == cr_id)
-        .where(LedgerEntry.sender == sender)
-        .where(LedgerEntry.outcome == LedgerOutcome.ANSWERED.value)
-        .where(col(LedgerEntry.received_at) >= midnight)
-        .order_by(col(LedgerEntry.id))
-    ).all()
+    ledger = LedgerEntry.__table__  # type: ignore[attr-defined]
+    rows = (
+        session.connection()
+        .execute(  # plain values: this runs for every answer
+            core_select(ledger.c.id, ledger.c.text_digest, ledger.c.received_at)
+            .where(ledger.c.cr_id == cr_id)
+            .where(ledger.c.sender == sender)
+            .where(ledger.c.outcome == LedgerOutcome.ANSWERED.value)
+            .where(ledger.c.received_at >= midnight)
+            .order_by(ledger.c.id)
+        )
+        .all()
+    )
     return [(int(i or 0), seen or _digest_of_entry(session, i), at) for i, seen, at in rows]
 
 

@@ -29,6 +29,8 @@ from mailflow.workflow.reasons import Refusal
 def duplicate(ctx: Context) -> Ruling | Context:
     """The same mail read again (same bytes, or same Message-ID, sender and new text): no-op."""
     msg = ctx.msg
+    if not ledger.ever_seen(ctx.session, msg.content_hash, msg.message_id):
+        return dataclasses.replace(ctx, reused=None, handling=0)
     newest = ledger.latest(ctx.session, msg.content_hash)
     handling = ledger.next_handling(newest)
     if newest is not None and handling is None:

@@ -241,17 +241,32 @@ def _diagnose(
     if result.detail != "does not match this change request, stage and sender":
         expired = result.detail == "expired"
         return (Mismatch.EXPIRED if expired else Mismatch.FORGED), f"token {result.detail}"
-    row = session.exec(
-        select(OutboxRow).where(col(OutboxRow.message_id).contains(token)).limit(1)
-    ).first()
+    row = _issued_with(session, token, cr_id)
     if row is None:
         return Mismatch.FORGED, "token not issued by mailflow (forged or altered)"
-    if row.cr_id != cr_id:
-        return Mismatch.OTHER_CR, f"token of another change request ({row.cr_id})"
-    if msg.from_addr not in row.recipients:
-        to = ", ".join(row.recipients)
+    issued_for, recipients = row
+    if issued_for != cr_id:
+        return Mismatch.OTHER_CR, f"token of another change request ({issued_for})"
+    if msg.from_addr not in recipients:
+        to = ", ".join(recipients)
         return Mismatch.OTHER_RECIPIENT, f"token issued to {to}, not to {msg.from_addr}"
     return Mismatch.EARLIER_STAGE, "token of an earlier stage (decided or replayed)"
+
+
+def _issued_with(session: Session, token: str, cr_id: str) -> tuple[str | None, list[str]] | None:
+    """(CR, recipients) of the mail whose Message-ID carries `token`, or None.
+
+    A token is minted for one CR and one recipient, so the CR's own mail is searched
+    first, on its index; only a token of another CR, or none of ours, costs a scan.
+    """
+    carries = col(OutboxRow.message_id).contains(token)
+    for scope in (OutboxRow.cr_id == cr_id, carries):
+        found = session.exec(
+            select(OutboxRow.cr_id, OutboxRow.recipients).where(scope, carries).limit(1)
+        ).first()
+        if found is not None:
+            return found[0], list(found[1])
+    return None
 
 
 def _key_for(

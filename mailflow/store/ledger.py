@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import cast
 
+from sqlalchemy import literal, or_
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -41,6 +43,18 @@ OUTCOMES = tuple(LedgerOutcome)
 def _released_ids() -> SelectOfScalar[int | None]:
     """The entries a release row hands back (a subquery)."""
     return select(col(LedgerEntry.follows)).where(col(LedgerEntry.follows).is_not(None))
+
+
+def ever_seen(session: Session, content_hash: str, message_id: str) -> bool:
+    """Whether any row holds these bytes or this Message-ID: one indexed look, so that a
+    new message (nearly every one) costs no more; `latest` and `with_message_id` say
+    what was seen."""
+    table = LedgerEntry.__table__  # type: ignore[attr-defined]
+    same = table.c.content_hash == content_hash
+    if message_id:
+        same = or_(same, table.c.message_id == message_id)
+    found = session.connection().execute(core_select(literal(1)).where(same).limit(1))
+    return found.first() is not None
 
 
 def latest(session: Session, content_hash: str) -> LedgerEntry | None:
