@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailflow.collector import settled
 from mailflow.config.directory import Directory
@@ -34,6 +36,9 @@ class App:
     _composer: Composer | None = None
     _db: Database | None = None
     _read: ReadStore | None = None
+    # Set by the daemon during a backlog: composes a mail's bytes in its helper process,
+    # from Composer.build's arguments (mailflow.service.helper_process).
+    compose_ahead: Callable[[Mapping[str, Any]], Future[bytes]] | None = None
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -86,6 +86,7 @@ class Desk:
         self.daemon.on_message = self.handled.append
 
     def close(self) -> None:
+        self.daemon.close_helper()
         self.source.close()
         self.sink.close()
         self.app.close()

@@ -35,6 +35,7 @@ from mailflow.mail.parse import Inbound
 from mailflow.reading.decide import Decision, Unclear
 from mailflow.security import authresults, evidence, policy, tokens
 from mailflow.security.policy import Verdict
+from mailflow.store import outbox
 from mailflow.store.message_tables import OutboxRow
 from mailflow.store.tables import ChangeRequest
 from mailflow.store.tables import Decision as Recorded
@@ -240,7 +241,7 @@ def where_now(
         "given": given(session, cr, sender, earlier),
         "waits_on_you": sender in waiting.people,
         "asked_on": day(aware(current.created_at)) if current is not None else "",
-        "asked_subject": subject_of(current) if current is not None else "",
+        "asked_subject": subject_of(session, current) if current is not None else "",
         "waits_on": "" if external or not waiting.roles else waiting.who,
         "ended": wf.is_end(cr.stage),
     }
@@ -283,8 +284,10 @@ def current_request(app: App, session: Session, cr: ChangeRequest, sender: str) 
     return next(mine, None)
 
 
-def subject_of(row: OutboxRow) -> str:
-    """The subject line the person sees on our mail, to find it in their mailbox."""
+def subject_of(session: Session, row: OutboxRow) -> str:
+    """The subject line the person sees on our mail, to find it in their mailbox (queued
+    in this very transaction, perhaps, and its bytes still being composed)."""
+    outbox.settle(session)
     headers = BytesHeaderParser(policy=default_policy).parsebytes(row.data)
     return " ".join(str(headers.get("Subject", "")).split())
 

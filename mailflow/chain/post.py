@@ -189,30 +189,35 @@ def _enqueue(
 ) -> OutboxRow:
     replied_by = reply_to.from_addr if reply_to is not None else None
     refs = outgoing.references_for(copy.address, replied_by, letter.references)
-    msg = app.composer.build(
-        template=letter.template,
-        context=letter.context,
-        cr_id=cr.id if cr else None,
-        to=letter.to,
-        cc=letter.cc,
-        in_reply_to=letter.in_reply_to if letter.in_reply_to in refs else None,
-        references=refs,
-        now=now,
-        message_id=copy.message_id,
-        reply_address=copy.reply_address,
-        rendered=letter.rendered,
-        attachments=[(f.filename, f.content_type, f.data) for f in letter.files],
-    )
-    return outbox.enqueue(
-        session,
-        message_id=copy.message_id,
-        envelope_from=app.settings.shared_inbox,
-        recipients=[copy.address],
-        data=msg.as_bytes(),
-        cr_id=cr.id if cr else None,
-        template=letter.template,
-        now=now,
-    )
+    build: dict[str, Any] = {
+        "template": letter.template,
+        "context": {},  # rendered below: the context is not read again
+        "cr_id": cr.id if cr else None,
+        "to": letter.to,
+        "cc": letter.cc,
+        "in_reply_to": letter.in_reply_to if letter.in_reply_to in refs else None,
+        "references": list(refs),
+        "now": now,
+        "message_id": copy.message_id,
+        "reply_address": copy.reply_address,
+        "rendered": letter.rendered,
+        "attachments": [(f.filename, f.content_type, f.data) for f in letter.files],
+    }
+    row: dict[str, Any] = {
+        "message_id": copy.message_id,
+        "envelope_from": app.settings.shared_inbox,
+        "recipients": [copy.address],
+        "cr_id": cr.id if cr else None,
+        "template": letter.template,
+        "now": now,
+    }
+
+    def compose() -> bytes:
+        return app.composer.build(**build).as_bytes()
+
+    if app.compose_ahead is None:
+        return outbox.enqueue(session, data=compose(), **row)
+    return outbox.enqueue_draft(session, ahead=app.compose_ahead(build), compose=compose, **row)
 
 
 def _external(app: App, address: str) -> bool:

@@ -137,6 +137,7 @@ def play(
                 cr_id = _play_step(app, daemon, step, line, cr_id, say, handled) or cr_id
         return _finish(app, cr_id, app.settings.maildir_root)
     finally:
+        daemon.close_helper()
         source.close()
         sink.close()
         app.close()

@@ -6,18 +6,24 @@ handled alone; a committed message is filed at its source in batches (mailflow.t
 filing) and always before the pass ends, even when it ends in a fault. If filing fails, or the
 process dies first, the message is read again and the ledger turns it into a no-op. A
 transient fault of the store ends the pass and pauses reading; the message waits, unfiled.
+
+When more than one batch is waiting, the next batch is parsed in the helper process
+(mailflow.service.helper_process) while this one is handled.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailflow.app import App
 from mailflow.errors import HandleLater, TransientError
+from mailflow.mail.parse import Inbound
 from mailflow.service import logs, pipeline
+from mailflow.service.helper_process import HelperProcess
 from mailflow.service.read_right import ReadRight
 from mailflow.service.timetable import RetryPauses
 from mailflow.service.watch import Watch
@@ -63,6 +69,8 @@ class MailboxPass:
     # on filing at the mailbox (a filed message is never read again; an unfiled one is,
     # and the ledger makes it a no-op, so the order is free).
     then: Callable[[], object] | None = None
+    # The helper process, started on first call: asked for only when a backlog is waiting.
+    helper: Callable[[], HelperProcess] | None = None
 
     def run(self) -> int:
         if self.pauses.blocked():
@@ -83,8 +91,8 @@ class MailboxPass:
         once the commit that holds it is done."""
         done = 0
         try:
-            for chunk in self._batches():
-                results = self._handle_batch(chunk)
+            for chunk, parsed in self._parsed_ahead():
+                results = self._handle_batch(chunk, parsed)
                 for raw, handled in zip(chunk, results, strict=True):
                     with logs.about(logs.message_id_in(raw.data)):
                         handled = handled or self._handle_alone(raw)
@@ -108,12 +116,31 @@ class MailboxPass:
         if chunk and self.go_on():
             yield chunk
 
-    def _handle_batch(self, chunk: list[RawMessage]) -> list[pipeline.Handled | None]:
+    def _parsed_ahead(self) -> Iterator[tuple[list[RawMessage], list[Inbound | None] | None]]:
+        """Each chunk, with its messages parsed in the helper while the one before it was
+        handled (None: parse them here). A single batch never starts the helper."""
+        chunks = self._batches()
+        current = next(chunks, None)
+        if current is None:
+            return
+        ahead: Future[list[Inbound | None]] | None = None
+        for following in chunks:
+            helper = self.helper() if self.helper is not None else None
+            following_ahead = helper.parse([raw.data for raw in following]) if helper else None
+            yield current, _parsed(ahead)
+            if not self.go_on():
+                return  # read but not handled: it stays in the mailbox, unfiled
+            current, ahead = following, following_ahead
+        yield current, _parsed(ahead)
+
+    def _handle_batch(
+        self, chunk: list[RawMessage], parsed: list[Inbound | None] | None
+    ) -> list[pipeline.Handled | None]:
         """One transaction for the chunk (a lone message goes the plain way: no savepoint)."""
         if len(chunk) == 1:
             return [None]
         with self.right.fenced():
-            return pipeline.handle_batch(self.app, chunk, self.clock())
+            return pipeline.handle_batch(self.app, chunk, self.clock(), parsed)
 
     def _handle_alone(self, raw: RawMessage) -> pipeline.Handled | None:
         """One message in its own transaction: its outcome, or None to leave it for later;
@@ -152,6 +179,17 @@ class MailboxPass:
         )
         if self.on_message is not None:
             self.on_message(handled)
+
+
+def _parsed(ahead: Future[list[Inbound | None]] | None) -> list[Inbound | None] | None:
+    """The helper's parse, or None (parse here) when there was none or it failed."""
+    if ahead is None:
+        return None
+    try:
+        return ahead.result()
+    except Exception as exc:  # noqa: BLE001 - the daemon parses them itself
+        log.debug("the helper could not parse a batch (%s); parsing it here", exc)
+        return None
 
 
 def _file_quietly(filing: Filing) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from mailflow.app import App
 from mailflow.service import digest_mail, pipeline, reminders, send
 from mailflow.service.batches import Counts, MailboxPass
+from mailflow.service.helper_process import HelperProcess
 from mailflow.service.lease import MailboxLease
 from mailflow.service.read_right import ReadRight
 from mailflow.service.reload import reload_config
@@ -61,6 +62,7 @@ class Daemon:
         self._reload_wanted = False  # SIGHUP: re-read the configuration between passes
         self.watch = Watch(app, self.right, clock)
         self.faults = self.watch.faults  # a full disk, a read-only folder
+        self._helper: HelperProcess | None = None  # started by the first backlog
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -82,6 +84,7 @@ class Daemon:
             on_error=lambda error: self._beat(error=error),
             on_message=self.on_message,
             then=then,
+            helper=self.helper,
         )  # fmt: skip
         try:
             done = one_pass.run()
@@ -90,6 +93,25 @@ class Daemon:
             raise
         self._beat(checked=self.clock(), handled=done > 0)
         return done
+
+    def helper(self) -> HelperProcess:
+        """The helper process, started now if it is not running: from here on it parses the
+        next batch of a backlog and composes every mail (mailflow.service.helper_process)."""
+        if self._helper is None:
+            settings = self.app.settings
+            self._helper = HelperProcess(
+                (settings.shared_inbox, settings.from_name, settings.message_id_domain)
+            )
+            self.app.compose_ahead = self._helper.compose
+            log.info("a backlog is waiting: parsing and composing in a helper process")
+        return self._helper
+
+    def close_helper(self) -> None:
+        """Stop the helper; the mails it was composing are composed here when needed."""
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            self.app.compose_ahead = None
+            helper.close()
 
     def _may_deliver(self) -> bool:
         """The reader delivers (renewing its lease on the way); others only on PostgreSQL."""
@@ -166,6 +188,7 @@ class Daemon:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+            self.close_helper()
             self.right.release()
             if not once:
                 log.info("mailflow stopped")

@@ -74,10 +74,17 @@ def handle(app: App, raw: RawMessage, now: datetime) -> Handled:
         return _guard(lambda: _quarantine(app, raw, msg, reason))
 
 
-def handle_batch(app: App, raws: Sequence[RawMessage], now: datetime) -> list[Handled | None]:
+def handle_batch(
+    app: App,
+    raws: Sequence[RawMessage],
+    now: datetime,
+    parsed: Sequence[Inbound | None] | None = None,
+) -> list[Handled | None]:
     """Handle `raws` in one transaction; None for a message to be handled alone with `handle`
-    (it could not be parsed, it raised, or the batch as a whole did not commit)."""
-    parsed = [_parsed(raw) for raw in raws]
+    (it could not be parsed, it raised, or the batch as a whole did not commit). `parsed`:
+    the messages already parsed (in the helper process), None where one is not a mail."""
+    if parsed is None or len(parsed) != len(raws):
+        parsed = [_parsed(raw) for raw in raws]
     try:
         with app.db.transaction() as session:
             _begin_for_savepoints(app.db, session)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from mailflow.app import App
 from mailflow.errors import PermanentSendError, TransientSendError
@@ -47,27 +47,40 @@ def deliver_due(
         if not go_on():
             break
         with db.transaction() as session:
-            row = session.exec(
-                select(OutboxRow).where(OutboxRow.id == row_id).with_for_update(skip_locked=True)
-            ).first()
-            if row is None or row.status != outbox.PENDING:
+            found = outbox.pending_mail(session, row_id)
+            if found is None:
                 continue
             tried += 1
-            sent += send_row(session, sink, row, clock())
+            sent += send_row(session, sink, found, clock())
     return Delivered(sent, len(ids), tried)
 
 
-def send_row(session: Session, sink: Sink, row: OutboxRow, now: datetime) -> bool:
-    """Hand one row to the sink and record the result on it; True when accepted."""
+def send_row(session: Session, sink: Sink, mail: outbox.PendingMail, now: datetime) -> bool:
+    """Hand one row's mail to the sink and record the result on it; True when accepted."""
     try:
-        sink.send(row.envelope_from, row.recipients, row.data)
-    except TransientSendError as exc:
-        outbox.mark_retry(row, now, str(exc))
-        log.warning("delivery of %s deferred: %s", row.message_id, exc)
-        accepted = False
-    except PermanentSendError as exc:
-        outbox.mark_failed(row, now, str(exc))
-        log.error("delivery of %s failed for good: %s", row.message_id, exc)
+        sink.send(mail.envelope_from, mail.recipients, mail.data)
+    except (TransientSendError, PermanentSendError) as exc:
+        row = session.get(OutboxRow, mail.id)
+        assert row is not None, "the row was locked a moment ago"
+        return _failed(session, row, exc, now)
+    outbox.mark_sent(session, mail.id, now)
+    return True
+
+
+def _failed(
+    session: Session,
+    row: OutboxRow,
+    failure: TransientSendError | PermanentSendError,
+    now: datetime,
+) -> bool:
+    """Record a refusal on the row: a temporary one waits for its retry time; a permanent
+    one is put on the CR's timeline. Always False: nothing was accepted."""
+    if isinstance(failure, TransientSendError):
+        outbox.mark_retry(row, now, str(failure))
+        log.warning("delivery of %s deferred: %s", row.message_id, failure)
+    else:
+        outbox.mark_failed(row, now, str(failure))
+        log.error("delivery of %s failed for good: %s", row.message_id, failure)
         cr = session.get(ChangeRequest, row.cr_id) if row.cr_id else None
         if cr is not None:
             session.add(
@@ -76,12 +89,8 @@ def send_row(session: Session, sink: Sink, row: OutboxRow, now: datetime) -> boo
                     at=now,
                     stage=cr.stage,
                     kind="delivery_failed",
-                    detail=f"{row.template}: {exc}"[:2000],
+                    detail=f"{row.template}: {failure}"[:2000],
                 )
             )
-        accepted = False
-    else:
-        outbox.mark_sent(row, now)
-        accepted = True
     session.add(row)
-    return accepted
+    return False

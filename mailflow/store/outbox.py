@@ -1,12 +1,23 @@
-"""Outbound mail as rows: written in the message's transaction, delivered and retried later."""
+"""Outbound mail as rows: written in the message's transaction, delivered and retried later.
+
+A row's bytes may be composed in a helper process while the transaction goes on
+(`enqueue_draft`); they are put in before it commits (`settle`), so a committed row
+always holds its whole mail.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from sqlalchemy import bindparam, event, inspect, update
+from sqlalchemy import select as core_select
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from mailflow.store.message_tables import OutboxRow
@@ -45,6 +56,75 @@ def enqueue(
     return row
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A row whose bytes are being composed elsewhere, and how to compose them here."""
+
+    row: OutboxRow
+    ahead: Future[bytes]
+    compose: Callable[[], bytes]
+
+
+_DRAFTS = "mailflow.outbox.drafts"
+
+
+def enqueue_draft(
+    session: Session,
+    *,
+    message_id: str,
+    envelope_from: str,
+    recipients: Sequence[str],
+    ahead: Future[bytes],
+    compose: Callable[[], bytes],
+    cr_id: str | None,
+    template: str,
+    now: datetime,
+) -> OutboxRow:
+    """A row like `enqueue`'s whose bytes `ahead` is composing; `settle` puts them in."""
+    row = enqueue(
+        session, message_id=message_id, envelope_from=envelope_from, recipients=recipients,
+        data=b"", cr_id=cr_id, template=template, now=now,
+    )  # fmt: skip
+    session.info.setdefault(_DRAFTS, []).append(Draft(row, ahead, compose))
+    return row
+
+
+def settle(session: OrmSession) -> None:
+    """Put every composed mail into its row: before a commit, and before a row's bytes
+    are read. A row whose message was rolled back is skipped; a composition that failed
+    elsewhere is done here."""
+    drafts: list[Draft] = session.info.pop(_DRAFTS, [])
+    written: list[dict[str, object]] = []
+    for draft in drafts:
+        state = inspect(draft.row)
+        if state.deleted or state.detached or state.transient:
+            continue  # its message's savepoint was rolled back: the row is gone
+        data = _bytes_of(draft)
+        if state.pending:  # not flushed yet: it is inserted with its bytes
+            draft.row.data = data
+        else:
+            set_committed_value(draft.row, "data", data)
+            written.append({"row_id": draft.row.id, "data": data})
+    if written:
+        table = OutboxRow.__table__  # type: ignore[attr-defined]
+        statement = update(table).where(table.c.id == bindparam("row_id"))
+        session.connection().execute(statement.values(data=bindparam("data")), written)
+
+
+def _bytes_of(draft: Draft) -> bytes:
+    try:
+        return draft.ahead.result()
+    except Exception:  # noqa: BLE001 - the helper failed or stopped: compose here instead
+        return draft.compose()
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _settle_before_commit(session: OrmSession) -> None:
+    """Every commit, whoever makes it; a savepoint's release waits for the outer commit."""
+    if session.info.get(_DRAFTS) and not session.in_nested_transaction():
+        settle(session)
+
+
 class Due(NamedTuple):
     """A row ready for an attempt, as the sender chooses among them: its id and recipients."""
 
@@ -66,11 +146,42 @@ def due(session: Session, now: datetime, limit: int = 100) -> list[Due]:
     return [Due(row_id or 0, list(recipients)) for row_id, recipients in session.exec(query).all()]
 
 
-def mark_sent(row: OutboxRow, now: datetime) -> None:
-    row.status = SENT
-    row.attempts += 1
-    row.sent_at = now
-    row.last_error = ""
+class PendingMail(NamedTuple):
+    """What the sender hands over of a row still waiting."""
+
+    id: int
+    message_id: str
+    envelope_from: str
+    recipients: list[str]
+    data: bytes
+
+
+_TABLE = OutboxRow.__table__  # type: ignore[attr-defined]
+# Plain values rather than table objects: a backlog is thousands of rows, each sent and
+# recorded in a transaction of its own.
+_PENDING = (
+    core_select(_TABLE.c.id, _TABLE.c.message_id, _TABLE.c.envelope_from, _TABLE.c.recipients,
+           _TABLE.c.data)
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.status == PENDING)
+    .with_for_update(skip_locked=True)
+)  # fmt: skip
+_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("row_id"))
+    .values(status=SENT, attempts=_TABLE.c.attempts + 1, sent_at=bindparam("at"),
+            last_error="")
+)  # fmt: skip
+
+
+def pending_mail(session: Session, row_id: int) -> PendingMail | None:
+    """The row's mail if it still waits, locked where the database locks rows (another
+    sender skips it); None when it was sent meanwhile or another sender holds it."""
+    found = session.connection().execute(_PENDING, {"row_id": row_id}).first()
+    return PendingMail(*found) if found is not None else None
+
+
+def mark_sent(session: Session, row_id: int, now: datetime) -> None:
+    session.connection().execute(_SENT, {"row_id": row_id, "at": now})
 
 
 def mark_retry(row: OutboxRow, now: datetime, error: str) -> None:
