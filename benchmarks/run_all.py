@@ -12,7 +12,7 @@ server: fetch, handle, file and deliver, start-up included. Beside it, the run's
 floor (benchmarks/catch_up_floor.py): every inbound message's bare parse with mail-parser,
 plus every mail the run sent composed again and handed to an SMTP server, each timed
 alone; the service's rate is given as a share of the rate that floor allows. peak RSS:
-the service process's own peak (its VmHWM, read before it is stopped) over backlogs of
+the service's own peak with its helper processes' (their VmHWM, read before it is stopped) over backlogs of
 each size, one replay per size, and the rate at each size beside the first size's.
 IDLE: per reply that moves a CR, the daemon's own share from its IDLE announcement to
 the next request accepted by SMTP (benchmarks/imap_latency.py). Scale:
@@ -205,11 +205,19 @@ def _profiled() -> list[str]:
 
 
 def _peak_rss_mb(pid: int) -> float:
-    """The process's own peak resident set (VmHWM), read while it still runs.
+    """The service's peak resident set: its own VmHWM plus its helper processes' (the
+    helper that parses and composes during a backlog, and multiprocessing's resource
+    tracker), read while they still run. A sum of peaks, so never less than the peak of
+    the sum.
 
     Not the child's ru_maxrss: on Linux that also holds the peak of the process that
     started it, as it was at the moment of exec, here the benchmark with its backlog.
     """
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return sum(_vm_hwm_mb(p) for p in [pid, *map(int, children)])
+
+
+def _vm_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024

@@ -27,6 +27,7 @@ import hashlib
 import re
 from datetime import UTC, datetime, time
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, func, select
 
@@ -71,24 +72,26 @@ def capped(ctx: Context, ruling: Ruling) -> Ruling:
     return _last_note(ruling, cr, limit, digest)
 
 
+_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
+# Plain values, not table objects: this runs for every answer.
+_ANSWERED_TODAY = (
+    core_select(_LEDGER.c.id, _LEDGER.c.text_digest, _LEDGER.c.received_at)
+    .where(_LEDGER.c.cr_id == bindparam("cr_id"))
+    .where(_LEDGER.c.sender == bindparam("sender"))
+    .where(_LEDGER.c.outcome == LedgerOutcome.ANSWERED.value)
+    .where(_LEDGER.c.received_at >= bindparam("midnight"))
+    .order_by(_LEDGER.c.id)
+)
+
+
 def answered_today(
     session: Session, sender: str, cr_id: str, now: datetime
 ) -> list[tuple[int, str, datetime]]:
     """The answered messages from this sender on this CR since the UTC day began: ledger
     id, the digest of the new text, and when each was answered."""
     midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
-    ledger = LedgerEntry.__table__  # type: ignore[attr-defined]
-    rows = (
-        session.connection()
-        .execute(  # plain values: this runs for every answer
-            core_select(ledger.c.id, ledger.c.text_digest, ledger.c.received_at)
-            .where(ledger.c.cr_id == cr_id)
-            .where(ledger.c.sender == sender)
-            .where(ledger.c.outcome == LedgerOutcome.ANSWERED.value)
-            .where(ledger.c.received_at >= midnight)
-            .order_by(ledger.c.id)
-        )
-        .all()
+    rows = session.connection().execute(
+        _ANSWERED_TODAY, {"cr_id": cr_id, "sender": sender, "midnight": midnight}
     )
     return [(int(i or 0), seen or _digest_of_entry(session, i), at) for i, seen, at in rows]
 

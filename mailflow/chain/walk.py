@@ -19,7 +19,6 @@ from mailflow.chain.outcome import Handled
 from mailflow.mail.parse import Inbound
 from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
-from mailflow.store.message_tables import LedgerEntry
 from mailflow.transport.base import RawMessage
 
 
@@ -91,7 +90,7 @@ def write_outcome(
     content_hash: str = "",
     text_digest: str = "",
     handling: int = 0,
-) -> LedgerEntry:
+) -> ledger.Recorded:
     """The ledger row of one inbound message (a message that could not be parsed has no msg)."""
     return ledger.record(
         session,

@@ -6,26 +6,16 @@ recompute the hash from the exported .eml and match it to the record.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlmodel import Session
 
 from mailflow.mail.parse import Inbound
 from mailflow.security.policy import Verdict
-from mailflow.store.message_tables import Blob
+from mailflow.store import blobs
 from mailflow.store.tables import ChangeRequest, Evidence
 
 APPLIED, REFUSED = "applied", "refused"
-
-
-def keep_raw(session: Session, raw: bytes) -> str:
-    """Store the bytes once by SHA-256; return the hash."""
-    digest = hashlib.sha256(raw).hexdigest()
-    if session.get(Blob, digest) is None:
-        session.add(Blob(sha256=digest, size=len(raw), data=raw))
-        session.flush()
-    return digest
 
 
 def record(
@@ -51,7 +41,7 @@ def record(
         actor=actor,
         attested_by=attested_by,
         outcome=outcome,
-        sha256=keep_raw(session, raw),
+        sha256=blobs.keep(session, raw),
         policy=verdict.policy,
         rule=verdict.rule if verdict.allowed else f"{verdict.reason}: {verdict.detail}",
         token_check=verdict.token_check,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlmodel import Session
 
 from mailflow.mail.parse import Inbound
-from mailflow.store.message_tables import Blob
+from mailflow.store import blobs
 from mailflow.store.tables import AttachmentLink, ChangeRequest
 
 TNEF_TYPES = ("application/ms-tnef", "application/vnd.ms-tnef")
@@ -29,10 +28,7 @@ def store_attachments(
 ) -> None:
     """Each file once by SHA-256 (Blob), linked to the CR and the stage it arrived at."""
     for part in msg.attachments:
-        digest = hashlib.sha256(part.payload).hexdigest()
-        if session.get(Blob, digest) is None:
-            session.add(Blob(sha256=digest, size=len(part.payload), data=part.payload))
-            session.flush()
+        digest = blobs.keep(session, part.payload)
         session.add(
             AttachmentLink(
                 cr_id=cr.id,

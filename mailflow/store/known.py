@@ -17,7 +17,10 @@ Reading is pure (decide.Known is handed in); this module keeps what it is given:
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import Select, bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -51,10 +54,16 @@ def _values_for(
 ) -> list[str]:
     """One column of a person's rows, read without building a table object for each: this
     runs for every reply, before anything of it is written."""
+    query = _person_query(table_class, column, newest_first)
+    return list(session.connection().execute(query, {"address": address}).scalars())
+
+
+@cache
+def _person_query(table_class: type, column: str, newest_first: bool) -> Select[Any]:
     table = table_class.__table__  # type: ignore[attr-defined]
     order = table.c.id.desc() if newest_first else table.c.id
-    query = core_select(table.c[column]).where(table.c.address == address).order_by(order)
-    return list(session.connection().execute(query).scalars())
+    where = table.c.address == bindparam("address")
+    return core_select(table.c[column]).where(where).order_by(order)
 
 
 def signatures(session: Session, address: str) -> tuple[str, ...]:

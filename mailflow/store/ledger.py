@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import cast
+from typing import NamedTuple, cast
 
-from sqlalchemy import literal, or_
+from sqlalchemy import bindparam, insert, literal, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
@@ -19,6 +19,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from mailflow.store import message_tables
 from mailflow.store.message_tables import LedgerEntry
+from mailflow.store.stamps import utcnow
 
 
 class LedgerOutcome(StrEnum):
@@ -45,15 +46,24 @@ def _released_ids() -> SelectOfScalar[int | None]:
     return select(col(LedgerEntry.follows)).where(col(LedgerEntry.follows).is_not(None))
 
 
+_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
+_SAME_BYTES = _LEDGER.c.content_hash == bindparam("content_hash")
+_SEEN = {  # with a Message-ID, and without one
+    True: core_select(literal(1))
+    .where(or_(_SAME_BYTES, _LEDGER.c.message_id == bindparam("message_id")))
+    .limit(1),
+    False: core_select(literal(1)).where(_SAME_BYTES).limit(1),
+}
+
+
 def ever_seen(session: Session, content_hash: str, message_id: str) -> bool:
     """Whether any row holds these bytes or this Message-ID: one indexed look, so that a
     new message (nearly every one) costs no more; `latest` and `with_message_id` say
     what was seen."""
-    table = LedgerEntry.__table__  # type: ignore[attr-defined]
-    same = table.c.content_hash == content_hash
-    if message_id:
-        same = or_(same, table.c.message_id == message_id)
-    found = session.connection().execute(core_select(literal(1)).where(same).limit(1))
+    query = _SEEN[bool(message_id)]
+    found = session.connection().execute(
+        query, {"content_hash": content_hash, "message_id": message_id}
+    )
     return found.first() is not None
 
 
@@ -127,6 +137,13 @@ def release(session: Session, quarantined: LedgerEntry, reason: str, at: datetim
     return entry
 
 
+class Recorded(NamedTuple):
+    """A written outcome row: its id (what the action points at) and its reason as kept."""
+
+    id: int
+    reason: str
+
+
 def record(
     session: Session,
     *,
@@ -143,29 +160,32 @@ def record(
     rules: str = "",
     text_digest: str = "",
     handling: int = 0,
-) -> LedgerEntry:
-    """Add the outcome row, final as it is; flushed so that audit events can point at its id."""
+) -> Recorded:
+    """Write the outcome row, final as it is: inserted at once (not a table object left for
+    a later flush), so that audit events can point at its id, and a second daemon that
+    handled the same message meets the unique index here."""
     if outcome not in OUTCOMES or outcome == RELEASED:
         raise ValueError(f"unknown ledger outcome {outcome!r}")
-    entry = LedgerEntry(
-        content_hash=content_hash,
-        message_id=message_id,
-        source_key=source_key,
-        sender=sender,
-        subject=subject[:500],
-        outcome=outcome,
-        reason=reason[:2000],
-        cr_id=cr_id,
-        raw=raw,
-        rules=rules[:1000],
-        text_digest=text_digest,
-        handling=handling,
-    )
-    if at is not None:
-        entry.received_at = at
-    session.add(entry)
-    session.flush()
-    return entry
+    kept = reason[:2000]
+    row = {
+        "content_hash": content_hash,
+        "message_id": message_id,
+        "source_key": source_key,
+        "sender": sender,
+        "subject": subject[:500],
+        "outcome": outcome.value,
+        "reason": kept,
+        "cr_id": cr_id,
+        "raw": raw,
+        "rules": rules[:1000],
+        "text_digest": text_digest,
+        "handling": handling,
+        "received_at": at if at is not None else utcnow(),
+    }
+    written = session.connection().execute(insert(_LEDGER).values(row))
+    key = written.inserted_primary_key
+    assert key is not None, "an insert gives its row's key"
+    return Recorded(int(key[0]), kept)
 
 
 def cr_of_message_ids(session: Session, message_ids: list[str]) -> str | None:
