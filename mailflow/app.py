@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from mailflow.workflow.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from mailflow.mail.compose import Composer
+    from mailflow.store.outbox import Ahead
     from mailflow.store.read_store import ReadStore
     from mailflow.store.session import Database
 
@@ -38,7 +38,7 @@ class App:
     _read: ReadStore | None = None
     # Set by the daemon during a backlog: composes a mail's bytes in its helper process,
     # from Composer.build's arguments (mailflow.service.helper_process).
-    compose_ahead: Callable[[Mapping[str, Any]], Future[bytes]] | None = None
+    compose_ahead: Callable[[Mapping[str, Any]], Ahead[bytes]] | None = None
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

@@ -14,7 +14,6 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future
 from datetime import UTC, datetime
 from email.policy import default
 from pathlib import Path
@@ -24,12 +23,12 @@ import pytest
 from sqlmodel import select
 
 from mailflow.service import batches
-from mailflow.service.helper_process import HelperProcess
+from mailflow.service.helper_process import HelperProcess, HelperStopped, Pending
 from mailflow.store import outbox
 from mailflow.store.message_tables import LedgerEntry, OutboxRow
 from mailflow.transport.maildir import deliver
 from tests.helpers import Desk
-from tests.service_process import Service, new_request, service_config, wait_for
+from tests.service_process import Service, Store, new_request, service_config, wait_for
 
 BACKLOG = batches.BATCH * 2 + 7  # three batches: the helper is started for the second
 
@@ -41,9 +40,9 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     d.close()
 
 
-def _backlog(desk: Desk, count: int = BACKLOG) -> None:
+def _backlog(desk: Desk, count: int = BACKLOG, tag: str = "backlog") -> None:
     for n in range(count):
-        deliver(desk.root, new_request(n, "backlog"))
+        deliver(desk.root, new_request(n, tag))
 
 
 def _outbox(desk: Desk) -> list[OutboxRow]:
@@ -115,17 +114,19 @@ def test_the_helper_makes_the_same_mail_and_reads_the_same_message_as_the_daemon
     }
     helper = HelperProcess(args)
     try:
-        there = helper.compose(build).result(timeout=60)
+        there = helper.compose(build).result()
         raw = new_request(1, "same")
-        (read_there,) = helper.parse([raw]).result(timeout=60)
-        (not_mail,) = helper.parse([b"   "]).result(timeout=60)
+        (read_there,) = helper.parse([raw]).result()
+        (not_mail,) = helper.parse([b"   "]).result()
     finally:
         helper.close()
     here = Composer(*args).build(**build).as_bytes()  # type: ignore[arg-type]
 
     def unbounded(data: bytes) -> bytes:
-        boundaries = {p.get_boundary() for p in email.message_from_bytes(data).walk()}
-        for n, boundary in enumerate(sorted(b for b in boundaries if b)):
+        """Each boundary named by its place in the MIME tree, not its random letters."""
+        parts = email.message_from_bytes(data).walk()
+        boundaries = [b for b in (part.get_boundary() for part in parts) if b]
+        for n, boundary in enumerate(boundaries):
             data = data.replace(boundary.encode(), b"BOUNDARY-%d" % n)
         return data
 
@@ -134,19 +135,19 @@ def test_the_helper_makes_the_same_mail_and_reads_the_same_message_as_the_daemon
     assert not_mail is None, "not a mail: handled alone by the daemon, and quarantined"
 
 
-def _done(value: bytes) -> Future[bytes]:
-    future: Future[bytes] = Future()
-    future.set_result(value)
-    return future
+def _done(value: bytes) -> Pending[bytes]:
+    pending: Pending[bytes] = Pending(None)
+    pending.settle(value)
+    return pending
 
 
-def _failed() -> Future[bytes]:
-    future: Future[bytes] = Future()
-    future.set_exception(RuntimeError("the helper process stopped"))
-    return future
+def _failed() -> Pending[bytes]:
+    pending: Pending[bytes] = Pending(None)
+    pending.settle(error=HelperStopped("the helper process stopped"))
+    return pending
 
 
-def _draft(session: Any, message_id: str, ahead: Future[bytes], here: bytes) -> OutboxRow:
+def _draft(session: Any, message_id: str, ahead: Pending[bytes], here: bytes) -> OutboxRow:
     return outbox.enqueue_draft(
         session, message_id=message_id, envelope_from="approvals@ft.example",
         recipients=["dana@acme.example"], ahead=ahead, compose=lambda: here,
@@ -192,11 +193,53 @@ def test_a_mail_queued_in_this_transaction_is_read_whole(desk: Desk) -> None:
 def test_when_the_helper_dies_the_daemon_parses_and_composes_itself(desk: Desk) -> None:
     """Mutation: without the fallback, the rows of the dead helper's mails stay empty."""
     helper = desk.daemon.helper()
-    helper.parse([new_request(0, "warm")]).result(timeout=60)  # its process is up
-    for pid in list(helper._pool._processes):  # type: ignore[union-attr]
-        os.kill(pid, signal.SIGKILL)
+    assert helper is not None
+    helper.parse([new_request(0, "warm")]).result()  # its process is up
+    os.kill(helper.pid, signal.SIGKILL)
     _backlog(desk)
     assert desk.daemon.process_inbox() == BACKLOG
+    rows = _outbox(desk)
+    assert len(rows) >= BACKLOG and all(_whole(row) for row in rows)
+
+
+def test_a_helper_that_cannot_start_costs_nothing_but_time(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sandbox may forbid the shared memory a process pool needs: the backlog is handled
+    all the same, in one process, and the start is not tried again on every pass.
+    Mutation: letting the error out of Daemon.helper fails here."""
+    tries: list[int] = []
+
+    def refused(*_: Any) -> HelperProcess:
+        tries.append(1)
+        raise PermissionError("[Errno 13] Permission denied: '/dev/shm/sem.mp-1'")
+
+    monkeypatch.setattr("mailflow.service.daemon.HelperProcess", refused)
+    _backlog(desk)
+    assert desk.daemon.process_inbox() == BACKLOG
+    _backlog(desk, tag="later")
+    assert desk.daemon.process_inbox() == BACKLOG
+    assert tries == [1]
+    rows = _outbox(desk)
+    assert len(rows) >= 2 * BACKLOG and all(_whole(row) for row in rows)
+
+
+def test_a_helper_that_hangs_is_given_up_and_the_daemon_goes_on(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper that stops answering (here: stopped with SIGSTOP) is waited for a bounded
+    time, then killed; the mail is composed by the daemon. Mutation: waiting without a
+    bound hangs here (the test's own timeout would end it)."""
+    monkeypatch.setattr("mailflow.service.helper_process._STUCK_SECONDS", 0.5)
+    helper = desk.daemon.helper()
+    assert helper is not None
+    helper.parse([new_request(0, "warm")]).result()
+    os.kill(helper.pid, signal.SIGSTOP)
+    try:
+        _backlog(desk)
+        assert desk.daemon.process_inbox() == BACKLOG
+    finally:
+        os.kill(helper.pid, signal.SIGCONT)
     rows = _outbox(desk)
     assert len(rows) >= BACKLOG and all(_whole(row) for row in rows)
 
@@ -215,12 +258,16 @@ def _running(pid: int) -> bool:
 
 
 def test_a_killed_daemon_takes_its_helper_with_it(tmp_path: Path) -> None:
-    """SIGKILL gives the daemon no chance to stop its helper: the helper leaves on its own.
-    Mutation: without the helper's watch on its parent, it waits forever."""
+    """SIGKILL gives the daemon no chance to stop its helper: the helper leaves on its own,
+    whether it was answering at that moment or waiting for work (killed here once the
+    backlog is done, so that it is waiting). Mutation: a helper that goes on waiting when
+    its stdin closes outlives the daemon."""
     config = service_config(tmp_path, daemon="poll_seconds = 1")
     inbox = tmp_path / "data" / "mail"
-    for n in range(batches.BATCH * 20):
+    requests = batches.BATCH * 3
+    for n in range(requests):
         deliver(inbox, new_request(n, "orphan"))
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'mailflow.db'}")
     service = Service(config, tmp_path / "service.log").start()
     try:
         helpers: set[int] = set()
@@ -229,11 +276,13 @@ def test_a_killed_daemon_takes_its_helper_with_it(tmp_path: Path) -> None:
             helpers.update(
                 child
                 for child in _children(service.pid)
-                if b"multiprocessing" in Path(f"/proc/{child}/cmdline").read_bytes()
+                if b"helper_process" in Path(f"/proc/{child}/cmdline").read_bytes()
             )
             return bool(helpers)
 
         wait_for("the service started its helper", helper_started, 120, service)
+        wait_for("the backlog was handled", lambda: store.ledger_count() >= requests, 120, service)
+        assert all(_running(pid) for pid in helpers), "it waits for work beside its daemon"
         service.kill()
         deadline = time.monotonic() + 30
         while any(_running(pid) for pid in helpers) and time.monotonic() < deadline:
@@ -241,3 +290,4 @@ def test_a_killed_daemon_takes_its_helper_with_it(tmp_path: Path) -> None:
         assert not any(_running(pid) for pid in helpers), "the helper outlived its daemon"
     finally:
         service.kill()
+        store.close()

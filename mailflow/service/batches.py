@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +22,7 @@ from mailflow.app import App
 from mailflow.errors import HandleLater, TransientError
 from mailflow.mail.parse import Inbound
 from mailflow.service import logs, pipeline
-from mailflow.service.helper_process import HelperProcess
+from mailflow.service.helper_process import HelperProcess, Pending
 from mailflow.service.read_right import ReadRight
 from mailflow.service.timetable import RetryPauses
 from mailflow.service.watch import Watch
@@ -70,7 +69,7 @@ class MailboxPass:
     # and the ledger makes it a no-op, so the order is free).
     then: Callable[[], object] | None = None
     # The helper process, started on first call: asked for only when a backlog is waiting.
-    helper: Callable[[], HelperProcess] | None = None
+    helper: Callable[[], HelperProcess | None] | None = None
 
     def run(self) -> int:
         if self.pauses.blocked():
@@ -123,7 +122,7 @@ class MailboxPass:
         current = next(chunks, None)
         if current is None:
             return
-        ahead: Future[list[Inbound | None]] | None = None
+        ahead: Pending[list[Inbound | None]] | None = None
         for following in chunks:
             helper = self.helper() if self.helper is not None else None
             following_ahead = helper.parse([raw.data for raw in following]) if helper else None
@@ -181,7 +180,7 @@ class MailboxPass:
             self.on_message(handled)
 
 
-def _parsed(ahead: Future[list[Inbound | None]] | None) -> list[Inbound | None] | None:
+def _parsed(ahead: Pending[list[Inbound | None]] | None) -> list[Inbound | None] | None:
     """The helper's parse, or None (parse here) when there was none or it failed."""
     if ahead is None:
         return None

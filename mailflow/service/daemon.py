@@ -63,6 +63,7 @@ class Daemon:
         self.watch = Watch(app, self.right, clock)
         self.faults = self.watch.faults  # a full disk, a read-only folder
         self._helper: HelperProcess | None = None  # started by the first backlog
+        self._helper_failed = False  # it could not be started: not tried again
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -94,14 +95,21 @@ class Daemon:
         self._beat(checked=self.clock(), handled=done > 0)
         return done
 
-    def helper(self) -> HelperProcess:
+    def helper(self) -> HelperProcess | None:
         """The helper process, started now if it is not running: from here on it parses the
-        next batch of a backlog and composes every mail (mailflow.service.helper_process)."""
-        if self._helper is None:
+        next batch of a backlog and composes every mail (mailflow.service.helper_process).
+        None where no process can be started (a sandbox without shared memory, say): the
+        daemon then does that work itself, as it does for a single message."""
+        if self._helper is None and not self._helper_failed:
             settings = self.app.settings
-            self._helper = HelperProcess(
-                (settings.shared_inbox, settings.from_name, settings.message_id_domain)
-            )
+            try:
+                self._helper = HelperProcess(
+                    (settings.shared_inbox, settings.from_name, settings.message_id_domain)
+                )
+            except Exception as exc:  # noqa: BLE001 - slower without it, never stopped by it
+                self._helper_failed = True
+                log.warning("no helper process (%s); handling the backlog in one process", exc)
+                return None
             self.app.compose_ahead = self._helper.compose
             log.info("a backlog is waiting: parsing and composing in a helper process")
         return self._helper

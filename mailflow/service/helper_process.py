@@ -10,18 +10,31 @@ message is handled. It is started only when a pass finds more than one batch wai
 Nothing here decides anything: a parse gives the same Inbound as in the daemon, a build
 the same mail (its Message-ID and Date were fixed before), and when this process fails
 the daemon does the step itself (mailflow.store.outbox.settle, MailboxPass).
+
+The two processes talk over the helper's stdin and stdout, one pickled frame per request
+and per answer, answers in the order of the requests. The daemon side has no thread: it
+reads what the helper has answered whenever it writes a request or waits for an answer,
+so neither side can block the other for good. (concurrent.futures' process pool runs two
+threads in the daemon, whose work competes with handling for the interpreter, and a
+resource-tracker process besides.) The helper leaves when its stdin closes: when the
+daemon stops it, and when the daemon is killed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
-import multiprocessing
 import os
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+import pickle
+import select
+import signal
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Generic, TypeVar
 
 from mailflow.errors import ParseError
 from mailflow.mail.compose import Composer
@@ -31,58 +44,167 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ComposerArgs = tuple[str, str, str]  # from address, from name, Message-ID domain
 
-_composer: Composer | None = None  # the helper's own, made when it starts
+_HEADER = 8  # bytes of a frame's length
+_PIPE_SIZE = 1 << 20  # asked of the kernel for each pipe, so that both sides rarely wait
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+_STUCK_SECONDS = 60.0  # far beyond any one step: the helper is taken to hang
+
+
+class HelperStopped(RuntimeError):
+    """The helper process is gone: the daemon does the step itself."""
+
+
+class Pending(Generic[T]):
+    """An answer the helper has not handed back yet; `result()` waits for it."""
+
+    def __init__(self, helper: HelperProcess | None) -> None:
+        self._helper = helper
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def result(self) -> T:
+        if not self._done and self._helper is not None:
+            self._helper.wait_for(self)
+        if self._error is not None:
+            raise self._error
+        if not self._done:
+            raise HelperStopped("the helper process stopped")
+        return self._value  # type: ignore[no-any-return]
+
+    def settle(self, value: Any = None, error: BaseException | None = None) -> None:
+        self._done, self._value, self._error = True, value, error
 
 
 class HelperProcess:
-    """One helper process; each call returns a Future at once."""
+    """One helper process; each call returns a Pending at once, never raises."""
 
     def __init__(self, composer: ComposerArgs) -> None:
-        self._pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),  # no sockets or locks inherited
-            initializer=_start,
-            initargs=(composer, os.getpid()),
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "mailflow.service.helper_process", *composer],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+            env=_finding_this_package(),
         )
-        self._failed = False
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._to, self._from = self._process.stdin.fileno(), self._process.stdout.fileno()
+        for fd in (self._to, self._from):
+            os.set_blocking(fd, False)
+            _widen(fd)
+        self._waiting: deque[Pending[Any]] = deque()
+        self._received = bytearray()
+        self._stopped: str | None = None
 
-    def parse(self, raws: Sequence[bytes]) -> Future[list[Inbound | None]]:
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def parse(self, raws: Sequence[bytes]) -> Pending[list[Inbound | None]]:
         """The messages parsed; None for one that is not a mail (handled alone, quarantined)."""
-        return self._submit(_parse_all, list(raws))
+        return self._ask(("parse", list(raws)))
 
-    def compose(self, build: Mapping[str, Any]) -> Future[bytes]:
+    def compose(self, build: Mapping[str, Any]) -> Pending[bytes]:
         """The bytes of Composer.build(**build) (`rendered` given, so no template is read)."""
-        return self._submit(_compose, dict(build))
+        return self._ask(("compose", dict(build)))
 
-    def _submit(self, step: Callable[[Any], T], work: Any) -> Future[T]:
-        """The step's Future; a helper that has stopped gives a failed one, never raises
-        here: the caller then does the step itself."""
+    def _ask(self, request: tuple[str, Any]) -> Pending[Any]:
+        pending: Pending[Any] = Pending(self)
+        if self._stopped is not None:
+            pending.settle(error=HelperStopped(self._stopped))
+            return pending
+        frame = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
+        self._waiting.append(pending)
+        self._write(len(frame).to_bytes(_HEADER, "big") + frame)
+        return pending
+
+    def wait_for(self, pending: Pending[Any]) -> None:
+        """Read answers until this one is in, or the helper is gone or stuck."""
+        while not pending._done and self._stopped is None:
+            readable, _, _ = select.select([self._from], [], [], _STUCK_SECONDS)
+            if not readable:
+                self._stop(f"no answer in {_STUCK_SECONDS:.0f} s")
+                self._process.kill()
+                return
+            self._read()
+
+    def _write(self, data: bytes) -> None:
+        """Write a request whole, reading answers meanwhile so that a helper waiting to
+        answer can go on reading requests."""
+        view = memoryview(data)
+        while view and self._stopped is None:
+            readable, writable, _ = select.select([self._from], [self._to], [])
+            if readable:
+                self._read()
+            if writable and self._stopped is None:
+                try:
+                    view = view[os.write(self._to, view) :]
+                except BlockingIOError:
+                    continue
+                except OSError as exc:  # the helper is gone (EPIPE)
+                    self._stop(f"could not write to it: {exc}")
+
+    def _read(self) -> None:
         try:
-            return self._pool.submit(step, work)
-        except Exception as exc:  # noqa: BLE001 - BrokenProcessPool, or shut down
-            if not self._failed:
-                log.warning("the helper process stopped (%s); the daemon does its work", exc)
-                self._failed = True
-            failed: Future[T] = Future()
-            failed.set_exception(exc)
-            return failed
+            chunk = os.read(self._from, _PIPE_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self._stop(f"could not read from it: {exc}")
+            return
+        if not chunk:
+            self._stop(f"it ended (exit status {self._process.poll()})")
+            return
+        self._received += chunk
+        while len(self._received) >= _HEADER:
+            size = int.from_bytes(self._received[:_HEADER], "big")
+            if len(self._received) < _HEADER + size:
+                break
+            frame = bytes(self._received[_HEADER : _HEADER + size])
+            del self._received[: _HEADER + size]
+            ok, value = pickle.loads(frame)
+            pending = self._waiting.popleft()
+            if ok:
+                pending.settle(value)
+            else:
+                pending.settle(error=HelperStopped(value))
+
+    def _stop(self, why: str) -> None:
+        """From now on every step is the daemon's; what was asked and not answered fails."""
+        if self._stopped is None:
+            log.warning("the helper process stopped (%s); the daemon does its work", why)
+        self._stopped = why
+        while self._waiting:
+            self._waiting.popleft().settle(error=HelperStopped(why))
 
     def close(self) -> None:
-        """Stop the process; what it has not done yet is done by the daemon, if needed."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the process: its stdin closes, and it leaves."""
+        if self._stopped is None:
+            self._stopped = "stopped with the daemon"
+            while self._waiting:
+                self._waiting.popleft().settle(error=HelperStopped(self._stopped))
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
 
 
-def _start(composer: ComposerArgs, parent: int) -> None:
-    global _composer
-    _composer = Composer(*composer)
-    threading.Thread(target=_follow, args=(parent,), daemon=True).start()
+def _finding_this_package() -> dict[str, str]:
+    """The environment, with the folder this mailflow was imported from first on the path:
+    the helper runs the same code whether mailflow is installed or run from a checkout."""
+    here = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": f"{here}{os.pathsep}{path}" if path else here}
 
 
-def _follow(parent: int) -> None:
-    """Leave when the daemon is gone (killed, it cannot say so): an orphan would wait forever."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os._exit(0)
+def _widen(fd: int) -> None:
+    """Ask for a larger pipe (Linux); the default works too, only with more waits."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
 
 
 def _parse_all(raws: list[bytes]) -> list[Inbound | None]:
@@ -95,6 +217,40 @@ def _parse_all(raws: list[bytes]) -> list[Inbound | None]:
     return out
 
 
-def _compose(build: dict[str, Any]) -> bytes:
-    assert _composer is not None, "the helper process was not started"
-    return _composer.build(**build).as_bytes()
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    data = stream.read(size)
+    return data if data is not None and len(data) == size else None
+
+
+def serve(composer: Composer, requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The helper's loop: a request in, its answer out, until the daemon closes the pipe."""
+    while (header := _read_exactly(requests, _HEADER)) is not None:
+        frame = _read_exactly(requests, int.from_bytes(header, "big"))
+        if frame is None:
+            return
+        kind, work = pickle.loads(frame)
+        try:
+            value = _parse_all(work) if kind == "parse" else composer.build(**work).as_bytes()
+            answer: tuple[bool, Any] = (True, value)
+        except Exception as exc:  # noqa: BLE001 - told to the daemon, which does it itself
+            answer = (False, f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        answers.write(len(data).to_bytes(_HEADER, "big") + data)
+        answers.flush()
+
+
+def main(argv: Sequence[str]) -> int:
+    # Signals to the whole group (Ctrl-C, systemd's SIGTERM) are for the daemon: it stops
+    # after the message in hand and then closes this process's stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # a stray print must not break the frames
+    with contextlib.suppress(BrokenPipeError):  # the daemon is gone
+        from_addr, from_name, msgid_domain = argv
+        serve(Composer(from_addr, from_name, msgid_domain), sys.stdin.buffer, answers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy import select as core_select
@@ -56,12 +55,21 @@ def enqueue(
     return row
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Ahead(Protocol[T_co]):
+    """Work done elsewhere (a helper process); `result()` waits for it, or raises."""
+
+    def result(self) -> T_co: ...
+
+
 @dataclass(frozen=True)
 class Draft:
     """A row whose bytes are being composed elsewhere, and how to compose them here."""
 
     row: OutboxRow
-    ahead: Future[bytes]
+    ahead: Ahead[bytes]
     compose: Callable[[], bytes]
 
 
@@ -74,7 +82,7 @@ def enqueue_draft(
     message_id: str,
     envelope_from: str,
     recipients: Sequence[str],
-    ahead: Future[bytes],
+    ahead: Ahead[bytes],
     compose: Callable[[], bytes],
     cr_id: str | None,
     template: str,
