@@ -98,16 +98,18 @@ def test_the_helper_makes_the_same_mail_and_reads_the_same_message_as_the_daemon
     from mailflow.mail.parse import parse
 
     args = ("approvals@ft.example", "FT approvals", "ft.example")
+    now = datetime.now(UTC).replace(microsecond=0)
+    cr_id = f"CR-{now.year}-0001"
     build = {
         "template": "answer/refused",
         "context": {},
-        "cr_id": "CR-2000-0001",
+        "cr_id": cr_id,
         "to": ["dana@acme.example"],
         "cc": ["priya@ft.example"],
         "in_reply_to": "<r1@acme.example>",
         "references": ["<r0@acme.example>", "<r1@acme.example>"],
-        "now": datetime(2000, 1, 3, 9, 30, tzinfo=UTC),
-        "message_id": "<cr-2000-0001.x1@ft.example>",
+        "now": now,
+        "message_id": f"<{cr_id.lower()}.x1@ft.example>",
         "reply_address": "approvals+t1@ft.example",
         "rendered": ("Your reply", "Dear Dana,\n\n  Stage: Costing\n", "<p>Dear Dana,</p>"),
         "attachments": [("notes.txt", "text/plain", b"one\ntwo\n")],
@@ -183,11 +185,12 @@ def test_a_mail_queued_in_this_transaction_is_read_whole(desk: Desk) -> None:
     its bytes, not the empty placeholder. Mutation: reading without settling fails here."""
     from mailflow.chain.earlier import subject_of
 
-    data = b"Subject: [CR-2000-0001] Costing\r\nMessage-ID: <q@ft.example>\r\n\r\nHello\r\n"
+    cr_id = f"CR-{datetime.now(UTC).year}-0001"
+    data = f"Subject: [{cr_id}] Costing\r\nMessage-ID: <q@ft.example>\r\n\r\nHi\r\n".encode()
     with desk.app.db.transaction() as session:
         row = _draft(session, "<q@ft.example>", _done(data), b"")
         session.flush()
-        assert subject_of(session, row) == "[CR-2000-0001] Costing"
+        assert subject_of(session, row) == f"[{cr_id}] Costing"
 
 
 def test_when_the_helper_dies_the_daemon_parses_and_composes_itself(desk: Desk) -> None:
