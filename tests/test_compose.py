@@ -44,9 +44,9 @@ def _build(case: dict) -> bytes:
     msg = composer.build(
         template="explain/unclear",
         context={},
-        cr_id="CR-2026-0007",
+        cr_id=f"CR-{NOW.year}-0007",
         now=NOW,
-        message_id="<cr-2026-0007.fixed@ft.example>",
+        message_id=f"<cr-{NOW.year}-0007.fixed@ft.example>",
         **args,
     )
     data = msg.as_bytes()
@@ -73,4 +73,4 @@ def test_headers_are_encoded_addresses_valid_and_threading_kept() -> None:
     assert msg["To"].addresses[0].display_name == "Zoë Ünal"
     assert msg["In-Reply-To"] == "<abc.123@acme.example>"
     assert msg["References"].split() == [f"<ref{n}@ft.example>" for n in range(4, 14)]
-    assert msg["Message-ID"] == "<cr-2026-0007.fixed@ft.example>"
+    assert msg["Message-ID"] == f"<cr-{NOW.year}-0007.fixed@ft.example>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from mailflow.cli.main import main
 from mailflow.reading.decide import Known, remark_key
 from mailflow.workflow.definition import load_workflow
 from tests.helpers import EXAMPLE_CONFIG, ROOT
+
+CR = f"CR-{datetime.now(UTC).year}-0042"  # a CR id of this year, as a reply names it
 
 MESSAGES = ROOT / "tests" / "messages"
 VOCAB = load_workflow(
@@ -33,7 +36,7 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def mail(body: str, subject: str = "Re: [CR-2026-0042] Approval", **headers: str) -> bytes:
+def mail(body: str, subject: str = f"Re: [{CR}] Approval", **headers: str) -> bytes:
     head = {"From": "Priya <Priya@Acme.example>", "Subject": subject, **headers}
     lines = [f"{k.replace('_', '-')}: {v}" for k, v in head.items()]
     return ("\n".join(lines) + "\n\n" + body).encode()
@@ -48,7 +51,7 @@ def test_a_clear_approval_with_history() -> None:
         mail("Approved, thanks.\nEffort: 12\n\nOn Mon, Bot wrote:\n> Reply REJECTED or ...")
     )
     assert set(KEYS) <= set(result)
-    assert result["cr"] == "CR-2026-0042" and result["route"] == "reply"
+    assert result["cr"] == CR and result["route"] == "reply"
     assert result["sender"] == "priya@acme.example" and result["sender_name"] == "Priya"
     assert result["automated"] is None and result["error"] is None
     assert result["reply_text"] == result["new_text"] == "Approved, thanks.\nEffort: 12"
@@ -102,10 +105,12 @@ def test_cli_json_many_files_and_an_error(config: Path, tmp_path: Path, capsys) 
 
 
 def test_cli_text_output_and_success_code(config: Path, capsys) -> None:
-    path = str(MESSAGES / "outlook-approved-with-quote.eml")
-    assert main(["explain", "--config", str(config), path]) == 0
+    path = MESSAGES / "outlook-approved-with-quote.eml"
+    assert main(["explain", "--config", str(config), str(path)]) == 0
     out = capsys.readouterr().out
-    assert "decision:  APPROVED" in out and "CR-2026-0042" in out
+    named = re.search(r"CR-\d{4}-\d{4}", path.read_text())  # the stored file's own id
+    assert named is not None
+    assert "decision:  APPROVED" in out and named.group(0) in out
 
 
 def test_cli_non_mail_file_fails_at_the_end(config: Path, tmp_path: Path, capsys) -> None:

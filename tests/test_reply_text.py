@@ -7,6 +7,8 @@ is never read for a decision.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 from mailflow.mail.reply_text import new_text, visible_text
 from mailflow.reading.decide import Decision, read
 from tests.test_decide import VOCAB
+
+CR = f"CR-{datetime.now(UTC).year}-0042"  # a CR id as people quote it, of this year
 
 QUOTE_MARKERS = {
     "gt-quote": "Approved\n\n> Please reply APPROVED or REJECTED.\n> Thanks",
@@ -34,7 +38,7 @@ QUOTE_MARKERS = {
     "polish": "Approved\n\nW dniu 3.03.2026 o 10:00, CR Desk pisze... napisał:\n> Cześć",
     "russian": "Approved\n\n3 марта 2026 г., в 10:00, CR Desk <cr@ft.example> написал:\n> Привет",
     "outlook": "Approved\n\nFrom: CR Desk <cr@ft.example>\nSent: Monday, March 2, 2026 5:40 PM\n"
-    "To: Priya Okafor\nSubject: [CR-2026-0042] Approval\n\nPlease reply",
+    f"To: Priya Okafor\nSubject: [{CR}] Approval\n\nPlease reply",
     "outlook-bold": "Approved\n\n*From:* CR Desk\n*Sent:* Monday\n*To:* Priya\n*Subject:* CR\n\nx",
     "outlook-german": "Approved\n\nVon: CR Desk <cr@ft.example>\nGesendet: Montag, 2. März 2026\n"
     "An: Jörg Weiß\nBetreff: CR\n\nBitte",
@@ -106,8 +110,8 @@ def test_visible_text_keeps_text_typed_above_an_interleaved_quote_only() -> None
 
 VISIBLE = {
     "quote-only": (
-        "> Can you sign off CR-2026-0042 by Friday?\n> Mateo\n",
-        "> Can you sign off CR-2026-0042 by Friday?\n> Mateo",
+        f"> Can you sign off {CR} by Friday?\n> Mateo\n",
+        f"> Can you sign off {CR} by Friday?\n> Mateo",
     ),
     "quote-then-text": (
         "> Is the rollback plan attached?\n\nYes, page 3 of the plan.\n",
@@ -202,9 +206,9 @@ _ATTRIBUTION = "On Mon, 2 Mar 2026 at 09:12, Lena Park <lena@acme.example> wrote
 _UNMARKED_OPENERS = [
     _ATTRIBUTION + "\n",
     "---------- Forwarded message ---------\nFrom: Lena Park <lena@acme.example>\n"
-    "Date: Mon, 2 Mar 2026\nSubject: CR-2026-0042\nTo: ops@acme.example\n",
+    f"Date: Mon, 2 Mar 2026\nSubject: {CR}\nTo: ops@acme.example\n",
     "From: Lena Park <lena@acme.example>\nSent: Monday, March 2, 2026 9:12 AM\n"
-    "To: Ops\nSubject: CR-2026-0042\n",
+    f"To: Ops\nSubject: {CR}\n",
     "-----Original Message-----\nFrom: Lena Park\nSent: Monday\nTo: Ops\nSubject: CR\n",
 ]
 _typed = st.lists(st.sampled_from(_TYPED), min_size=1, max_size=3).map(lambda ls: ("typed", ls))

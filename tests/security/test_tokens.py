@@ -134,8 +134,8 @@ def _ring(secret: bytes, previous: tuple[bytes, ...] = ()) -> tokens.Keyring:
 
 def test_rotation_accepts_the_previous_key_only_for_the_grace_period():
     old, new = _ring(b"old-secret"), _ring(b"new-secret", (b"old-secret",))
-    token = tokens.mint(old, "CR-2026-0001", "triage@x", "dana@acme.example", NOW)
-    args = ("CR-2026-0001", "triage@x", "dana@acme.example")
+    token = tokens.mint(old, f"CR-{NOW.year}-0001", "triage@x", "dana@acme.example", NOW)
+    args = (f"CR-{NOW.year}-0001", "triage@x", "dana@acme.example")
     until = NOW + timedelta(days=14)
     assert tokens.verify(new, token, *args, NOW + timedelta(days=13), until).valid
     late = tokens.verify(new, token, *args, NOW + timedelta(days=15), until)
