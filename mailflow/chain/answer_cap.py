@@ -36,6 +36,7 @@ from mailflow.chain.post import queue_mail
 from mailflow.chain.timeline import audit
 from mailflow.mail import reply_text
 from mailflow.mail.parse import parse
+from mailflow.store import ledger
 from mailflow.store.ledger import LedgerOutcome
 from mailflow.store.message_tables import LedgerEntry
 from mailflow.store.tables import AuditEvent, ChangeRequest
@@ -72,15 +73,14 @@ def capped(ctx: Context, ruling: Ruling) -> Ruling:
     return _last_note(ruling, cr, limit, digest)
 
 
-_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
 # Plain values, not table objects: this runs for every answer.
 _ANSWERED_TODAY = (
-    core_select(_LEDGER.c.id, _LEDGER.c.text_digest, _LEDGER.c.received_at)
-    .where(_LEDGER.c.cr_id == bindparam("cr_id"))
-    .where(_LEDGER.c.sender == bindparam("sender"))
-    .where(_LEDGER.c.outcome == LedgerOutcome.ANSWERED.value)
-    .where(_LEDGER.c.received_at >= bindparam("midnight"))
-    .order_by(_LEDGER.c.id)
+    core_select(ledger.TABLE.c.id, ledger.TABLE.c.text_digest, ledger.TABLE.c.received_at)
+    .where(ledger.TABLE.c.cr_id == bindparam("cr_id"))
+    .where(ledger.TABLE.c.sender == bindparam("sender"))
+    .where(ledger.TABLE.c.outcome == LedgerOutcome.ANSWERED.value)
+    .where(ledger.TABLE.c.received_at >= bindparam("midnight"))
+    .order_by(ledger.TABLE.c.id)
 )
 
 

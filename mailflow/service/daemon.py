@@ -98,7 +98,7 @@ class Daemon:
     def helper(self) -> HelperProcess | None:
         """The helper process, started now if it is not running: from here on it parses the
         next batch of a backlog and composes every mail (mailflow.service.helper_process).
-        None where no process can be started (a sandbox without shared memory, say): the
+        None where no process can be started (a limit on processes, say): the
         daemon then does that work itself, as it does for a single message."""
         if self._helper is None and not self._helper_failed:
             settings = self.app.settings

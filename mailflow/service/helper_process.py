@@ -169,20 +169,17 @@ class HelperProcess:
             else:
                 pending.settle(error=HelperStopped(value))
 
-    def _stop(self, why: str) -> None:
+    def _stop(self, why: str, quietly: bool = False) -> None:
         """From now on every step is the daemon's; what was asked and not answered fails."""
-        if self._stopped is None:
+        if self._stopped is None and not quietly:
             log.warning("the helper process stopped (%s); the daemon does its work", why)
-        self._stopped = why
+        self._stopped = self._stopped or why
         while self._waiting:
-            self._waiting.popleft().settle(error=HelperStopped(why))
+            self._waiting.popleft().settle(error=HelperStopped(self._stopped))
 
     def close(self) -> None:
         """Stop the process: its stdin closes, and it leaves."""
-        if self._stopped is None:
-            self._stopped = "stopped with the daemon"
-            while self._waiting:
-                self._waiting.popleft().settle(error=HelperStopped(self._stopped))
+        self._stop("stopped with the daemon", quietly=True)
         for stream in (self._process.stdin, self._process.stdout):
             if stream is not None:
                 stream.close()

@@ -46,11 +46,11 @@ def _released_ids() -> SelectOfScalar[int | None]:
     return select(col(LedgerEntry.follows)).where(col(LedgerEntry.follows).is_not(None))
 
 
-_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
-_SAME_BYTES = _LEDGER.c.content_hash == bindparam("content_hash")
+TABLE = LedgerEntry.__table__  # type: ignore[attr-defined]  # for plain statements
+_SAME_BYTES = TABLE.c.content_hash == bindparam("content_hash")
 _SEEN = {  # with a Message-ID, and without one
     True: core_select(literal(1))
-    .where(or_(_SAME_BYTES, _LEDGER.c.message_id == bindparam("message_id")))
+    .where(or_(_SAME_BYTES, TABLE.c.message_id == bindparam("message_id")))
     .limit(1),
     False: core_select(literal(1)).where(_SAME_BYTES).limit(1),
 }
@@ -182,7 +182,7 @@ def record(
         "handling": handling,
         "received_at": at if at is not None else utcnow(),
     }
-    written = session.connection().execute(insert(_LEDGER).values(row))
+    written = session.connection().execute(insert(TABLE).values(row))
     key = written.inserted_primary_key
     assert key is not None, "an insert gives its row's key"
     return Recorded(int(key[0]), kept)

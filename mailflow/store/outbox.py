@@ -114,9 +114,7 @@ def settle(session: OrmSession) -> None:
             set_committed_value(draft.row, "data", data)
             written.append({"row_id": draft.row.id, "data": data})
     if written:
-        table = OutboxRow.__table__  # type: ignore[attr-defined]
-        statement = update(table).where(table.c.id == bindparam("row_id"))
-        session.connection().execute(statement.values(data=bindparam("data")), written)
+        session.connection().execute(_DATA, written)
 
 
 def _bytes_of(draft: Draft) -> bytes:
@@ -173,6 +171,7 @@ _PENDING = (
     .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.status == PENDING)
     .with_for_update(skip_locked=True)
 )  # fmt: skip
+_DATA = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(data=bindparam("data"))
 _SENT = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("row_id"))
