@@ -8,7 +8,8 @@ process dies first, the message is read again and the ledger turns it into a no-
 transient fault of the store ends the pass and pauses reading; the message waits, unfiled.
 
 When more than one batch is waiting, the next batch is parsed in the helper process
-(mailflow.service.helper_process) while this one is handled.
+(mailflow.service.helper_process) while this one is handled, and between two batches the
+daemon may hand the mail they caused to that process to send (mailflow.service.handoff).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ class MailboxPass:
     then: Callable[[], object] | None = None
     # The helper process, started on first call: asked for only when a backlog is waiting.
     helper: Callable[[], HelperProcess | None] | None = None
+    # What to do after a batch is committed when another batch follows (the hand-off).
+    between: Callable[[], object] | None = None
 
     def run(self) -> int:
         if self.pauses.blocked():
@@ -90,7 +93,7 @@ class MailboxPass:
         once the commit that holds it is done."""
         done = 0
         try:
-            for chunk, parsed in self._parsed_ahead():
+            for chunk, parsed, more in self._parsed_ahead():
                 results = self._handle_batch(chunk, parsed)
                 for raw, handled in zip(chunk, results, strict=True):
                     with logs.about(logs.message_id_in(raw.data)):
@@ -98,6 +101,8 @@ class MailboxPass:
                         if handled is not None:
                             self._record(raw, handled, filing)
                             done += 1
+                if more and self.between is not None:
+                    self.between()
         except _PassEnded:
             pass
         return done
@@ -115,9 +120,12 @@ class MailboxPass:
         if chunk and self.go_on():
             yield chunk
 
-    def _parsed_ahead(self) -> Iterator[tuple[list[RawMessage], list[Inbound | None] | None]]:
+    def _parsed_ahead(
+        self,
+    ) -> Iterator[tuple[list[RawMessage], list[Inbound | None] | None, bool]]:
         """Each chunk, with its messages parsed in the helper while the one before it was
-        handled (None: parse them here). A single batch never starts the helper."""
+        handled (None: parse them here), and whether another chunk follows. A single batch
+        never starts the helper."""
         chunks = self._batches()
         current = next(chunks, None)
         if current is None:
@@ -126,11 +134,11 @@ class MailboxPass:
         for following in chunks:
             helper = self.helper() if self.helper is not None else None
             following_ahead = helper.parse([raw.data for raw in following]) if helper else None
-            yield current, _parsed(ahead)
+            yield current, _parsed(ahead), True
             if not self.go_on():
                 return  # read but not handled: it stays in the mailbox, unfiled
             current, ahead = following, following_ahead
-        yield current, _parsed(ahead)
+        yield current, _parsed(ahead), False
 
     def _handle_batch(
         self, chunk: list[RawMessage], parsed: list[Inbound | None] | None

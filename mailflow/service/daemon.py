@@ -19,8 +19,9 @@ from types import FrameType
 from typing import Any
 
 from mailflow.app import App
-from mailflow.service import digest_mail, pipeline, reminders, send
+from mailflow.service import digest_mail, handoff, pipeline, reminders, send
 from mailflow.service.batches import Counts, MailboxPass
+from mailflow.service.handoff import Handoff
 from mailflow.service.helper_process import HelperProcess
 from mailflow.service.lease import MailboxLease
 from mailflow.service.read_right import ReadRight
@@ -28,6 +29,7 @@ from mailflow.service.reload import reload_config
 from mailflow.service.timetable import RetryPauses, timetable
 from mailflow.service.watch import Watch
 from mailflow.transport.base import HealthReporting, Sink, Source, Waiting
+from mailflow.transport.factory import sink_recipe
 
 __all__ = ["Counts", "Daemon", "utcnow"]
 
@@ -64,6 +66,7 @@ class Daemon:
         self.faults = self.watch.faults  # a full disk, a read-only folder
         self._helper: HelperProcess | None = None  # started by the first backlog
         self._helper_failed = False  # it could not be started: not tried again
+        self._handoff: Handoff | None = None  # with the helper, where only the reader sends
 
     def stop(self, *_: Any) -> None:
         """Finish the current message, then leave the loop."""
@@ -86,6 +89,7 @@ class Daemon:
             on_message=self.on_message,
             then=then,
             helper=self.helper,
+            between=self._hand_off,
         )  # fmt: skip
         try:
             done = one_pass.run()
@@ -114,8 +118,37 @@ class Daemon:
             log.info("a backlog is waiting: parsing and composing in a helper process")
         return self._helper
 
+    def _hand_off(self) -> None:
+        """Between two batches of a backlog: the mail already committed goes to the helper
+        to send while the next batch is handled (mailflow.service.handoff)."""
+        if self._handoff is None:
+            self._handoff = self._start_handoff()
+        if self._handoff is not None and self._may_deliver():
+            self._handoff.step()
+
+    def _start_handoff(self) -> Handoff | None:
+        recipe = sink_recipe(self.sink)
+        only_sender = self.app.db.engine.dialect.name != "postgresql"
+        if self._helper is None or recipe is None or not only_sender:
+            return None
+        try:
+            return Handoff(self.app, self._helper, recipe, self.clock, self._count_sent)
+        except OSError as exc:  # no folder for its journals: the daemon sends it all itself
+            log.warning("sending during a backlog only after it (%s)", exc)
+            return None
+
+    def _count_sent(self, sent: int) -> None:
+        self.counts.sent += sent
+
+    def _finish_handoff(self) -> None:
+        if self._handoff is not None:
+            self._handoff.finish()
+
     def close_helper(self) -> None:
-        """Stop the helper; the mails it was composing are composed here when needed."""
+        """Stop the helper once the mail it was sending is recorded; the mails it was
+        composing are composed here when needed."""
+        self._finish_handoff()
+        self._handoff = None
         helper, self._helper = self._helper, None
         if helper is not None:
             self.app.compose_ahead = None
@@ -131,9 +164,13 @@ class Daemon:
 
         A backlog is sent at once, not `limit` rows per tick of the timer. A daemon standing
         by delivers too, but only where rows can be locked (PostgreSQL's SKIP LOCKED):
-        SQLite ignores FOR UPDATE, and two senders could both send one row.
+        SQLite ignores FOR UPDATE, and two senders could both send one row. The mail a
+        hand-off sent (this daemon's, or a killed one's) is recorded first.
         """
+        self._finish_handoff()
         sent = 0
+        if self._may_deliver():
+            handoff.fold_left_over(self.app, self.clock())
         while not self.stopping and self._may_deliver():
             done = send.deliver_due(
                 self.app, self.sink, self.clock, limit,

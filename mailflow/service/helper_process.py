@@ -1,10 +1,12 @@
 """A second process for the pure steps of a backlog: parsing mail and composing answers.
 
-Handling a message is one thread's work: its rules, its transaction. But two steps around
+Handling a message is one thread's work: its rules, its transaction. But three steps around
 it read nothing from the store and cost about as much as the rest together: parsing the
-next messages, and turning each rendered answer into MIME bytes. During a catch-up the
-daemon hands both to this process, so that they run on another core while the next
-message is handled. It is started only when a pass finds more than one batch waiting
+next messages, turning each rendered answer into MIME bytes, and handing the answers of a
+committed batch to the SMTP server. During a catch-up the daemon gives all three to this
+process, so that they run on another core while the next message is handled (sending in
+a thread of its own here, mailflow.service.handoff, so that a slow SMTP server never
+holds up a parse or a composition). It is started only when a pass finds more than one batch waiting
 (a single reply is answered faster without the hand-over), and stopped with the daemon.
 
 Nothing here decides anything: a parse gives the same Inbound as in the daemon, a build
@@ -12,7 +14,8 @@ the same mail (its Message-ID and Date were fixed before), and when this process
 the daemon does the step itself (mailflow.store.outbox.settle, MailboxPass).
 
 The two processes talk over the helper's stdin and stdout, one pickled frame per request
-and per answer, answers in the order of the requests. The daemon side has no thread: it
+and per answer, each answer naming its request (a delivery is answered when it is done,
+after parses and compositions asked later). The daemon side has no thread: it
 reads what the helper has answered whenever it writes a request or waits for an answer,
 so neither side can block the other for good. (concurrent.futures' process pool runs two
 threads in the daemon, whose work competes with handling for the interpreter, and a
@@ -31,7 +34,7 @@ import select
 import signal
 import subprocess
 import sys
-from collections import deque
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Generic, TypeVar
@@ -39,6 +42,7 @@ from typing import IO, Any, Generic, TypeVar
 from mailflow.errors import ParseError
 from mailflow.mail.compose import Composer
 from mailflow.mail.parse import Inbound, parse
+from mailflow.service.handoff_sender import Delivery, Sender, Sent
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +66,11 @@ class Pending(Generic[T]):
         self._done = False
         self._value: Any = None
         self._error: BaseException | None = None
+
+    @property
+    def done(self) -> bool:
+        """Answered (or failed); after `HelperProcess.poll()` this never waits."""
+        return self._done
 
     def result(self) -> T:
         if not self._done and self._helper is not None:
@@ -92,13 +101,19 @@ class HelperProcess:
         for fd in (self._to, self._from):
             os.set_blocking(fd, False)
             _widen(fd)
-        self._waiting: deque[Pending[Any]] = deque()
+        self._waiting: dict[int, Pending[Any]] = {}
+        self._asked = 0
         self._received = bytearray()
         self._stopped: str | None = None
 
     @property
     def pid(self) -> int:
         return self._process.pid
+
+    @property
+    def running(self) -> bool:
+        """False once it failed or was stopped: from then on the daemon does every step."""
+        return self._stopped is None
 
     def parse(self, raws: Sequence[bytes]) -> Pending[list[Inbound | None]]:
         """The messages parsed; None for one that is not a mail (handled alone, quarantined)."""
@@ -108,13 +123,24 @@ class HelperProcess:
         """The bytes of Composer.build(**build) (`rendered` given, so no template is read)."""
         return self._ask(("compose", dict(build)))
 
+    def deliver(self, delivery: Delivery) -> Pending[list[Sent]]:
+        """Hand committed mail to the sink, each accepted one written to the delivery's
+        journal at once; answered when it is done (mailflow.service.handoff)."""
+        return self._ask(("deliver", delivery))
+
+    def poll(self) -> None:
+        """Take in every answer that has arrived, without waiting for more."""
+        while self._stopped is None and select.select([self._from], [], [], 0)[0]:
+            self._read()
+
     def _ask(self, request: tuple[str, Any]) -> Pending[Any]:
         pending: Pending[Any] = Pending(self)
         if self._stopped is not None:
             pending.settle(error=HelperStopped(self._stopped))
             return pending
-        frame = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
-        self._waiting.append(pending)
+        self._asked += 1
+        frame = pickle.dumps((self._asked, *request), protocol=pickle.HIGHEST_PROTOCOL)
+        self._waiting[self._asked] = pending
         self._write(len(frame).to_bytes(_HEADER, "big") + frame)
         return pending
 
@@ -162,8 +188,8 @@ class HelperProcess:
                 break
             frame = bytes(self._received[_HEADER : _HEADER + size])
             del self._received[: _HEADER + size]
-            ok, value = pickle.loads(frame)
-            pending = self._waiting.popleft()
+            asked, ok, value = pickle.loads(frame)
+            pending = self._waiting.pop(asked)
             if ok:
                 pending.settle(value)
             else:
@@ -174,8 +200,9 @@ class HelperProcess:
         if self._stopped is None and not quietly:
             log.warning("the helper process stopped (%s); the daemon does its work", why)
         self._stopped = self._stopped or why
-        while self._waiting:
-            self._waiting.popleft().settle(error=HelperStopped(self._stopped))
+        waiting, self._waiting = self._waiting, {}
+        for pending in waiting.values():
+            pending.settle(error=HelperStopped(self._stopped))
 
     def close(self) -> None:
         """Stop the process: its stdin closes, and it leaves."""
@@ -219,21 +246,42 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return data if data is not None and len(data) == size else None
 
 
+class _Answers:
+    """The answer stream, written by this loop and by the sender thread: a frame at a time."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream, self._lock = stream, threading.Lock()
+
+    def write(self, asked: int, ok: bool, value: Any) -> None:
+        data = pickle.dumps((asked, ok, value), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._stream.write(len(data).to_bytes(_HEADER, "big") + data)
+            self._stream.flush()
+
+
 def serve(composer: Composer, requests: IO[bytes], answers: IO[bytes]) -> None:
-    """The helper's loop: a request in, its answer out, until the daemon closes the pipe."""
-    while (header := _read_exactly(requests, _HEADER)) is not None:
-        frame = _read_exactly(requests, int.from_bytes(header, "big"))
-        if frame is None:
-            return
-        kind, work = pickle.loads(frame)
-        try:
-            value = _parse_all(work) if kind == "parse" else composer.build(**work).as_bytes()
-            answer: tuple[bool, Any] = (True, value)
-        except Exception as exc:  # noqa: BLE001 - told to the daemon, which does it itself
-            answer = (False, f"{type(exc).__name__}: {exc}")
-        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-        answers.write(len(data).to_bytes(_HEADER, "big") + data)
-        answers.flush()
+    """The helper's loop: a request in, its answer out, until the daemon closes the pipe.
+    Deliveries go to the sender thread, which answers them when they are done."""
+    out = _Answers(answers)
+    sender = Sender(lambda asked, sent: out.write(asked, True, sent))
+    try:
+        while (header := _read_exactly(requests, _HEADER)) is not None:
+            frame = _read_exactly(requests, int.from_bytes(header, "big"))
+            if frame is None:
+                return
+            asked, kind, work = pickle.loads(frame)
+            if kind == "deliver":
+                sender.put(asked, work)
+                continue
+            value: object
+            try:
+                value = _parse_all(work) if kind == "parse" else composer.build(**work).as_bytes()
+                ok = True
+            except Exception as exc:  # noqa: BLE001 - told to the daemon, which does it itself
+                ok, value = False, f"{type(exc).__name__}: {exc}"
+            out.write(asked, ok, value)
+    finally:
+        sender.close()  # the mail in hand is finished and written to its journal
 
 
 def main(argv: Sequence[str]) -> int:
@@ -241,6 +289,7 @@ def main(argv: Sequence[str]) -> int:
     # after the message in hand and then closes this process's stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.setswitchinterval(0.0005)  # the sender thread, back from the network, goes on soon
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print must not break the frames
     with contextlib.suppress(BrokenPipeError):  # the daemon is gone

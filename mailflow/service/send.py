@@ -62,12 +62,12 @@ def send_row(session: Session, sink: Sink, mail: outbox.PendingMail, now: dateti
     except (TransientSendError, PermanentSendError) as exc:
         row = session.get(OutboxRow, mail.id)
         assert row is not None, "the row was locked a moment ago"
-        return _failed(session, row, exc, now)
+        return record_refusal(session, row, exc, now)
     outbox.mark_sent(session, mail.id, now)
     return True
 
 
-def _failed(
+def record_refusal(
     session: Session,
     row: OutboxRow,
     failure: TransientSendError | PermanentSendError,

@@ -174,7 +174,7 @@ _PENDING = (
 _DATA = update(_TABLE).where(_TABLE.c.id == bindparam("row_id")).values(data=bindparam("data"))
 _SENT = (
     update(_TABLE)
-    .where(_TABLE.c.id == bindparam("row_id"))
+    .where(_TABLE.c.id == bindparam("row_id"), _TABLE.c.status != SENT)
     .values(status=SENT, attempts=_TABLE.c.attempts + 1, sent_at=bindparam("at"),
             last_error="")
 )  # fmt: skip
@@ -187,8 +187,27 @@ def pending_mail(session: Session, row_id: int) -> PendingMail | None:
     return PendingMail(*found) if found is not None else None
 
 
+def pending_mails(session: Session, row_ids: Sequence[int]) -> list[PendingMail]:
+    """The mail of those rows that still wait, by id, in one query and without locks: for
+    the one sender there is where the database cannot lock rows (SQLite)."""
+    if not row_ids:
+        return []
+    query = (
+        core_select(*_PENDING.selected_columns)
+        .where(_TABLE.c.id.in_(list(row_ids)), _TABLE.c.status == PENDING)
+        .order_by(_TABLE.c.id)
+    )
+    return [PendingMail(*found) for found in session.connection().execute(query)]
+
+
 def mark_sent(session: Session, row_id: int, now: datetime) -> None:
     session.connection().execute(_SENT, {"row_id": row_id, "at": now})
+
+
+def mark_all_sent(session: Session, row_ids: Sequence[int], now: datetime) -> None:
+    """Each row accepted by the sink, unless it was marked sent already."""
+    if row_ids:
+        session.connection().execute(_SENT, [{"row_id": i, "at": now} for i in row_ids])
 
 
 def mark_retry(row: OutboxRow, now: datetime, error: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from mailflow.config.settings import Settings
@@ -35,3 +36,31 @@ def open_sink(settings: Settings) -> Sink:
     from mailflow.transport.maildir import MaildirSink
 
     return MaildirSink(settings.maildir_root)
+
+
+# How another process opens the same sink: a kind and what it is opened with (both pickled).
+SinkRecipe = tuple[str, Any]
+
+
+def sink_recipe(sink: Sink) -> SinkRecipe | None:
+    """The recipe of a sink this module opens; None for any other (a test's, say)."""
+    from mailflow.transport.maildir import MaildirSink
+    from mailflow.transport.smtp import SmtpSink
+
+    if type(sink) is SmtpSink:
+        return ("smtp", sink.settings)
+    if type(sink) is MaildirSink:
+        return ("maildir", (str(sink.root), sink.folder))
+    return None
+
+
+def sink_from_recipe(recipe: SinkRecipe) -> Sink:
+    kind, made_with = recipe
+    if kind == "smtp":
+        from mailflow.transport.smtp import SmtpSink
+
+        return SmtpSink(made_with)
+    from mailflow.transport.maildir import MaildirSink
+
+    root, folder = made_with
+    return MaildirSink(Path(root), folder)
