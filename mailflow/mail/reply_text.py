@@ -27,6 +27,7 @@ enough here, and email_reply_parser knows only English attributions.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from mailflow.mail import footers
@@ -50,8 +51,12 @@ from mailflow.mail.trailers import INVISIBLE as _INVISIBLE
 from mailflow.mail.trailers import without_trailers
 
 
+@functools.lru_cache(maxsize=8)
 def new_text(text: str) -> str:
     """Return only what the sender wrote in this reply.
+
+    Kept for the last few texts: the rules of one message ask for the same text's new
+    part several times (the repeat check, the answer cap, the decision).
 
     Everything from the first quote, forward or signature marker on is
     dropped, then what closes the rest without being written for this reply:

@@ -12,6 +12,7 @@ from mailflow.store.message_tables import Blob
 
 _TABLE = Blob.__table__  # type: ignore[attr-defined]
 _HELD = select(_TABLE.c.sha256).where(_TABLE.c.sha256 == bindparam("digest"))
+_INSERT = insert(_TABLE)  # built once: its values come as parameters
 
 
 def keep(session: Session, data: bytes) -> str:
@@ -23,5 +24,5 @@ def keep(session: Session, data: bytes) -> str:
     digest = hashlib.sha256(data).hexdigest()
     connection = session.connection()
     if connection.execute(_HELD, {"digest": digest}).first() is None:
-        connection.execute(insert(_TABLE).values(sha256=digest, size=len(data), data=data))
+        connection.execute(_INSERT, {"sha256": digest, "size": len(data), "data": data})
     return digest

@@ -47,6 +47,7 @@ def _released_ids() -> SelectOfScalar[int | None]:
 
 
 TABLE = LedgerEntry.__table__  # type: ignore[attr-defined]  # for plain statements
+_INSERT = insert(TABLE)  # built once: its values come as parameters
 _SAME_BYTES = TABLE.c.content_hash == bindparam("content_hash")
 _SEEN = {  # with a Message-ID, and without one
     True: core_select(literal(1))
@@ -182,7 +183,7 @@ def record(
         "handling": handling,
         "received_at": at if at is not None else utcnow(),
     }
-    written = session.connection().execute(insert(TABLE).values(row))
+    written = session.connection().execute(_INSERT, row)
     key = written.inserted_primary_key
     assert key is not None, "an insert gives its row's key"
     return Recorded(int(key[0]), kept)
