@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from mailflow.app import App
 from mailflow.security.audience import Audience, audience_of
-from mailflow.store.cr_tables import AuditEvent, ChangeRequest
+from mailflow.store.cr_tables import ChangeRequest
 from mailflow.workflow.definition import Workflow
 
 _ARROW = " → "
@@ -31,12 +32,25 @@ class Shown:
     detail: str
 
 
+class TimelineEvent(Protocol):
+    """What a view reads of a timeline line: a stored AuditEvent, or its plain columns."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+
+
 def stage_words(wf: Workflow, state: str) -> str:
     """A stage or end state in the customer's words."""
     return wf.visibility.stage_words(state, wf.title_of(state))
 
 
-def external_events(app: App, events: Sequence[AuditEvent]) -> list[Shown]:
+def external_events(app: App, events: Sequence[TimelineEvent]) -> list[Shown]:
     """The timeline lines an external reader may see, each retold for them."""
     wf, out = app.workflow, []
     names = {wf.title_of(s.name): s.name for s in wf.stages} | {
@@ -53,7 +67,7 @@ def external_events(app: App, events: Sequence[AuditEvent]) -> list[Shown]:
     return out
 
 
-def external_fields(wf: Workflow, cr: ChangeRequest, events: Sequence[AuditEvent]) -> set[str]:
+def external_fields(wf: Workflow, cr: ChangeRequest, events: Sequence[TimelineEvent]) -> set[str]:
     """The fields an external reader may see on this CR now."""
     order = [s.name for s in wf.stages]
     reached = _standing(wf, cr, events)
@@ -65,7 +79,7 @@ def external_fields(wf: Workflow, cr: ChangeRequest, events: Sequence[AuditEvent
     return shown
 
 
-def _standing(wf: Workflow, cr: ChangeRequest, events: Sequence[AuditEvent]) -> str:
+def _standing(wf: Workflow, cr: ChangeRequest, events: Sequence[TimelineEvent]) -> str:
     """The stage a CR stands at; for an ended CR, the stage it ended from."""
     if not wf.is_end(cr.stage):
         return cr.stage
@@ -82,7 +96,7 @@ def _their_side(app: App, actor: str | None) -> bool:
     return audience_of(app.settings, app.workflow.external, actor) is Audience.EXTERNAL
 
 
-def _retold(app: App, event: AuditEvent, names: dict[str, str]) -> str:
+def _retold(app: App, event: TimelineEvent, names: dict[str, str]) -> str:
     wf = app.workflow
     if event.kind == "transition":
         before, arrow, after = event.detail.partition(_ARROW)

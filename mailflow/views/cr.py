@@ -8,8 +8,11 @@ receives only words.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from mailflow.app import App
@@ -96,6 +99,23 @@ def name_of(app: App, address: str) -> str:
     return person.name if person is not None and person.name != person.email else ""
 
 
+class _Event(NamedTuple):
+    at: datetime
+    kind: str
+    detail: str
+    actor: str
+
+
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+# Plain columns, not table objects: a view is read for nearly every mail, and a CR's
+# timeline grows with every reply.
+_TIMELINE = (
+    core_select(_EVENTS.c.at, _EVENTS.c.kind, _EVENTS.c.detail, _EVENTS.c.actor)
+    .where(_EVENTS.c.cr_id == bindparam("cr_id"), _EVENTS.c.kind != "mail")
+    .order_by(_EVENTS.c.id)
+)
+
+
 def view_of(
     app: App, session: Session, cr: ChangeRequest, audience: Audience = Audience.INTERNAL
 ) -> CrView:
@@ -111,12 +131,8 @@ def view_of(
         .where(AttachmentLink.cr_id == cr.id)
         .order_by(col(AttachmentLink.id))
     ).all()
-    events = session.exec(
-        select(AuditEvent)
-        .where(AuditEvent.cr_id == cr.id)
-        .where(AuditEvent.kind != "mail")
-        .order_by(col(AuditEvent.id))
-    ).all()
+    session.flush()  # this message's own lines too, as a query of table objects would
+    events = [_Event(*row) for row in session.connection().execute(_TIMELINE, {"cr_id": cr.id})]
     outside = audience is Audience.EXTERNAL
     shown = external_fields(wf, cr, events) if outside else set(wf.fields)
     facts = [
