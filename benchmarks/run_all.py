@@ -12,8 +12,13 @@ server: fetch, handle, file and deliver, start-up included. Beside it, the run's
 floor (benchmarks/catch_up_floor.py): every inbound message's bare parse with mail-parser,
 plus every mail the run sent composed again and handed to an SMTP server, each timed
 alone; the service's rate is given as a share of the rate that floor allows. peak RSS:
-the service's own peak with its helper processes' (their VmHWM, read before it is stopped) over backlogs of
-each size, one replay per size, and the rate at each size beside the first size's.
+the service's own peak with its helper process's (their VmHWM, read before it is
+stopped) over backlogs of each size, one replay per size, and the rate at each size
+beside the first size's. That comparison asks whether the service slows as its backlog
+grows, so it takes the rate after start-up: from the commit of the first batch (the
+ledger grows) to the end. The start-up (imports, opening the database, the IMAP login,
+the first fetch) is a fixed cost that weighs on a short run alone; its seconds are
+printed beside it.
 IDLE: per reply that moves a CR, the daemon's own share from its IDLE announcement to
 the next request accepted by SMTP (benchmarks/imap_latency.py). Scale:
 benchmarks/scale.py, the CLI and the sweep.
@@ -73,15 +78,20 @@ def catch_up(server: Dovecot, account: str, crs: int, replies: int) -> dict[str,
         database = settings.database_url.removeprefix("sqlite:///")
         first_row = _outbox_rows(database)
         sent_before = len(smtp.received)
-        took, rss = _serve_until_done(config, folder / "service.log", imap, database)
+        took, rss, first, first_size = _serve_until_done(
+            config, folder / "service.log", imap, database
+        )
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-            handled = db.execute("SELECT count(*) FROM message_ledger").fetchone()[0] - crs
+            size = _ledger_size(db)
+        handled = size - crs
         compose, handoff = _outbound_floor(settings, database, first_row)
         floor = parse + compose + handoff
         return {
             "handled": handled,
             "seconds": took,
             "rate": handled / took,
+            "start_s": first,
+            "steady_rate": (size - first_size) / (took - first),
             "floor_rate": handled / floor,
             "parse_ms": parse / replies * 1000,
             "compose_ms": compose / max(1, len(smtp.received) - sent_before) * 1000,
@@ -166,9 +176,12 @@ def _outbound_floor(settings: Settings, database: str, after: int) -> tuple[floa
 
 def _serve_until_done(
     config: Path, log: Path, imap: ImapAccount, database: str
-) -> tuple[float, float]:
+) -> tuple[float, float, float, int]:
     """Run the service until the inbox is empty and nothing waits to be sent; stop it with
-    SIGTERM. Returns the seconds from its start and its peak RSS in MB."""
+    SIGTERM. Returns the seconds from its start, its peak RSS in MB, and the moment (in
+    seconds from its start) its first batch was committed with the ledger's size then."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        before = _ledger_size(db)
     with log.open("wb") as out:
         start = time.perf_counter()
         service = subprocess.Popen(
@@ -177,6 +190,7 @@ def _serve_until_done(
         )  # fmt: skip
     client = imap.client()
     try:
+        first, first_size = _first_commit(service, database, before, start, log)
         while True:
             if service.poll() is not None:
                 raise SystemExit(f"the service stopped early:\n{log.read_text()[-2000:]}")
@@ -194,7 +208,24 @@ def _serve_until_done(
         client.logout()
         service.send_signal(signal.SIGTERM)
     service.wait()
-    return took, peak
+    return took, peak, first, first_size
+
+
+def _ledger_size(db: sqlite3.Connection) -> int:
+    return int(db.execute("SELECT count(*) FROM message_ledger").fetchone()[0])
+
+
+def _first_commit(
+    service: subprocess.Popen[bytes], database: str, before: int, start: float, log: Path
+) -> tuple[float, int]:
+    """When the service's first batch was committed, and the ledger's size then: the end
+    of its start-up (imports, the database, the IMAP login, the first fetch)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        while (size := _ledger_size(db)) == before:
+            if service.poll() is not None:
+                raise SystemExit(f"the service stopped early:\n{log.read_text()[-2000:]}")
+            time.sleep(0.005)
+    return time.perf_counter() - start, size
 
 
 def _profiled() -> list[str]:
@@ -280,10 +311,11 @@ def _catch_up_table(args: argparse.Namespace, rows: list[tuple[str, str, str]]) 
             (
                 f"service peak RSS, backlog of {size:,}",
                 f"{run['rss_mb']:.0f} MB",
-                f"{run['rate']:.0f} msg/s over {run['seconds']:.0f} s, "
-                f"{run['rate'] / first['rate']:.0%} of the rate at {sizes[0]:,} "
-                f"({run['rate'] / run['floor_rate']:.0%} of its floor); "
-                f"RSS {run['rss_mb'] / first['rss_mb']:.0%} of the first",
+                f"{run['rate']:.0f} msg/s over {run['seconds']:.0f} s "
+                f"({run['rate'] / run['floor_rate']:.0%} of its floor); after its "
+                f"{run['start_s']:.1f} s start-up {run['steady_rate']:.0f} msg/s, "
+                f"{run['steady_rate'] / first['steady_rate']:.0%} of that rate at "
+                f"{sizes[0]:,}; RSS {run['rss_mb'] / first['rss_mb']:.0%} of the first",
             )
         )
     width, value_width = (max(len(r[i]) for r in rows) + 2 for i in (0, 1))
@@ -292,7 +324,8 @@ def _catch_up_table(args: argparse.Namespace, rows: list[tuple[str, str, str]]) 
         print(f"{name:{width}}{value:{value_width}}{note}")
     print(
         "targets: catch-up >= 50% of its floor; rate at the largest backlog within 15% of "
-        "the first; peak RSS within 10% across the sizes and <= 150 MB"
+        "the first (after start-up, a fixed cost that weighs on a short run alone); peak "
+        "RSS within 10% across the sizes and <= 150 MB"
     )
 
 
