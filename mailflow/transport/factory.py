@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mailflow.config.settings import Settings
 from mailflow.transport.base import Sink, Source
+
+if TYPE_CHECKING:  # the helper process opens a sink without loading the configuration
+    from mailflow.config.settings import Settings
 
 
 def source_name(settings: Settings) -> str:

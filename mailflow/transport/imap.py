@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 
 from imapclient import IMAPClient
 
-from mailflow.config.transport import ImapSettings as ImapSettings
+from mailflow.config.servers import ImapSettings as ImapSettings
 from mailflow.transport.base import Outcome, RawMessage
 from mailflow.transport.imap_filing import ImapFiler
 from mailflow.transport.imap_session import ImapHealth, ImapSession, MailboxUnreachable

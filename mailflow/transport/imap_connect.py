@@ -14,7 +14,7 @@ import ssl
 from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
-from mailflow.config.transport import ImapSettings as ImapSettings
+from mailflow.config.servers import ImapSettings as ImapSettings
 from mailflow.errors import SourceError
 from mailflow.transport.oauth import TokenError, access_token
 

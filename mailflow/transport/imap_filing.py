@@ -14,7 +14,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.imapclient import join_message_ids
 
-from mailflow.config.transport import ImapSettings
+from mailflow.config.servers import ImapSettings
 from mailflow.errors import SourceError
 from mailflow.transport.imap_connect import CONNECTION_ERRORS
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from imapclient import IMAPClient
 
-from mailflow.config.transport import ImapSettings
+from mailflow.config.servers import ImapSettings
 
 _NEW_MAIL = (b"EXISTS", b"RECENT")
 

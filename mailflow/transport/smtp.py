@@ -14,8 +14,8 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 
-from mailflow.config.transport import SMTP_DEFAULT_PORTS as _DEFAULT_PORTS
-from mailflow.config.transport import SmtpSettings as SmtpSettings
+from mailflow.config.servers import SMTP_DEFAULT_PORTS as _DEFAULT_PORTS
+from mailflow.config.servers import SmtpSettings as SmtpSettings
 from mailflow.errors import PermanentSendError, TransientSendError
 from mailflow.transport.oauth import TokenError, access_token, xoauth2
 
