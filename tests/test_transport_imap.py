@@ -121,6 +121,24 @@ def test_a_backlog_is_searched_a_window_at_a_time(
     source.close()
 
 
+def test_the_connection_keeps_no_line_the_server_sent_unasked(
+    imap_account: ImapAccount,
+) -> None:
+    """Each filed message makes the server announce its EXPUNGE, and each new one its
+    EXISTS; the standard library keeps such lines for a caller who asks, and none does.
+    Kept, they grew by a line a message for the connection's life (50,000 messages filed
+    on one connection). Mutation: not dropping them leaves 300 here."""
+    imap_account.append(message(n) for n in range(300))
+    source = ImapSource(imap_account.settings(batch_size=50))
+    fetched = list(source.fetch())
+    source.ack_many([(m.key, "processed") for m in fetched])
+    imap_account.append(message(n) for n in range(300, 310))  # announced, never asked for
+    assert len(list(source.fetch())) == 10
+    kept = source._session._client._imap.untagged_responses  # type: ignore[union-attr]
+    assert sum(len(lines) for lines in kept.values()) < 10, {k: len(v) for k, v in kept.items()}
+    source.close()
+
+
 def test_new_mail_past_a_long_filed_stretch_wakes_the_watcher(
     imap_account: ImapAccount, monkeypatch: pytest.MonkeyPatch
 ) -> None:

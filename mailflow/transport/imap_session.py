@@ -90,6 +90,7 @@ class ImapSession:
                 self._note_error(str(exc))
                 raise
             self._recovered()
+            _forget_unsolicited(self._client)
             return result
 
     def _connected(self) -> IMAPClient:
@@ -165,3 +166,13 @@ class ImapSession:
             with contextlib.suppress(Exception):
                 self._client.logout()
         self._drop()
+
+
+def _forget_unsolicited(client: IMAPClient | None) -> None:
+    """Drop the lines the server sent unasked (a filed message's EXPUNGE, a new message's
+    EXISTS and RECENT, the COPYUID of a move). The standard library keeps them for a caller
+    that asks, and nothing here does: every answer mailflow reads is taken with its command.
+    Kept, they grow by a line or two a message for the connection's life."""
+    responses = getattr(getattr(client, "_imap", None), "untagged_responses", None)
+    if responses:
+        responses.clear()
