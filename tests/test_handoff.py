@@ -274,3 +274,27 @@ def test_a_daemon_killed_during_a_hand_off_sends_each_mail_once(tmp_path: Path) 
     assert arrived == Counter({row.message_id: 1 for row in rows}), (
         f"duplicates: {[m for m, n in arrived.items() if n > 1]}"
     )
+
+
+def test_a_hand_off_that_fails_stops_no_handling_and_loses_no_mail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store refusing the hand-off's read (locked, say) is not the messages' fault:
+    the backlog is handled on, and its mail goes out after it. Mutation: letting the
+    fault out of the hand-off ends the pass after the first batch."""
+
+    def refused(*_: Any) -> Any:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("mailflow.store.outbox.pending_mails", refused)
+    desk = Desk(tmp_path, adjust=_unlimited)
+    try:
+        _backlog(desk)
+        assert desk.daemon.process_inbox() == BACKLOG
+        desk.daemon.deliver_outbox()
+        rows = _rows(desk)
+        sent = [p.read_bytes() for p in desk.sent_files()]
+    finally:
+        desk.close()
+    assert rows and all(row.status == "sent" for row in rows)
+    assert _message_ids(sent) == Counter({row.message_id: 1 for row in rows})

@@ -83,8 +83,12 @@ class Handoff:
             if not self._flight.answer.done:
                 return
             self._record()
-        if self.helper.running:
+        if not self.helper.running:
+            return
+        try:
             self._hand_over()
+        except Exception as exc:  # noqa: BLE001 - handling goes on; the mail goes after it
+            log.warning("could not hand mail to the helper (%s); it is sent after the backlog", exc)
 
     def finish(self) -> None:
         """Wait for the hand-off out, and record it."""
