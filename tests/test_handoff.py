@@ -68,6 +68,13 @@ def _message_ids(blobs: Sequence[bytes]) -> Counter[str]:
     return Counter(str(email.message_from_bytes(b, policy=default)["Message-ID"]) for b in blobs)
 
 
+def _each_sent_once(desk: Desk, rows: list[OutboxRow]) -> None:
+    """Every row marked sent, and its mail in the sink exactly once."""
+    assert rows and all(row.status == "sent" for row in rows)
+    sent = [p.read_bytes() for p in desk.sent_files()]
+    assert _message_ids(sent) == Counter({row.message_id: 1 for row in rows}), "each once"
+
+
 def _unlimited(settings: Any) -> Any:
     limits = dataclasses.replace(settings.limits, per_address_per_hour=0, total_per_hour=0)
     return dataclasses.replace(settings, limits=limits)
@@ -90,11 +97,9 @@ def test_a_backlog_s_mail_goes_out_from_the_helper_between_batches_each_once(
         assert set(helper.handed) >= during
         desk.daemon.deliver_outbox()
         rows = _rows(desk)
-        sent = [p.read_bytes() for p in desk.sent_files()]
+        _each_sent_once(desk, rows)
     finally:
         desk.close()
-    assert rows and all(row.status == "sent" for row in rows)
-    assert _message_ids(sent) == Counter({row.message_id: 1 for row in rows}), "each once"
     assert not list(handoff.journal_folder(desk.app).glob("*.sent")), "journals removed"
     assert desk.daemon.counts.sent == len(rows)
 
@@ -292,9 +297,6 @@ def test_a_hand_off_that_fails_stops_no_handling_and_loses_no_mail(
         _backlog(desk)
         assert desk.daemon.process_inbox() == BACKLOG
         desk.daemon.deliver_outbox()
-        rows = _rows(desk)
-        sent = [p.read_bytes() for p in desk.sent_files()]
+        _each_sent_once(desk, _rows(desk))
     finally:
         desk.close()
-    assert rows and all(row.status == "sent" for row in rows)
-    assert _message_ids(sent) == Counter({row.message_id: 1 for row in rows})
